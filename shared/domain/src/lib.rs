@@ -1,0 +1,24 @@
+//! HomeGuard's domain: users and roles, devices and their state, the event
+//! schema, device commands, automations and home modes, and the stable error
+//! codes of the API's error body.
+//!
+//! This crate sits at the bottom of the workspace: it depends on no other
+//! HomeGuard crate and does no I/O, so every rule here is checked by plain
+//! unit tests.
+
+pub mod automation;
+pub mod command;
+pub mod device;
+pub mod error;
+pub mod event;
+pub mod mode;
+pub mod seed;
+pub mod user;
+
+pub use automation::{Automation, AutomationAction, AutomationTrigger, NewAutomation};
+pub use command::DeviceCommand;
+pub use device::{Device, DeviceDraft, DevicePatch, DeviceState, DeviceType, Location};
+pub use error::{DomainError, ErrorCode};
+pub use event::{Event, EventType};
+pub use mode::HomeMode;
+pub use user::{Role, User};
