@@ -1,1 +1,34 @@
-//! stub
+//! HomeGuard's ports: one object-safe async trait per store role of the
+//! architecture, held by functions as `Arc<dyn Port>` in their context.
+//!
+//! Ports depend on the domain only. Backends (embedded in `homeguard-embedded`,
+//! production ones behind cargo features) implement them, and every backend
+//! runs the same contract suite from [`contract`] (feature `contract`).
+
+pub mod clock;
+pub mod devices;
+pub mod error;
+pub mod pubsub;
+pub mod state;
+pub mod users;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use devices::{AutomationStore, DeviceStore};
+pub use error::StoreError;
+pub use pubsub::{PubSub, PubSubItem, Subscription};
+pub use state::StateStore;
+pub use users::{NewUser, Session, SessionStore, UserStore};
+
+fn _assert_object_safe(
+    _: &dyn Clock,
+    _: &dyn DeviceStore,
+    _: &dyn AutomationStore,
+    _: &dyn PubSub,
+    _: &dyn StateStore,
+    _: &dyn UserStore,
+    _: &dyn SessionStore,
+) {
+}

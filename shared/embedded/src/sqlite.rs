@@ -1,0 +1,342 @@
+//! SQLite through sqlx: users, sessions, devices and automations.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use homeguard_domain::{Automation, Device, Role, User};
+use homeguard_ports::error::StoreResult;
+use homeguard_ports::{AutomationStore, DeviceStore, NewUser, Session, SessionStore, StoreError, UserStore};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+// Dynamic SQL below only ever interpolates the static table and column names of `Docs`.
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use uuid::Uuid;
+
+/// Every durable embedded store, in one SQLite database file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(v).single().ok_or_else(|| StoreError::Corrupt(format!("timestamp {v}")))
+}
+
+fn uuid(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
+}
+
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        // SQLITE_BUSY / SQLITE_LOCKED: another writer held the lock past the busy timeout.
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6" | "517")) => {
+            StoreError::Unavailable(db.message().to_owned())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(doc: &str) -> StoreResult<T> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(map_err)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL loses nothing on a process crash; only an OS
+            // crash or power cut can roll back the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for other embedded stores sharing this database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err)
+    }
+}
+
+fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
+    let role: String = row.get("role");
+    Ok(User {
+        id: uuid(row.get("id"))?,
+        email: row.get("email"),
+        name: row.get("name"),
+        role: Role::parse(&role).map_err(|e| StoreError::Corrupt(e.message))?,
+        created_at: from_ms(row.get("created_at"))?,
+        updated_at: from_ms(row.get("updated_at"))?,
+    })
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create(&self, user: NewUser) -> StoreResult<User> {
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(ms(user.now))
+        .bind(ms(user.now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(User {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            created_at: from_ms(ms(user.now))?,
+            updated_at: from_ms(ms(user.now))?,
+        })
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        let row = sqlx::query("SELECT * FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| Ok((user_from_row(&r)?, r.get("password_hash")))).transpose()
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY created_at, rowid")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        self.ping().await
+    }
+}
+
+fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Session> {
+    Ok(Session {
+        id: uuid(row.get("id"))?,
+        user_id: uuid(row.get("user_id"))?,
+        token_hash: row.get("token_hash"),
+        expires_at: from_ms(row.get("expires_at"))?,
+        created_at: from_ms(row.get("created_at"))?,
+        revoked_at: row.get::<Option<i64>, _>("revoked_at").map(from_ms).transpose()?,
+    })
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create(&self, s: Session) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.user_id.to_string())
+        .bind(&s.token_hash)
+        .bind(ms(s.expires_at))
+        .bind(ms(s.created_at))
+        .bind(s.revoked_at.map(ms))
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM user_sessions WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn revoke(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE user_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_expired(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM user_sessions WHERE expires_at < ?")
+            .bind(ms(before))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// A JSON document table: `(id, user_id, doc)`, in insertion order.
+struct Docs<'a> {
+    pool: &'a SqlitePool,
+    table: &'static str,
+    id_col: &'static str,
+}
+
+impl Docs<'_> {
+    async fn insert<T: serde::Serialize>(&self, id: Uuid, user: Uuid, doc: &T) -> StoreResult<()> {
+        let sql = format!("INSERT INTO {} ({}, user_id, doc) VALUES (?, ?, ?)", self.table, self.id_col);
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .bind(encode(doc)?)
+            .execute(self.pool)
+            .await
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, id: Uuid) -> StoreResult<Option<T>> {
+        let sql = format!("SELECT doc FROM {} WHERE {} = ?", self.table, self.id_col);
+        let doc: Option<String> =
+            sqlx::query_scalar(AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(self.pool).await.map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn list<T: serde::de::DeserializeOwned>(&self, user: Option<Uuid>) -> StoreResult<Vec<T>> {
+        let docs: Vec<String> = match user {
+            Some(u) => {
+                let sql = format!("SELECT doc FROM {} WHERE user_id = ? ORDER BY rowid", self.table);
+                sqlx::query_scalar(AssertSqlSafe(sql)).bind(u.to_string()).fetch_all(self.pool).await
+            }
+            None => {
+                let sql = format!("SELECT doc FROM {} ORDER BY rowid", self.table);
+                sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(self.pool).await
+            }
+        }
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn replace<T: serde::Serialize>(&self, id: Uuid, user: Uuid, doc: &T) -> StoreResult<bool> {
+        let sql = format!("UPDATE {} SET user_id = ?, doc = ? WHERE {} = ?", self.table, self.id_col);
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(user.to_string())
+            .bind(encode(doc)?)
+            .bind(id.to_string())
+            .execute(self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete(&self, id: Uuid) -> StoreResult<bool> {
+        let sql = format!("DELETE FROM {} WHERE {} = ?", self.table, self.id_col);
+        let done = sqlx::query(AssertSqlSafe(sql)).bind(id.to_string()).execute(self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl SqliteStore {
+    fn devices(&self) -> Docs<'_> {
+        Docs { pool: &self.pool, table: "devices", id_col: "device_id" }
+    }
+
+    fn automations(&self) -> Docs<'_> {
+        Docs { pool: &self.pool, table: "automations", id_col: "automation_id" }
+    }
+}
+
+#[async_trait]
+impl DeviceStore for SqliteStore {
+    async fn insert(&self, d: &Device) -> StoreResult<()> {
+        self.devices().insert(d.device_id, d.user_id, d).await
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Device>> {
+        self.devices().get(id).await
+    }
+
+    async fn list_for_user(&self, user_id: Uuid) -> StoreResult<Vec<Device>> {
+        self.devices().list(Some(user_id)).await
+    }
+
+    async fn list_all(&self) -> StoreResult<Vec<Device>> {
+        self.devices().list(None).await
+    }
+
+    async fn update(&self, d: &Device) -> StoreResult<bool> {
+        self.devices().replace(d.device_id, d.user_id, d).await
+    }
+
+    async fn delete(&self, id: Uuid) -> StoreResult<bool> {
+        self.devices().delete(id).await
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        self.ping().await
+    }
+}
+
+#[async_trait]
+impl AutomationStore for SqliteStore {
+    async fn insert(&self, a: &Automation) -> StoreResult<()> {
+        self.automations().insert(a.automation_id, a.user_id, a).await
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Automation>> {
+        self.automations().get(id).await
+    }
+
+    async fn list_for_user(&self, user_id: Uuid) -> StoreResult<Vec<Automation>> {
+        self.automations().list(Some(user_id)).await
+    }
+
+    async fn update(&self, a: &Automation) -> StoreResult<bool> {
+        self.automations().replace(a.automation_id, a.user_id, a).await
+    }
+
+    async fn delete(&self, id: Uuid) -> StoreResult<bool> {
+        self.automations().delete(id).await
+    }
+}
