@@ -1,1 +1,67 @@
-//! stub
+//! Wiring: the only place that picks concrete backends. It reads the typed
+//! configuration, opens the data dir, builds the [`Ctx`] of ports and seeds
+//! the demo homes. The local host and every function's `main` use it.
+
+pub mod config;
+pub mod data_dir;
+pub mod seed;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteStore};
+use homeguard_ports::{Clock, SystemClock};
+use homeguard_runtime::{AuthKeys, Ctx, Metrics};
+
+pub use config::Config;
+pub use data_dir::DataDir;
+
+/// Builds the context over the backends the configuration names; embedded
+/// ones where it names none.
+pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<Ctx>> {
+    config.check_backends()?;
+    let secret = data_dir.jwt_secret(config.jwt_secret.as_deref())?;
+    let store = SqliteStore::open(&data_dir.database_path())
+        .await
+        .with_context(|| format!("opening the database in {}", data_dir.path().display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(store);
+    Ok(Arc::new(Ctx {
+        users: store.clone(),
+        sessions: store.clone(),
+        devices: store.clone(),
+        automations: store,
+        state: Arc::new(MemoryState::new()),
+        pubsub: Arc::new(MemoryPubSub::new()),
+        clock,
+        auth: AuthKeys::new(&secret, chrono::Duration::seconds(config.token_ttl_seconds as i64)),
+        metrics: Metrics::new(),
+    }))
+}
+
+/// Everything a process needs before it serves: the locked data dir, the
+/// context, the demo seed and the warmed state.
+pub async fn prepare(config: &Config) -> anyhow::Result<(DataDir, Arc<Ctx>)> {
+    let data_dir = DataDir::open(&config.data_dir)?;
+    let ctx = build_ctx(config, &data_dir).await?;
+    if config.seed_demo {
+        seed::ensure_demo(&ctx).await.context("seeding the demo homes")?;
+    }
+    seed::warm_state(&ctx).await.context("loading device state")?;
+    Ok((data_dir, ctx))
+}
+
+/// Runs one function as its own server: the thin `main` of each function.
+pub async fn serve_function(service: &'static str, router: fn(&Arc<Ctx>) -> axum::Router) -> anyhow::Result<()> {
+    homeguard_runtime::telemetry::init_logging();
+    let config = Config::from_env_and_args();
+    let (_data_dir, ctx) = prepare(&config).await?;
+    let app = router(&ctx).merge(homeguard_runtime::http::system_routes(service, &ctx));
+    let app = homeguard_runtime::http::finish(app, &ctx);
+    let listener = tokio::net::TcpListener::bind((config.bind.as_str(), config.port))
+        .await
+        .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
+    tracing::info!(service, addr = %listener.local_addr()?, "serving");
+    homeguard_runtime::http::serve(listener, app, homeguard_runtime::http::shutdown_signal()).await?;
+    Ok(())
+}

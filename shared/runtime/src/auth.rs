@@ -1,0 +1,224 @@
+//! Authentication: password hashing, JWT issue and verification, and the
+//! [`Caller`] extractor every protected route takes.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use homeguard_domain::{ErrorCode, Role};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::FnError;
+
+/// The JWT signing keys and token lifetime. The secret comes from the
+/// environment (or the data dir) and is never logged.
+#[derive(Clone)]
+pub struct AuthKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub token_ttl: Duration,
+}
+
+impl AuthKeys {
+    pub fn new(secret: &[u8], token_ttl: Duration) -> Self {
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), token_ttl }
+    }
+}
+
+impl std::fmt::Debug for AuthKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthKeys").field("secret", &"<redacted>").field("token_ttl", &self.token_ttl).finish()
+    }
+}
+
+/// What a HomeGuard token carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: Uuid,
+    pub role: Role,
+    /// The session id, so that logout can revoke the token.
+    pub sid: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Signs a token for a new session.
+pub fn issue_token(keys: &AuthKeys, claims: &Claims) -> Result<String, FnError> {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding).map_err(FnError::internal)
+}
+
+/// The SHA-256 of a token, as sessions store it (never the token itself).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks a token's signature and expiry (against `now`, from the clock port).
+pub fn verify_token(keys: &AuthKeys, token: &str, now: DateTime<Utc>) -> Result<Claims, FnError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry is checked below against the clock port, not the system clock.
+    validation.validate_exp = false;
+    validation.required_spec_claims = ["exp", "sub"].iter().map(|s| s.to_string()).collect();
+    let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
+        .map_err(|_| FnError::unauthorized("The token is not valid"))?
+        .claims;
+    if now.timestamp() >= claims.exp {
+        return Err(FnError::new(ErrorCode::TokenExpired, "The token has expired; log in again"));
+    }
+    Ok(claims)
+}
+
+/// Hashes a password with Argon2id and a random salt (off the async threads:
+/// it is deliberately slow).
+pub async fn hash_password(password: &str) -> Result<String, FnError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(FnError::internal)?
+        .map_err(FnError::internal)
+}
+
+/// Whether `password` matches the stored hash. A hash that cannot be parsed
+/// matches nothing.
+pub async fn verify_password(password: &str, hash: &str) -> Result<bool, FnError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    })
+    .await
+    .map_err(FnError::internal)
+}
+
+/// The authenticated user a request acts for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub session_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether the caller may see or act on something owned by `owner`.
+    pub fn can_access(&self, owner: Uuid) -> bool {
+        self.user_id == owner || self.is_admin()
+    }
+
+    /// Fails unless the caller is an admin.
+    pub fn require_admin(&self) -> Result<(), FnError> {
+        if self.is_admin() { Ok(()) } else { Err(FnError::forbidden("Only an admin may do this")) }
+    }
+}
+
+/// Authenticates a bearer token: a valid signature, not expired, and a live
+/// session whose hash matches (so logout revokes the token at once).
+pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, FnError> {
+    let now = ctx.clock.now();
+    let claims = verify_token(&ctx.auth, token, now)?;
+    let session = ctx.sessions.get(claims.sid).await?;
+    match session {
+        Some(s) if s.user_id == claims.sub && s.token_hash == token_hash(token) && s.is_active(now) => {}
+        _ => return Err(FnError::unauthorized("The session has ended; log in again")),
+    }
+    tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
+    Ok(Caller {
+        user_id: claims.sub,
+        role: claims.role,
+        session_id: claims.sid,
+        expires_at: Utc.timestamp_opt(claims.exp, 0).single().unwrap_or(now),
+    })
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(headers: &http::HeaderMap) -> Result<&str, FnError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or_else(|| FnError::unauthorized("Missing Authorization header; send 'Authorization: Bearer <token>'"))?;
+    let value = value.to_str().map_err(|_| FnError::unauthorized("Malformed Authorization header"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(FnError::unauthorized("The Authorization header must be 'Bearer <token>'")),
+    }
+}
+
+impl FromRequestParts<Arc<Ctx>> for Caller {
+    type Rejection = FnError;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, ctx: &Arc<Ctx>) -> Result<Self, FnError> {
+        let token = bearer_token(&parts.headers)?;
+        authenticate(ctx, token).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> AuthKeys {
+        AuthKeys::new(b"test-secret-test-secret-test-secret", Duration::hours(1))
+    }
+
+    fn claims(exp_in: i64) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims { sub: Uuid::new_v4(), role: Role::User, sid: Uuid::new_v4(), iat: now, exp: now + exp_in }
+    }
+
+    #[test]
+    fn tokens_round_trip() {
+        let c = claims(60);
+        let t = issue_token(&keys(), &c).unwrap();
+        assert_eq!(verify_token(&keys(), &t, Utc::now()).unwrap(), c);
+    }
+
+    #[test]
+    fn expired_tokens_say_so() {
+        let t = issue_token(&keys(), &claims(-1)).unwrap();
+        assert_eq!(verify_token(&keys(), &t, Utc::now()).unwrap_err().code, ErrorCode::TokenExpired);
+    }
+
+    #[test]
+    fn forged_or_garbled_tokens_are_unauthorized() {
+        let other = AuthKeys::new(b"another-secret-another-secret-xx", Duration::hours(1));
+        let forged = issue_token(&other, &claims(60)).unwrap();
+        assert_eq!(verify_token(&keys(), &forged, Utc::now()).unwrap_err().code, ErrorCode::Unauthorized);
+        assert_eq!(verify_token(&keys(), "not.a.token", Utc::now()).unwrap_err().code, ErrorCode::Unauthorized);
+    }
+
+    #[tokio::test]
+    async fn passwords_hash_and_verify() {
+        let h = hash_password("demo123").await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("demo123", &h).await.unwrap());
+        assert!(!verify_password("demo124", &h).await.unwrap());
+        assert!(!verify_password("demo123", "not-a-hash").await.unwrap());
+    }
+
+    #[test]
+    fn bearer_headers_are_parsed_strictly() {
+        let mut h = http::HeaderMap::new();
+        assert!(bearer_token(&h).is_err());
+        h.insert("authorization", "Basic abc".parse().unwrap());
+        assert!(bearer_token(&h).is_err());
+        h.insert("authorization", "Bearer   ".parse().unwrap());
+        assert!(bearer_token(&h).is_err());
+        h.insert("authorization", "bearer abc.def".parse().unwrap());
+        assert_eq!(bearer_token(&h).unwrap(), "abc.def");
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        assert!(!format!("{:?}", keys()).contains("test-secret"));
+    }
+}

@@ -1,0 +1,29 @@
+//! The context every handler runs in: the ports, built once at start-up.
+
+use std::sync::Arc;
+
+use homeguard_ports::{AutomationStore, Clock, DeviceStore, PubSub, SessionStore, StateStore, UserStore};
+
+use crate::auth::AuthKeys;
+use crate::metrics::Metrics;
+
+/// The ports and shared services of one process. Built by the wiring from
+/// configuration; handlers only ever see the traits.
+#[derive(Clone)]
+pub struct Ctx {
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub devices: Arc<dyn DeviceStore>,
+    pub automations: Arc<dyn AutomationStore>,
+    pub state: Arc<dyn StateStore>,
+    pub pubsub: Arc<dyn PubSub>,
+    pub clock: Arc<dyn Clock>,
+    pub auth: AuthKeys,
+    pub metrics: Metrics,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("clock", &self.clock).field("auth", &self.auth).finish_non_exhaustive()
+    }
+}

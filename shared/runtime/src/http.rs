@@ -1,0 +1,114 @@
+//! The HTTP adapter: mounting a function's routes with telemetry, the health
+//! and metrics endpoints every function serves, and the server loop.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use homeguard_domain::ErrorCode;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::context::Ctx;
+use crate::error::FnError;
+use crate::telemetry::{Observe, observe};
+
+/// The largest request body any endpoint takes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+fn observe_layer(service: &'static str, ctx: &Ctx) -> Observe {
+    Observe { service, clock: ctx.clock.clone(), metrics: ctx.metrics.clone() }
+}
+
+/// Mounts one function's routes: its telemetry (labelled `service`), the
+/// error body for a wrong method, and the context.
+pub fn mount(service: &'static str, ctx: &Arc<Ctx>, routes: Router<Arc<Ctx>>) -> Router {
+    routes
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(observe_layer(service, ctx), observe))
+        .with_state(ctx.clone())
+}
+
+async fn method_not_allowed(method: http::Method, uri: http::Uri) -> FnError {
+    FnError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed on {}", method, uri.path()))
+}
+
+async fn not_found(method: http::Method, uri: http::Uri) -> FnError {
+    FnError::new(ErrorCode::NotFound, format!("No route for {} {}", method, uri.path()))
+}
+
+/// `/health/liveness`, `/health/readiness` and `/metrics`.
+pub fn system_routes(service: &'static str, ctx: &Arc<Ctx>) -> Router {
+    let routes = Router::new()
+        .route("/health/liveness", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/health/readiness", get(readiness))
+        .route("/metrics", get(metrics));
+    mount(service, ctx, routes)
+}
+
+async fn readiness(State(ctx): State<Arc<Ctx>>) -> Response {
+    let checks = [
+        ("users", ctx.users.health().await),
+        ("devices", ctx.devices.health().await),
+        ("state", ctx.state.health().await),
+    ];
+    let ready = checks.iter().all(|(_, r)| r.is_ok());
+    let detail: serde_json::Map<_, _> = checks
+        .iter()
+        .map(|(name, r)| {
+            if let Err(e) = r {
+                tracing::warn!(check = name, error = %e, "readiness check failed");
+            }
+            (name.to_string(), json!(if r.is_ok() { "ok" } else { "failing" }))
+        })
+        .collect();
+    let status = if ready { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": detail });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(ctx): State<Arc<Ctx>>) -> Response {
+    ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], ctx.metrics.render()).into_response()
+}
+
+/// Finishes an app: the 404 error body for unknown routes and the body limit.
+pub fn finish(app: Router, ctx: &Arc<Ctx>) -> Router {
+    let fallback = Router::new()
+        .fallback(not_found)
+        .layer(from_fn_with_state(observe_layer("gateway", ctx), observe))
+        .with_state(ctx.clone());
+    app.merge(fallback).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains
+/// in-flight requests.
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends before killing a pod).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

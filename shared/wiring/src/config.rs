@@ -1,0 +1,100 @@
+//! The one typed configuration, parsed once from flags and the environment.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Settings shared by the local host and every function binary.
+#[derive(Debug, Clone, Parser)]
+pub struct Config {
+    /// Port to serve HTTP on.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, env = "HOMEGUARD_BIND", default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Directory holding all embedded state.
+    #[arg(long, env = "HOMEGUARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// JWT signing secret; when unset, one is generated on first start and kept in the data dir.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of a login token, in seconds.
+    #[arg(long, env = "JWT_TTL_SECONDS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
+    pub token_ttl_seconds: u64,
+    /// Seed the demo homes on first start.
+    #[arg(long, env = "HOMEGUARD_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
+    pub seed_demo: bool,
+    /// PostgreSQL for users and sessions (unset: embedded SQLite).
+    #[arg(long, env = "POSTGRES_URL", hide_env_values = true)]
+    pub postgres_url: Option<String>,
+    /// MongoDB for devices and automations (unset: embedded SQLite).
+    #[arg(long, env = "MONGO_URL", hide_env_values = true)]
+    pub mongo_url: Option<String>,
+    /// Redis for state and pub/sub (unset: in memory).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// ScyllaDB hosts for raw events (unset: embedded SQLite).
+    #[arg(long, env = "SCYLLA_HOSTS")]
+    pub scylla_hosts: Option<String>,
+    /// Kafka brokers for the event bus (unset: embedded log).
+    #[arg(long, env = "KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+    /// TimescaleDB for readings (unset: embedded SQLite).
+    #[arg(long, env = "TIMESCALE_URL", hide_env_values = true)]
+    pub timescale_url: Option<String>,
+}
+
+impl Config {
+    /// Parses the process's flags and environment.
+    pub fn from_env_and_args() -> Self {
+        Self::parse()
+    }
+
+    /// Fails with a clear message when a production backend is configured
+    /// that this build does not include (a typed error, not a panic).
+    pub fn check_backends(&self) -> anyhow::Result<()> {
+        let configured = [
+            ("POSTGRES_URL", self.postgres_url.is_some()),
+            ("MONGO_URL", self.mongo_url.is_some()),
+            ("REDIS_URL", self.redis_url.is_some()),
+            ("SCYLLA_HOSTS", self.scylla_hosts.is_some()),
+            ("KAFKA_BROKERS", self.kafka_brokers.is_some()),
+            ("TIMESCALE_URL", self.timescale_url.is_some()),
+        ];
+        let missing: Vec<_> = configured.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "{} is set, but this build has no backend for it yet; unset it to run on the embedded stores",
+                missing.join(", ")
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_embedded_on_8080() {
+        let c = Config::try_parse_from(["x"]).unwrap();
+        assert_eq!(c.port, 8080);
+        assert!(c.seed_demo);
+        assert!(c.check_backends().is_ok());
+    }
+
+    #[test]
+    fn an_unbuilt_backend_is_a_clear_error() {
+        let c = Config::try_parse_from(["x", "--kafka-brokers", "kafka:9092"]).unwrap();
+        let e = c.check_backends().unwrap_err().to_string();
+        assert!(e.contains("KAFKA_BROKERS"), "{e}");
+    }
+
+    #[test]
+    fn token_lifetimes_are_bounded() {
+        assert!(Config::try_parse_from(["x", "--token-ttl-seconds", "5"]).is_err());
+    }
+}
