@@ -1,1 +1,159 @@
-//! stub
+//! The login and logout functions (the requirements' User Service):
+//! `POST /auth/login` exchanges email and password for a JWT and records the
+//! session; `POST /auth/logout` revokes it.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use homeguard_domain::user::{check_password_input, normalize_email};
+use homeguard_domain::{ErrorCode, User};
+use homeguard_ports::Session;
+use homeguard_runtime::auth::{self, Claims};
+use homeguard_runtime::extract::Json;
+use homeguard_runtime::{Caller, Ctx, FnError};
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// The service name in metrics and logs.
+pub const SERVICE: &str = "user-service";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginOutput {
+    pub token: String,
+    pub token_type: &'static str,
+    pub expires_at: DateTime<Utc>,
+    pub expires_in: i64,
+    pub user: User,
+}
+
+fn bad_credentials() -> FnError {
+    FnError::new(ErrorCode::InvalidCredentials, "Email or password is incorrect")
+}
+
+/// A hash to verify against when the email is unknown, so that a wrong email
+/// takes as long to refuse as a wrong password (no user enumeration by timing).
+async fn decoy_hash() -> &'static str {
+    static DECOY: OnceCell<String> = OnceCell::const_new();
+    DECOY
+        .get_or_init(|| async {
+            auth::hash_password(&Uuid::new_v4().to_string()).await.unwrap_or_else(|_| "invalid".into())
+        })
+        .await
+}
+
+/// Checks the credentials and opens a session.
+#[tracing::instrument(skip_all)]
+pub async fn login(ctx: &Ctx, input: LoginInput) -> Result<LoginOutput, FnError> {
+    let email = normalize_email(&input.email)?;
+    check_password_input(&input.password)?;
+    let Some((user, hash)) = ctx.users.find_by_email(&email).await? else {
+        let _ = auth::verify_password(&input.password, decoy_hash().await).await;
+        tracing::info!("login refused: unknown email");
+        return Err(bad_credentials());
+    };
+    if !auth::verify_password(&input.password, &hash).await? {
+        tracing::info!(user_id = %user.id, "login refused: wrong password");
+        return Err(bad_credentials());
+    }
+    let now = ctx.clock.now();
+    let expires_at = now + ctx.auth.token_ttl;
+    let claims = Claims {
+        sub: user.id,
+        role: user.role,
+        sid: Uuid::new_v4(),
+        iat: now.timestamp(),
+        exp: expires_at.timestamp(),
+    };
+    let token = auth::issue_token(&ctx.auth, &claims)?;
+    ctx.sessions
+        .create(Session {
+            id: claims.sid,
+            user_id: user.id,
+            token_hash: auth::token_hash(&token),
+            expires_at,
+            created_at: now,
+            revoked_at: None,
+        })
+        .await?;
+    // Housekeeping: long-expired sessions are of no use to anyone.
+    if let Err(e) = ctx.sessions.delete_expired(now - chrono::Duration::days(7)).await {
+        tracing::warn!(error = %e, "could not purge expired sessions");
+    }
+    tracing::info!(user_id = %user.id, "login succeeded");
+    Ok(LoginOutput { token, token_type: "Bearer", expires_at, expires_in: ctx.auth.token_ttl.num_seconds(), user })
+}
+
+/// Revokes the caller's session; its token stops working at once.
+pub async fn logout(ctx: &Ctx, caller: &Caller) -> Result<(), FnError> {
+    ctx.sessions.revoke(caller.session_id, ctx.clock.now()).await?;
+    tracing::info!(user_id = %caller.user_id, "logged out");
+    Ok(())
+}
+
+pub fn router(ctx: &Arc<Ctx>) -> Router {
+    let routes = Router::new()
+        .route(
+            "/auth/login",
+            post(
+                |axum::extract::State(ctx): axum::extract::State<Arc<Ctx>>, Json(input): Json<LoginInput>| async move {
+                    login(&ctx, input).await.map(axum::Json)
+                },
+            ),
+        )
+        .route(
+            "/auth/logout",
+            post(|axum::extract::State(ctx): axum::extract::State<Arc<Ctx>>, caller: Caller| async move {
+                logout(&ctx, &caller).await.map(|()| StatusCode::NO_CONTENT)
+            }),
+        );
+    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(email: &str, password: &str) -> LoginInput {
+        LoginInput { email: email.into(), password: password.into() }
+    }
+
+    #[tokio::test]
+    async fn login_opens_a_session_and_logout_closes_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let out = login(&ctx, input(" John@Demo.com ", "demo123")).await.unwrap();
+        assert_eq!(out.user.email, "john@demo.com");
+        assert_eq!(out.expires_in, 86_400);
+        let caller = homeguard_runtime::auth::authenticate(&ctx, &out.token).await.unwrap();
+        assert_eq!(caller.user_id, out.user.id);
+        let session = ctx.sessions.get(caller.session_id).await.unwrap().unwrap();
+        assert_ne!(session.token_hash, out.token, "only the hash is stored");
+
+        logout(&ctx, &caller).await.unwrap();
+        let err = homeguard_runtime::auth::authenticate(&ctx, &out.token).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unauthorized);
+    }
+
+    #[tokio::test]
+    async fn wrong_credentials_are_refused_alike() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let wrong_pw = login(&ctx, input("john@demo.com", "demo124")).await.unwrap_err();
+        let no_user = login(&ctx, input("ghost@demo.com", "demo123")).await.unwrap_err();
+        assert_eq!((wrong_pw.code, no_user.code), (ErrorCode::InvalidCredentials, ErrorCode::InvalidCredentials));
+        assert_eq!(wrong_pw.message, no_user.message);
+        assert_eq!(login(&ctx, input("john", "demo123")).await.unwrap_err().code, ErrorCode::ValidationError);
+        assert_eq!(login(&ctx, input("john@demo.com", "")).await.unwrap_err().code, ErrorCode::ValidationError);
+    }
+}

@@ -1,1 +1,65 @@
-//! stub
+//! The current-user function: `GET /users/me`, and for admins `GET /users`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use homeguard_domain::{DomainError, ErrorCode, User};
+use homeguard_runtime::{Caller, Ctx, FnError};
+use serde::Serialize;
+
+pub const SERVICE: &str = "user-service";
+
+/// The caller's own profile.
+pub async fn me(ctx: &Ctx, caller: &Caller) -> Result<User, FnError> {
+    ctx.users.get(caller.user_id).await?.ok_or_else(|| {
+        // The token is valid but its user is gone: treat as signed out.
+        FnError::unauthorized("The user of this token no longer exists")
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserList {
+    pub users: Vec<User>,
+    pub count: usize,
+}
+
+/// Every user (admins only).
+pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<UserList, FnError> {
+    caller.require_admin()?;
+    let users = ctx.users.list().await?;
+    Ok(UserList { count: users.len(), users })
+}
+
+/// One user: yourself, or anyone for an admin.
+pub async fn get_one(ctx: &Ctx, caller: &Caller, id: uuid::Uuid) -> Result<User, FnError> {
+    let not_found = || FnError::from(DomainError::new(ErrorCode::UserNotFound, format!("User with ID {id} not found")));
+    if !caller.can_access(id) {
+        return Err(not_found());
+    }
+    ctx.users.get(id).await?.ok_or_else(not_found)
+}
+
+pub fn router(ctx: &Arc<Ctx>) -> Router {
+    let routes = Router::new()
+        .route(
+            "/users/me",
+            get(|State(ctx): State<Arc<Ctx>>, c: Caller| async move { me(&ctx, &c).await.map(axum::Json) }),
+        )
+        .route(
+            "/users",
+            get(|State(ctx): State<Arc<Ctx>>, c: Caller| async move { list(&ctx, &c).await.map(axum::Json) }),
+        )
+        .route(
+            "/users/{id}",
+            get(
+                |State(ctx): State<Arc<Ctx>>,
+                 c: Caller,
+                 homeguard_runtime::extract::Path(id): homeguard_runtime::extract::Path<uuid::Uuid>| async move {
+                    get_one(&ctx, &c, id).await.map(axum::Json)
+                },
+            ),
+        );
+    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+}

@@ -69,15 +69,22 @@ pub enum AutomationTrigger {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AutomationAction {
-    Notification { channel: String, message: String },
-    Webhook { url: String },
+    Notification {
+        channel: String,
+        message: String,
+    },
+    Webhook {
+        url: String,
+    },
     DeviceCommand {
         device_id: Uuid,
         command: String,
         #[serde(default)]
         parameters: Map<String, Value>,
     },
-    SetMode { mode: HomeMode },
+    SetMode {
+        mode: HomeMode,
+    },
 }
 
 /// An automation as stored.

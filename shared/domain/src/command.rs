@@ -51,15 +51,12 @@ impl DeviceCommand {
     /// Parses `command` with its `parameters` for a device of type `device`.
     pub fn parse(device: DeviceType, command: &str, parameters: &Map<String, Value>) -> Result<Self, DomainError> {
         if !Self::accepted_by(device).contains(&command) {
-            return Err(DomainError::invalid(
-                "command",
-                format!("a {device} device does not accept '{command}'"),
-            )
-            .with_details(json!({
-                "field": "command",
-                "device_type": device.as_str(),
-                "allowed": Self::accepted_by(device),
-            })));
+            return Err(DomainError::invalid("command", format!("a {device} device does not accept '{command}'"))
+                .with_details(json!({
+                    "field": "command",
+                    "device_type": device.as_str(),
+                    "allowed": Self::accepted_by(device),
+                })));
         }
         let cmd = match command {
             "lock" => Self::Lock,

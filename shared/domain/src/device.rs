@@ -23,15 +23,8 @@ pub enum DeviceType {
 }
 
 impl DeviceType {
-    pub const ALL: [DeviceType; 7] = [
-        Self::Lock,
-        Self::Motion,
-        Self::Thermostat,
-        Self::Door,
-        Self::Camera,
-        Self::GlassBreak,
-        Self::Smoke,
-    ];
+    pub const ALL: [DeviceType; 7] =
+        [Self::Lock, Self::Motion, Self::Thermostat, Self::Door, Self::Camera, Self::GlassBreak, Self::Smoke];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -257,7 +250,9 @@ fn check_choice(config: &Map<String, Value>, key: &str, allowed: &[&str]) -> Res
     match config.get(key) {
         None => Ok(()),
         Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
-        Some(_) => Err(DomainError::invalid(&format!("config.{key}"), format!("must be one of {}", allowed.join(", ")))),
+        Some(_) => {
+            Err(DomainError::invalid(&format!("config.{key}"), format!("must be one of {}", allowed.join(", "))))
+        }
     }
 }
 

@@ -208,7 +208,10 @@ impl Event {
         }
         let size = serde_json::to_vec(&self.metadata).map(|b| b.len()).unwrap_or(usize::MAX);
         if size > MAX_METADATA_BYTES {
-            return Err(DomainError::invalid("metadata", format!("must be at most {MAX_METADATA_BYTES} bytes of JSON")));
+            return Err(DomainError::invalid(
+                "metadata",
+                format!("must be at most {MAX_METADATA_BYTES} bytes of JSON"),
+            ));
         }
         self.validate_payload()
     }

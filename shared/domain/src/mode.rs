@@ -30,10 +30,9 @@ impl HomeMode {
     }
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("mode", format!("unknown mode '{s}' (home, away, vacation, party, sleep)")))
+        Self::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| {
+            DomainError::invalid("mode", format!("unknown mode '{s}' (home, away, vacation, party, sleep)"))
+        })
     }
 
     /// Whether the perimeter and interior sensors are armed in this mode.

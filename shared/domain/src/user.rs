@@ -57,11 +57,7 @@ pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
-    if valid {
-        Ok(email)
-    } else {
-        Err(DomainError::invalid("email", "must be an email address such as john@demo.com"))
-    }
+    if valid { Ok(email) } else { Err(DomainError::invalid("email", "must be an email address such as john@demo.com")) }
 }
 
 /// A password as submitted at login: present and of sane length (the bound

@@ -57,13 +57,11 @@ impl PubSub for MemoryPubSub {
         let receivers: Vec<_> = names
             .iter()
             .map(|name| {
-                let tx = channels
-                    .entry(Arc::from(name.as_str()))
-                    .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0);
+                let tx =
+                    channels.entry(Arc::from(name.as_str())).or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0);
                 receive(tx.subscribe())
             })
             .collect();
         Ok(Box::pin(stream::select_all(receivers)))
     }
 }
-

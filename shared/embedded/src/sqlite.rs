@@ -238,8 +238,11 @@ impl Docs<'_> {
 
     async fn get<T: serde::de::DeserializeOwned>(&self, id: Uuid) -> StoreResult<Option<T>> {
         let sql = format!("SELECT doc FROM {} WHERE {} = ?", self.table, self.id_col);
-        let doc: Option<String> =
-            sqlx::query_scalar(AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(self.pool).await.map_err(map_err)?;
+        let doc: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(self.pool)
+            .await
+            .map_err(map_err)?;
         doc.as_deref().map(decode).transpose()
     }
 

@@ -60,11 +60,7 @@ pub fn respond(result: Result<(), FnError>) -> Response {
     match result {
         Ok(()) => http::StatusCode::ACCEPTED.into_response(),
         Err(e) => {
-            let status = if e.retryable {
-                http::StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                e.status()
-            };
+            let status = if e.retryable { http::StatusCode::SERVICE_UNAVAILABLE } else { e.status() };
             (status, axum::Json(e.body())).into_response()
         }
     }

@@ -96,7 +96,10 @@ impl From<StoreError> for FnError {
             }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "store unavailable");
-                Self { retryable: true, ..Self::new(ErrorCode::ServiceUnavailable, "A backing store is unavailable; retry shortly") }
+                Self {
+                    retryable: true,
+                    ..Self::new(ErrorCode::ServiceUnavailable, "A backing store is unavailable; retry shortly")
+                }
             }
             other => Self::internal(other),
         }

@@ -15,7 +15,9 @@ pub struct Json<T>(pub T);
 
 fn json_rejection(r: JsonRejection) -> FnError {
     match r {
-        JsonRejection::JsonSyntaxError(e) => FnError::malformed(format!("The body is not valid JSON: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => {
+            FnError::malformed(format!("The body is not valid JSON: {}", e.body_text()))
+        }
         JsonRejection::JsonDataError(e) => FnError::new(ErrorCode::ValidationError, clean(&e.body_text())),
         JsonRejection::MissingJsonContentType(_) => {
             FnError::new(ErrorCode::UnsupportedMediaType, "Send the body as JSON with 'Content-Type: application/json'")
@@ -81,11 +83,10 @@ where
     type Rejection = FnError;
 
     async fn from_request_parts(parts: &mut http::request::Parts, state: &S) -> Result<Self, FnError> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(v)| Path(v))
-            .map_err(|r: PathRejection| {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|axum::extract::Path(v)| Path(v)).map_err(
+            |r: PathRejection| {
                 FnError::new(ErrorCode::ValidationError, format!("Invalid path parameter: {}", r.body_text()))
-            })
+            },
+        )
     }
 }

@@ -86,7 +86,11 @@ pub fn finish(app: Router, ctx: &Arc<Ctx>) -> Router {
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains
 /// in-flight requests.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

@@ -22,13 +22,11 @@ const HTTP_LABELS: &[&str] = &["service", "method", "endpoint", "status"];
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let http_requests =
-            IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests served"), HTTP_LABELS)
-                .expect("valid metric");
+        let http_requests = IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests served"), HTTP_LABELS)
+            .expect("valid metric");
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request").buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
             HTTP_LABELS,
         )
         .expect("valid metric");

@@ -59,9 +59,8 @@ pub fn parse_traceparent(header: &str) -> Option<String> {
 /// The trace id of the request being served (a new one outside a request),
 /// and the current time as the error body shows it.
 pub fn current_trace_and_time() -> (String, String) {
-    let (trace, now) = REQUEST
-        .try_with(|r| (r.trace_id.to_string(), r.clock.now()))
-        .unwrap_or_else(|_| (new_trace_id(), Utc::now()));
+    let (trace, now) =
+        REQUEST.try_with(|r| (r.trace_id.to_string(), r.clock.now())).unwrap_or_else(|_| (new_trace_id(), Utc::now()));
     (trace, now.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 

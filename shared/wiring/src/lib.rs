@@ -65,3 +65,30 @@ pub async fn serve_function(service: &'static str, router: fn(&Arc<Ctx>) -> axum
     homeguard_runtime::http::serve(listener, app, homeguard_runtime::http::shutdown_signal()).await?;
     Ok(())
 }
+
+/// Turns a binary's result into its exit code, printing a failure as one
+/// clear line (with its causes) rather than a debug dump.
+pub fn exit_code(name: &str, result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "exiting on error");
+            eprintln!("{name}: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A context over fresh embedded stores in `dir`, seeded with the demo homes:
+/// what handler tests run against.
+pub async fn seeded_ctx_in(dir: &std::path::Path) -> anyhow::Result<(DataDir, Arc<Ctx>)> {
+    use clap::Parser as _;
+    let config = Config::try_parse_from([
+        "test",
+        "--data-dir",
+        &dir.to_string_lossy(),
+        "--jwt-secret",
+        "handler-tests-secret-handler-tests-secret",
+    ])?;
+    prepare(&config).await
+}
