@@ -69,6 +69,7 @@ event_types! {
     HeatDetected => "heat_detected",
     CoDetected => "co_detected",
     SelfTest => "self_test",
+    AlarmSilenced => "alarm_silenced",
 }
 
 impl EventType {
@@ -103,7 +104,7 @@ impl EventType {
             | E::RecordingStarted
             | E::RecordingStopped => device == DeviceType::Camera,
             E::GlassBreak => device == DeviceType::GlassBreak,
-            E::SmokeDetected | E::SmokeCleared | E::HeatDetected | E::CoDetected | E::SelfTest => {
+            E::SmokeDetected | E::SmokeCleared | E::HeatDetected | E::CoDetected | E::SelfTest | E::AlarmSilenced => {
                 device == DeviceType::Smoke
             }
         }

@@ -7,15 +7,18 @@
 //! unit tests.
 
 pub mod automation;
+pub mod bus;
 pub mod command;
 pub mod device;
 pub mod error;
 pub mod event;
 pub mod mode;
 pub mod seed;
+pub mod state;
 pub mod user;
 
 pub use automation::{Automation, AutomationAction, AutomationTrigger, NewAutomation};
+pub use bus::{CommandMessage, Heartbeat, Topic};
 pub use command::DeviceCommand;
 pub use device::{Device, DeviceDraft, DevicePatch, DeviceState, DeviceType, Location};
 pub use error::{DomainError, ErrorCode};
