@@ -1,11 +1,17 @@
 //! HomeGuard's embedded backends, the default when no production backend is
-//! configured: one SQLite database in the data dir for everything durable,
-//! and in-memory state and pub/sub for what Redis holds in production.
+//! configured: SQLite files in the data dir for everything durable (the
+//! registry, the raw events, the bus log, each in its own file so their
+//! writers never wait on each other), and in-memory state and pub/sub for
+//! what Redis holds in production.
 
 mod memory_pubsub;
 mod memory_state;
 mod sqlite;
+mod sqlite_bus;
+mod sqlite_events;
 
 pub use memory_pubsub::MemoryPubSub;
 pub use memory_state::MemoryState;
 pub use sqlite::SqliteStore;
+pub use sqlite_bus::SqliteBus;
+pub use sqlite_events::SqliteEventStore;

@@ -20,18 +20,6 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(v).single().ok_or_else(|| StoreError::Corrupt(format!("timestamp {v}")))
-}
-
-fn uuid(s: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
-}
-
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
@@ -46,34 +34,19 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(doc: &str) -> StoreResult<T> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(doc: &str) -> StoreResult<T> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(map_err)?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL loses nothing on a process crash; only an OS
-            // crash or power cut can roll back the last transactions.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(map_err)?;
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        let pool = open_pool(path, 4).await?;
+        sqlx::migrate!("./migrations/main").run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
         Ok(Self { pool })
     }
 
@@ -85,6 +58,38 @@ impl SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err)
     }
+}
+
+/// A pool on one SQLite file in WAL mode, created if missing.
+pub(crate) async fn open_pool(path: &Path, connections: u32) -> StoreResult<SqlitePool> {
+    let options = SqliteConnectOptions::from_str("sqlite:")
+        .map_err(map_err)?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL loses nothing on a process crash; only an OS
+        // crash or power cut can roll back the last transactions.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(map_err)
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(v).single().ok_or_else(|| StoreError::Corrupt(format!("timestamp {v}")))
+}
+
+pub(crate) fn uuid(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
 }
 
 fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<User> {
@@ -314,6 +319,25 @@ impl DeviceStore for SqliteStore {
 
     async fn delete(&self, id: Uuid) -> StoreResult<bool> {
         self.devices().delete(id).await
+    }
+
+    async fn set_key_hash(&self, id: Uuid, key_hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE devices SET key_hash = ? WHERE device_id = ?")
+            .bind(key_hash)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn find_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Device>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM devices WHERE key_hash = ?")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
     }
 
     async fn health(&self) -> StoreResult<()> {

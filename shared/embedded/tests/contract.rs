@@ -48,3 +48,49 @@ async fn memory_state() {
 async fn memory_pubsub() {
     contract::pubsub::run(&MemoryPubSub::new()).await;
 }
+
+#[tokio::test]
+async fn sqlite_device_keys() {
+    let (_dir, store) = sqlite().await;
+    contract::devices::run_device_keys(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = homeguard_embedded::SqliteEventStore::open(&dir.path().join("events.db")).await.unwrap();
+    contract::events::run(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_bus() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = homeguard_embedded::SqliteBus::open(&dir.path().join("bus.db")).await.unwrap();
+    contract::bus::run(&bus).await;
+}
+
+#[tokio::test]
+async fn sqlite_bus_survives_reopen_and_prunes_only_what_all_consumers_have() {
+    use homeguard_domain::Topic;
+    use homeguard_ports::{EventBus, OutMessage};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bus.db");
+    let key = uuid::Uuid::new_v4();
+    let msgs: Vec<_> = (0..10)
+        .map(|n| OutMessage { topic: Topic::DeviceEvents, key, id: uuid::Uuid::new_v4(), payload: format!("{n}") })
+        .collect();
+    {
+        let bus = homeguard_embedded::SqliteBus::open(&path).await.unwrap();
+        bus.publish(msgs.clone()).await.unwrap();
+        let got = bus.poll("a", Topic::DeviceEvents, 4, std::time::Duration::ZERO).await.unwrap();
+        bus.commit("a", Topic::DeviceEvents, got[3].offset).await.unwrap();
+        bus.poll("b", Topic::DeviceEvents, 100, std::time::Duration::ZERO).await.unwrap();
+    }
+    let bus = homeguard_embedded::SqliteBus::open(&path).await.unwrap();
+    let rest = bus.poll("a", Topic::DeviceEvents, 100, std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(rest.iter().map(|d| d.id).collect::<Vec<_>>(), msgs[4..].iter().map(|m| m.id).collect::<Vec<_>>());
+    assert_eq!(bus.lag("a", Topic::DeviceEvents).await.unwrap(), 6);
+    bus.commit("b", Topic::DeviceEvents, rest[1].offset).await.unwrap();
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert_eq!(bus.prune(future).await.unwrap(), 4, "only what the slowest consumer (a) has committed");
+}

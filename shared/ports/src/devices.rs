@@ -21,6 +21,11 @@ pub trait DeviceStore: Send + Sync {
     async fn update(&self, device: &Device) -> StoreResult<bool>;
     /// Deletes a device; false when there was no such device.
     async fn delete(&self, id: Uuid) -> StoreResult<bool>;
+    /// Sets the hash of the device's ingest key (replacing any earlier one);
+    /// false when there is no such device.
+    async fn set_key_hash(&self, id: Uuid, key_hash: &str) -> StoreResult<bool>;
+    /// The device whose ingest key has this hash.
+    async fn find_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Device>>;
     /// Checks that the backend answers.
     async fn health(&self) -> StoreResult<()>;
 }

@@ -5,9 +5,11 @@
 //! production ones behind cargo features) implement them, and every backend
 //! runs the same contract suite from [`contract`] (feature `contract`).
 
+pub mod bus;
 pub mod clock;
 pub mod devices;
 pub mod error;
+pub mod events;
 pub mod pubsub;
 pub mod state;
 pub mod users;
@@ -15,15 +17,19 @@ pub mod users;
 #[cfg(feature = "contract")]
 pub mod contract;
 
+pub use bus::{Delivery, EventBus, OutMessage, Published};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
 pub use error::StoreError;
+pub use events::{Cursor, EventQuery, EventStore};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
 pub use state::StateStore;
 pub use users::{NewUser, Session, SessionStore, UserStore};
 
 fn _assert_object_safe(
     _: &dyn Clock,
+    _: &dyn EventBus,
+    _: &dyn EventStore,
     _: &dyn DeviceStore,
     _: &dyn AutomationStore,
     _: &dyn PubSub,

@@ -94,3 +94,24 @@ pub async fn run_automations(store: &dyn AutomationStore) {
     assert!(!store.delete(b.automation_id).await.unwrap());
     assert_eq!(store.list_for_user(owner).await.unwrap().len(), 1);
 }
+
+pub async fn run_device_keys(store: &dyn DeviceStore) {
+    let owner = Uuid::new_v4();
+    let d = device(owner, "Keyed");
+    store.insert(&d).await.unwrap();
+    let hash = format!("{:064x}", Uuid::new_v4().as_u128());
+    assert!(store.find_by_key_hash(&hash).await.unwrap().is_none());
+    assert!(store.set_key_hash(d.device_id, &hash).await.unwrap());
+    assert_eq!(store.find_by_key_hash(&hash).await.unwrap().map(|x| x.device_id), Some(d.device_id));
+    let rotated = format!("{:064x}", Uuid::new_v4().as_u128());
+    assert!(store.set_key_hash(d.device_id, &rotated).await.unwrap());
+    assert!(store.find_by_key_hash(&hash).await.unwrap().is_none(), "the old key stops working");
+    assert!(store.find_by_key_hash(&rotated).await.unwrap().is_some());
+    let mut renamed = d.clone();
+    renamed.name = "Renamed".into();
+    store.update(&renamed).await.unwrap();
+    assert!(store.find_by_key_hash(&rotated).await.unwrap().is_some(), "an update keeps the key");
+    assert!(!store.set_key_hash(Uuid::new_v4(), &hash).await.unwrap());
+    store.delete(d.device_id).await.unwrap();
+    assert!(store.find_by_key_hash(&rotated).await.unwrap().is_none(), "a deleted device's key is gone");
+}

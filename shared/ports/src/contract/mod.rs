@@ -2,7 +2,9 @@
 //! tests (`contract::devices::run(&store).await`). Ids and emails are random
 //! so that runs against a shared server never collide.
 
+pub mod bus;
 pub mod devices;
+pub mod events;
 pub mod pubsub;
 pub mod state;
 pub mod users;

@@ -26,7 +26,9 @@ CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
 CREATE TABLE devices (
     device_id TEXT PRIMARY KEY,
     user_id   TEXT NOT NULL,
-    doc       TEXT NOT NULL
+    doc       TEXT NOT NULL,
+    -- SHA-256 of the device's ingest key; the key itself is shown once and never stored.
+    key_hash  TEXT UNIQUE
 );
 CREATE INDEX devices_by_user ON devices (user_id);
 
