@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use homeguard_domain::{Device, DeviceDraft, DevicePatch, DeviceState, DomainError, ErrorCode};
 use homeguard_runtime::extract::{Json, Path, Query};
@@ -90,8 +90,41 @@ pub async fn get_one(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<DeviceView,
     Ok(views(ctx, vec![device]).await?.remove(0))
 }
 
+/// A newly registered device, with the key it posts events with. The key is
+/// shown this once; only its hash is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedDevice {
+    #[serde(flatten)]
+    pub view: DeviceView,
+    pub device_key: String,
+}
+
+/// A device's new ingest key.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceKey {
+    pub device_id: Uuid,
+    pub device_key: String,
+}
+
+/// A fresh ingest key: 244 random bits from the OS generator, behind a
+/// prefix that makes a leaked key easy to recognise.
+fn new_key() -> String {
+    format!("hgk_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+/// Issues a new ingest key for a device the caller owns; the old key stops working.
+pub async fn rotate_key(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<DeviceKey, FnError> {
+    owned(ctx, caller, id).await?;
+    let key = new_key();
+    if !ctx.devices.set_key_hash(id, &homeguard_runtime::auth::token_hash(&key)).await? {
+        return Err(FnError::device_not_found(id));
+    }
+    tracing::info!(device_id = %id, "device key issued");
+    Ok(DeviceKey { device_id: id, device_key: key })
+}
+
 /// Registers a device in the caller's home (an admin may name another home).
-pub async fn create(ctx: &Ctx, caller: &Caller, draft: DeviceDraft) -> Result<DeviceView, FnError> {
+pub async fn create(ctx: &Ctx, caller: &Caller, draft: DeviceDraft) -> Result<CreatedDevice, FnError> {
     let owner = match draft.user_id {
         Some(u) if u != caller.user_id => {
             caller.require_admin()?;
@@ -107,10 +140,12 @@ pub async fn create(ctx: &Ctx, caller: &Caller, draft: DeviceDraft) -> Result<De
         return Err(FnError::invalid("user_id", format!("a home may have at most {MAX_DEVICES_PER_HOME} devices")));
     }
     ctx.devices.insert(&device).await?;
+    let device_key = new_key();
+    ctx.devices.set_key_hash(device.device_id, &homeguard_runtime::auth::token_hash(&device_key)).await?;
     ctx.state.add_user_device(owner, device.device_id).await?;
     ctx.state.merge_missing(device.device_id, &device.device_type.initial_state()).await?;
     tracing::info!(device_id = %device.device_id, device_type = %device.device_type, "device registered");
-    Ok(views(ctx, vec![device]).await?.remove(0))
+    Ok(CreatedDevice { view: views(ctx, vec![device]).await?.remove(0), device_key })
 }
 
 /// Changes a device's name, model, firmware, location or config.
@@ -161,6 +196,12 @@ pub fn router(ctx: &Arc<Ctx>) -> Router {
                 .delete(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
                     delete(&ctx, &c, id).await.map(|()| StatusCode::NO_CONTENT)
                 }),
+            )
+            .route(
+                "/devices/{id}/key",
+                post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                    rotate_key(&ctx, &c, id).await.map(axum::Json)
+                }),
             );
     homeguard_runtime::http::mount(SERVICE, ctx, routes)
 }
@@ -205,7 +246,7 @@ mod tests {
             "name": "Kitchen Motion", "type": "motion", "model": "Aqara P1", "location": {"zone": "Kitchen", "floor": 1}
         }))
         .unwrap();
-        let view = create(&ctx, &john, draft).await.unwrap();
+        let view = create(&ctx, &john, draft).await.unwrap().view;
         let id = view.device.device_id;
         assert_eq!(view.state["state"], "idle");
         assert!(!view.online, "no heartbeat yet");
@@ -231,7 +272,7 @@ mod tests {
         let john = caller("john@demo.com", Role::User);
         assert_eq!(create(&ctx, &john, draft(sarah)).await.unwrap_err().code, ErrorCode::Forbidden);
         let admin = caller("admin@demo.com", Role::Admin);
-        assert_eq!(create(&ctx, &admin, draft(sarah)).await.unwrap().device.user_id, sarah);
+        assert_eq!(create(&ctx, &admin, draft(sarah)).await.unwrap().view.device.user_id, sarah);
         assert_eq!(create(&ctx, &admin, draft(Uuid::new_v4())).await.unwrap_err().code, ErrorCode::UserNotFound);
     }
 }

@@ -46,7 +46,10 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let pool = open_pool(path, 4).await?;
-        sqlx::migrate!("./migrations/main").run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        sqlx::migrate!("./migrations/main")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
         Ok(Self { pool })
     }
 

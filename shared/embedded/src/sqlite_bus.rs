@@ -47,7 +47,10 @@ impl SqliteBus {
     /// Opens (creating if needed) the log at `path`; starts its writer task.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let pool = open_pool(path, 4).await?;
-        sqlx::migrate!("./migrations/bus").run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        sqlx::migrate!("./migrations/bus")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
         let last: i64 = sqlx::query_scalar(r#"SELECT COALESCE(MAX("offset"), 0) FROM bus_log"#)
             .fetch_one(&pool)
             .await
@@ -56,20 +59,6 @@ impl SqliteBus {
         let (appended_tx, appended) = watch::channel(last);
         tokio::spawn(write_loop(pool.clone(), rx, appended_tx));
         Ok(Self { pool, writer: tx, appended, positions: Mutex::new(HashMap::new()) })
-    }
-
-    /// Deletes messages older than `before` that every consumer of their
-    /// topic has committed; returns how many.
-    pub async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(
-            r#"DELETE FROM bus_log WHERE published_at < ?
-               AND "offset" <= (SELECT MIN(o."offset") FROM bus_offsets o WHERE o.topic = bus_log.topic)"#,
-        )
-        .bind(ms(before))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(done.rows_affected())
     }
 
     /// How many messages of `topic` lie beyond the consumer's committed offset.
@@ -123,7 +112,11 @@ async fn write_loop(pool: SqlitePool, mut rx: mpsc::Receiver<WriteRequest>, appe
                 let retryable = e.is_retryable();
                 let text = e.to_string();
                 for req in group {
-                    let err = if retryable { StoreError::Unavailable(text.clone()) } else { StoreError::Backend(text.clone()) };
+                    let err = if retryable {
+                        StoreError::Unavailable(text.clone())
+                    } else {
+                        StoreError::Backend(text.clone())
+                    };
                     let _ = req.reply.send(Err(err));
                 }
             }
@@ -249,6 +242,18 @@ impl EventBus for SqliteBus {
     async fn seek(&self, consumer: &str, topic: Topic, offset: i64) -> StoreResult<()> {
         self.set_position(consumer, topic, offset);
         Ok(())
+    }
+
+    async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            r#"DELETE FROM bus_log WHERE published_at < ?
+               AND "offset" <= (SELECT MIN(o."offset") FROM bus_offsets o WHERE o.topic = bus_log.topic)"#,
+        )
+        .bind(ms(before))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected())
     }
 
     fn detects_duplicates(&self) -> bool {

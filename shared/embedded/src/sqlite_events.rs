@@ -97,7 +97,13 @@ impl EventStore for SqliteEventStore {
         }
         if let Some(c) = q.after {
             let (t, id) = (ms(c.timestamp), c.event_id.to_string());
-            sql.push(" AND (ts < ").push_bind(t).push(" OR (ts = ").push_bind(t).push(" AND event_id > ").push_bind(id).push("))");
+            sql.push(" AND (ts < ")
+                .push_bind(t)
+                .push(" OR (ts = ")
+                .push_bind(t)
+                .push(" AND event_id > ")
+                .push_bind(id)
+                .push("))");
         }
         sql.push(" ORDER BY ts DESC, event_id ASC LIMIT ").push_bind(q.limit as i64);
         let rows = sql.build().fetch_all(&self.pool).await.map_err(map_err)?;

@@ -58,6 +58,9 @@ pub trait EventBus: Send + Sync {
     async fn committed(&self, consumer: &str, topic: Topic) -> StoreResult<i64>;
     /// Moves the consumer's position (not its commit) to just after `offset`.
     async fn seek(&self, consumer: &str, topic: Topic, offset: i64) -> StoreResult<()>;
+    /// Drops messages older than `before` that every consumer of their topic
+    /// has committed; returns how many (Kafka's retention does this itself).
+    async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Whether `publish` reports duplicates (a log with an index on ids does;
     /// Kafka does not, and leaves them to the idempotent consumers).
     fn detects_duplicates(&self) -> bool;

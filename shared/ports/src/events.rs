@@ -62,7 +62,8 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { timestamp: DateTime::from_timestamp_millis(1_705_329_125_123).unwrap(), event_id: Uuid::new_v4() };
+        let c =
+            Cursor { timestamp: DateTime::from_timestamp_millis(1_705_329_125_123).unwrap(), event_id: Uuid::new_v4() };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         for bad in ["", "abc", "12_notauuid", "x_0b8c8a9e3f7e4c558f592d3c0e9b6a21"] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");

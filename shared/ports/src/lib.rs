@@ -26,13 +26,11 @@ pub use pubsub::{PubSub, PubSubItem, Subscription};
 pub use state::StateStore;
 pub use users::{NewUser, Session, SessionStore, UserStore};
 
-fn _assert_object_safe(
-    _: &dyn Clock,
-    _: &dyn EventBus,
-    _: &dyn EventStore,
+// Every port must stay usable as `Arc<dyn Port>`.
+fn _assert_object_safe(_: &dyn Clock, _: &dyn EventBus, _: &dyn EventStore, _: &dyn PubSub) {}
+fn _assert_object_safe_stores(
     _: &dyn DeviceStore,
     _: &dyn AutomationStore,
-    _: &dyn PubSub,
     _: &dyn StateStore,
     _: &dyn UserStore,
     _: &dyn SessionStore,

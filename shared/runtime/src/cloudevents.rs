@@ -83,3 +83,34 @@ where
         }
     })
 }
+
+/// The CloudEvent a device event travels as: type per event type, source per
+/// device, id = event id, subject = device id, time = event time.
+pub fn for_event(e: &homeguard_domain::Event) -> Result<Event, FnError> {
+    use cloudevents::EventBuilder;
+    cloudevents::EventBuilderV10::new()
+        .id(e.event_id.to_string())
+        .ty(format!("{}.{}", homeguard_domain::Topic::DeviceEvents.cloudevent_type(), e.event_type.as_str()))
+        .source(format!("/devices/{}", e.device_id))
+        .subject(e.device_id.to_string())
+        .time(e.timestamp)
+        .data("application/json", serde_json::to_value(e).map_err(FnError::internal)?)
+        .build()
+        .map_err(FnError::internal)
+}
+
+/// The CloudEvent of any bus delivery (Knative's KafkaSource does the same
+/// for Kafka records): type per topic, source per device key, id = message id.
+pub fn for_delivery(d: &homeguard_ports::Delivery) -> Result<Event, FnError> {
+    use cloudevents::EventBuilder;
+    let data: serde_json::Value = serde_json::from_str(&d.payload).map_err(FnError::internal)?;
+    cloudevents::EventBuilderV10::new()
+        .id(d.id.to_string())
+        .ty(d.topic.cloudevent_type())
+        .source(format!("/devices/{}", d.key))
+        .subject(d.key.to_string())
+        .time(d.published_at)
+        .data("application/json", data)
+        .build()
+        .map_err(FnError::internal)
+}

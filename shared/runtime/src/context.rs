@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use homeguard_ports::{AutomationStore, Clock, DeviceStore, PubSub, SessionStore, StateStore, UserStore};
+use homeguard_ports::{
+    AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, SessionStore, StateStore, UserStore,
+};
 
 use crate::auth::AuthKeys;
 use crate::metrics::Metrics;
@@ -15,6 +17,8 @@ pub struct Ctx {
     pub sessions: Arc<dyn SessionStore>,
     pub devices: Arc<dyn DeviceStore>,
     pub automations: Arc<dyn AutomationStore>,
+    pub events: Arc<dyn EventStore>,
+    pub bus: Arc<dyn EventBus>,
     pub state: Arc<dyn StateStore>,
     pub pubsub: Arc<dyn PubSub>,
     pub clock: Arc<dyn Clock>,

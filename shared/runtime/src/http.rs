@@ -55,6 +55,8 @@ async fn readiness(State(ctx): State<Arc<Ctx>>) -> Response {
         ("users", ctx.users.health().await),
         ("devices", ctx.devices.health().await),
         ("state", ctx.state.health().await),
+        ("events", ctx.events.health().await),
+        ("bus", ctx.bus.health().await),
     ];
     let ready = checks.iter().all(|(_, r)| r.is_ok());
     let detail: serde_json::Map<_, _> = checks

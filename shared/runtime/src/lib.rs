@@ -7,6 +7,7 @@
 //! HTTP and over CloudEvents. It never picks a concrete backend: the wiring does.
 
 pub mod auth;
+pub mod bus;
 pub mod cloudevents;
 pub mod context;
 pub mod error;

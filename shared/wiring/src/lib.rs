@@ -9,7 +9,7 @@ pub mod seed;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteStore};
+use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteStore};
 use homeguard_ports::{Clock, SystemClock};
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
@@ -24,6 +24,12 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("opening the database in {}", data_dir.path().display()))?;
+    let events = SqliteEventStore::open(&data_dir.path().join("events.db"))
+        .await
+        .with_context(|| format!("opening the event store in {}", data_dir.path().display()))?;
+    let bus = SqliteBus::open(&data_dir.path().join("bus.db"))
+        .await
+        .with_context(|| format!("opening the bus log in {}", data_dir.path().display()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(store);
     Ok(Arc::new(Ctx {
@@ -31,6 +37,8 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         sessions: store.clone(),
         devices: store.clone(),
         automations: store,
+        events: Arc::new(events),
+        bus: Arc::new(bus),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
         clock,

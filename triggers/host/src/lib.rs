@@ -8,6 +8,8 @@ use axum::Router;
 use homeguard_runtime::{Ctx, http};
 use homeguard_wiring::Config;
 
+pub mod consumers;
+
 /// The service name the host's own endpoints report as.
 pub const SERVICE: &str = "homeguard";
 
@@ -18,19 +20,62 @@ pub fn app(ctx: &Arc<Ctx>) -> Router {
         .merge(hg_fn_auth::router(ctx))
         .merge(hg_fn_users::router(ctx))
         .merge(hg_fn_devices::router(ctx))
+        .merge(hg_fn_ingest::router(ctx))
+        .merge(hg_fn_events::router(ctx))
+        .merge(hg_fn_notify::router(ctx))
         .merge(http::system_routes(SERVICE, ctx));
     http::finish(app, ctx)
+}
+
+/// How long the bus log keeps what every consumer has handled.
+pub const BUS_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+
+/// Rebuilds the state the previous run held in memory: each device's
+/// latest stored events are folded in, and the state consumer goes back to
+/// where the event store's consumer was, replaying what may not have been
+/// folded yet (the fold ignores what it has seen).
+async fn restore_state(ctx: &Ctx) -> anyhow::Result<()> {
+    use homeguard_domain::Topic;
+    let folded = hg_fn_state::rebuild(ctx).await.map_err(|e| anyhow::anyhow!("rebuilding device state: {e}"))?;
+    let stored = ctx.bus.committed(hg_fn_events::CONSUMER, Topic::DeviceEvents).await?;
+    let applied = ctx.bus.committed(hg_fn_state::CONSUMER, Topic::DeviceEvents).await?;
+    ctx.bus.seek(hg_fn_state::CONSUMER, Topic::DeviceEvents, stored.min(applied)).await?;
+    tracing::info!(folded, replay_from = stored.min(applied), "device state restored");
+    Ok(())
+}
+
+async fn prune_bus(ctx: Arc<Ctx>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        match ctx.bus.prune(ctx.clock.now() - BUS_RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "pruned the bus log"),
+            Err(e) => tracing::warn!(error = %e, "pruning the bus log failed"),
+        }
+    }
 }
 
 /// `homeguard up`: opens the data dir, seeds and serves until a shutdown signal.
 pub async fn up(config: Config) -> anyhow::Result<()> {
     let (data_dir, ctx) = homeguard_wiring::prepare(&config).await?;
+    restore_state(&ctx).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = consumers::spawn_all(&ctx, &stopped);
+    tasks.push(tokio::spawn(prune_bus(ctx.clone(), stopped.clone())));
     let listener = tokio::net::TcpListener::bind((config.bind.as_str(), config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
     let addr = listener.local_addr()?;
     tracing::info!(service = SERVICE, %addr, data_dir = %data_dir.path().display(), "HomeGuard is up on http://{addr}");
     http::serve(listener, app(&ctx), http::shutdown_signal()).await?;
+    let _ = stop.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
     tracing::info!(service = SERVICE, "stopped");
     Ok(())
 }

@@ -14,6 +14,12 @@ struct Cli {
 enum Command {
     /// Serve every function on one port over embedded storage.
     Up(Box<Config>),
+    /// Write the Knative manifests generated from the routing table.
+    Knative {
+        /// The folder to write them into.
+        #[arg(long, default_value = "knative")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -22,6 +28,16 @@ async fn main() -> std::process::ExitCode {
     homeguard_runtime::telemetry::init_logging();
     let result = match cli.command {
         Command::Up(config) => homeguard_host::up(*config).await,
+        Command::Knative { out } => write_manifests(&out),
     };
     homeguard_wiring::exit_code("homeguard", result)
+}
+
+fn write_manifests(out: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    for (file, text) in homeguard_routes::knative_manifests() {
+        std::fs::write(out.join(file), text)?;
+        println!("wrote {}", out.join(file).display());
+    }
+    Ok(())
 }

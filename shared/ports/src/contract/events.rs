@@ -37,7 +37,7 @@ pub async fn run(store: &dyn EventStore) {
     ];
     let foreign = event(other_user, Uuid::new_v4(), EventType::MotionDetected, 5);
     assert_eq!(store.append(&e).await.unwrap(), 5);
-    assert_eq!(store.append(&[foreign.clone()]).await.unwrap(), 1);
+    assert_eq!(store.append(std::slice::from_ref(&foreign)).await.unwrap(), 1);
     assert_eq!(store.append(&e[..2]).await.unwrap(), 0, "appending again stores nothing new");
     assert_eq!(store.get(e[1].event_id).await.unwrap(), Some(e[1].clone()), "round trip keeps every field");
     assert!(store.get(Uuid::new_v4()).await.unwrap().is_none());
@@ -51,12 +51,13 @@ pub async fn run(store: &dyn EventStore) {
     assert_eq!(ids(&by_user), vec![e[4].event_id, e[3].event_id, e[2].event_id, e[1].event_id, e[0].event_id]);
     let by_device = store.query(&q(&|q| q.device_id = Some(d1))).await.unwrap();
     assert_eq!(ids(&by_device), vec![e[4].event_id, e[2].event_id, e[0].event_id]);
-    let by_type = store.query(&q(&|q| {
-        q.user_id = Some(user);
-        q.event_type = Some(EventType::MotionDetected)
-    }))
-    .await
-    .unwrap();
+    let by_type = store
+        .query(&q(&|q| {
+            q.user_id = Some(user);
+            q.event_type = Some(EventType::MotionDetected)
+        }))
+        .await
+        .unwrap();
     assert_eq!(ids(&by_type), vec![e[4].event_id, e[0].event_id]);
     let global_type = store.query(&q(&|q| q.event_type = Some(EventType::MotionDetected))).await.unwrap();
     assert!(global_type.iter().any(|x| x.event_id == foreign.event_id), "by type spans users");
@@ -95,17 +96,17 @@ pub async fn run(store: &dyn EventStore) {
     // Events at the same millisecond are ordered by id and paged without loss.
     let twins_user = Uuid::new_v4();
     let at = now_ms();
-    let mut twins: Vec<Event> = (0..3)
-        .map(|_| Event { timestamp: at, ..event(twins_user, d1, EventType::DoorOpen, 0) })
-        .collect();
+    let mut twins: Vec<Event> =
+        (0..3).map(|_| Event { timestamp: at, ..event(twins_user, d1, EventType::DoorOpen, 0) }).collect();
     store.append(&twins).await.unwrap();
     twins.sort_by_key(|e| e.event_id);
-    let first = store.query(&q(&|q| {
-        q.user_id = Some(twins_user);
-        q.limit = 1;
-    }))
-    .await
-    .unwrap();
+    let first = store
+        .query(&q(&|q| {
+            q.user_id = Some(twins_user);
+            q.limit = 1;
+        }))
+        .await
+        .unwrap();
     assert_eq!(ids(&first), vec![twins[0].event_id]);
     let rest = store
         .query(&q(&|q| {

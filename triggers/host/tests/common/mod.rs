@@ -125,3 +125,46 @@ pub fn temp_dir() -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join("data");
     (dir, path)
 }
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the notification stream as a browser would (token in the query)
+/// and subscribes to `channels`.
+pub async fn stream(host: &Host, token: &str, channels: &[&str]) -> Ws {
+    use futures::SinkExt;
+    let url = format!("{}/events/stream?token={token}", host.base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+    let hello = next_json(&mut ws, Duration::from_secs(5)).await.expect("hello");
+    assert_eq!(hello["type"], "connected");
+    let sub = json!({ "action": "subscribe", "channels": channels }).to_string();
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(sub.into())).await.unwrap();
+    let ack = next_json(&mut ws, Duration::from_secs(5)).await.expect("subscription answer");
+    assert_eq!(ack["type"], "subscribed", "{ack}");
+    ws
+}
+
+/// The next JSON text message within `wait`, or None.
+pub async fn next_json(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??.ok()?;
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).ok();
+        }
+    }
+}
+
+/// Posts JSON with a device key.
+pub async fn post_as_device(host: &Host, path: &str, key: &str, body: &Value) -> (u16, Value) {
+    let r = client().post(host.url(path)).header("x-device-key", key).json(body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A fresh ingest key for one of the caller's devices.
+pub async fn device_key(host: &Host, token: &str, device: uuid::Uuid) -> String {
+    let r = client().post(host.url(&format!("/devices/{device}/key"))).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["device_key"].as_str().unwrap().to_owned()
+}

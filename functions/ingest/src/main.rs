@@ -1,0 +1,7 @@
+//! The ingest function as its own server (its Knative image).
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let result = homeguard_wiring::serve_function(hg_fn_ingest::SERVICE, hg_fn_ingest::router).await;
+    homeguard_wiring::exit_code("hg-fn-ingest", result)
+}

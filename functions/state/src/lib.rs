@@ -1,0 +1,274 @@
+//! The device state function (the requirements' Event Processor, state
+//! half): it folds events and heartbeats into each device's current state
+//! and online flag, and publishes what changed on the pub/sub channels the
+//! notification stream listens to:
+//!
+//! - `events:user:{user_id}` and `events:global`: every event (`device_event`);
+//! - `device:state:{device_id}`: the device's new state (`device_state`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use chrono::{SecondsFormat, Utc};
+use homeguard_domain::state::{hvac_activity, is_newer, state_change};
+use homeguard_domain::{Device, DeviceState, DeviceType, Event, Heartbeat};
+use homeguard_ports::EventQuery;
+use homeguard_runtime::cloudevents::{self, Envelope};
+use homeguard_runtime::{Ctx, FnError};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const SERVICE: &str = "device-state";
+
+/// The consumer name this handler commits its offsets under.
+pub const CONSUMER: &str = "device-state";
+
+/// A device is online while it has sent something within this long.
+pub const ONLINE_TTL: Duration = Duration::from_secs(60);
+
+/// How many of a device's latest events rebuild its state after a restart.
+pub const REBUILD_DEPTH: usize = 100;
+
+pub fn user_channel(user: Uuid) -> String {
+    format!("events:user:{user}")
+}
+
+pub const GLOBAL_CHANNEL: &str = "events:global";
+
+pub fn state_channel(device: Uuid) -> String {
+    format!("device:state:{device}")
+}
+
+/// The `device_event` message of the notification protocol.
+pub fn event_message(e: &Event) -> Value {
+    json!({
+        "type": "device_event",
+        "event_id": e.event_id,
+        "device_id": e.device_id,
+        "user_id": e.user_id,
+        "event_type": e.event_type,
+        "timestamp": e.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "data": e.payload,
+        "metadata": e.metadata,
+    })
+}
+
+/// The `device_state` message of the notification protocol.
+pub fn state_message(device: Uuid, state: &DeviceState, online: bool) -> Value {
+    json!({
+        "type": "device_state",
+        "device_id": device,
+        "state": state,
+        "online": online,
+        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+    })
+}
+
+/// The fields an event sets, plus what follows from them (a thermostat's
+/// running state).
+fn fold(device_type: DeviceType, state: &mut DeviceState, e: &Event) -> bool {
+    if !is_newer(state, e) {
+        return false;
+    }
+    state.extend(state_change(device_type, e));
+    if device_type == DeviceType::Thermostat
+        && let Some(activity) = hvac_activity(state)
+    {
+        state.insert("state".into(), json!(activity));
+    }
+    true
+}
+
+async fn publish(ctx: &Ctx, channel: &str, message: &Value) {
+    // Pub/sub is best effort by design: a listener that misses a message
+    // reads the feed; failing the batch would only replay it.
+    if let Err(e) = ctx.pubsub.publish(channel, &message.to_string()).await {
+        tracing::warn!(channel, error = %e, "publish failed");
+    }
+}
+
+async fn devices_of(ctx: &Ctx, ids: impl Iterator<Item = Uuid>) -> Result<HashMap<Uuid, Device>, FnError> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id)
+            && let Some(d) = ctx.devices.get(id).await?
+        {
+            slot.insert(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Applies events to their devices' state and announces them.
+#[tracing::instrument(skip_all, fields(events = events.len()))]
+pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
+    let devices = devices_of(ctx, events.iter().map(|e| e.device_id)).await?;
+    let mut changed: BTreeMap<Uuid, DeviceState> = BTreeMap::new();
+    let now = ctx.clock.now();
+    for e in &events {
+        // A device that was removed since keeps its history, but has no state.
+        if let Some(device) = devices.get(&e.device_id) {
+            let state = match changed.get_mut(&e.device_id) {
+                Some(s) => s,
+                None => changed.entry(e.device_id).or_insert(ctx.state.get(e.device_id).await?),
+            };
+            fold(device.device_type, state, e);
+            ctx.state.mark_online(e.device_id, now, ONLINE_TTL).await?;
+        }
+        let message = event_message(e);
+        publish(ctx, &user_channel(e.user_id), &message).await;
+        publish(ctx, GLOBAL_CHANNEL, &message).await;
+    }
+    for (device, state) in changed {
+        let state = ctx.state.merge(device, &state).await?;
+        publish(ctx, &state_channel(device), &state_message(device, &state, true)).await;
+    }
+    Ok(())
+}
+
+/// Marks devices online and records what their heartbeats report.
+#[tracing::instrument(skip_all, fields(heartbeats = heartbeats.len()))]
+pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
+    for hb in heartbeats {
+        let was_online = ctx.state.last_heartbeats(&[hb.device_id]).await?.remove(0).is_some();
+        if ctx.devices.get(hb.device_id).await?.is_none() {
+            continue;
+        }
+        ctx.state.mark_online(hb.device_id, hb.timestamp, ONLINE_TTL).await?;
+        let mut fields = DeviceState::new();
+        fields.insert("last_heartbeat".into(), json!(hb.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)));
+        if let Some(b) = hb.battery {
+            fields.insert("battery".into(), json!(b));
+        }
+        if let Some(s) = hb.signal_strength {
+            fields.insert("signal".into(), json!(s));
+        }
+        if let Some(fw) = &hb.firmware_version {
+            fields.insert("firmware_version".into(), json!(fw));
+        }
+        let before = ctx.state.get(hb.device_id).await?;
+        let after = ctx.state.merge(hb.device_id, &fields).await?;
+        let battery_changed = before.get("battery") != after.get("battery");
+        if !was_online || battery_changed {
+            publish(ctx, &state_channel(hb.device_id), &state_message(hb.device_id, &after, true)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds in-memory state after a start: each device's latest events,
+/// folded oldest first over its initial state.
+pub async fn rebuild(ctx: &Ctx) -> Result<usize, FnError> {
+    let devices = ctx.devices.list_all().await?;
+    let mut folded = 0;
+    for d in &devices {
+        let query = EventQuery { device_id: Some(d.device_id), limit: REBUILD_DEPTH, ..Default::default() };
+        let events = ctx.events.query(&query).await?;
+        let mut state = ctx.state.get(d.device_id).await?;
+        for e in events.iter().rev() {
+            folded += usize::from(fold(d.device_type, &mut state, e));
+        }
+        ctx.state.merge(d.device_id, &state).await?;
+    }
+    Ok(folded)
+}
+
+/// The CloudEvents routes Knative delivers `device.events` and
+/// `device.heartbeats` to; this function has no public HTTP routes.
+pub fn service(ctx: &Arc<Ctx>) -> Router {
+    let routes = Router::new()
+        .route(
+            "/ce/device-events",
+            cloudevents::route(|ctx: Arc<Ctx>, e: Envelope<Event>| async move { on_events(&ctx, vec![e.data]).await }),
+        )
+        .route(
+            "/ce/heartbeats",
+            cloudevents::route(|ctx: Arc<Ctx>, h: Envelope<Heartbeat>| async move {
+                on_heartbeats(&ctx, vec![h.data]).await
+            }),
+        );
+    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+    use homeguard_domain::EventType;
+    use homeguard_domain::seed::{device_id, user_id};
+
+    fn event(device: Uuid, user: Uuid, t: EventType, secs_ago: i64) -> Event {
+        Event {
+            event_id: Uuid::now_v7(),
+            device_id: device,
+            user_id: user,
+            event_type: t,
+            payload: Default::default(),
+            timestamp: chrono::SubsecRound::trunc_subsecs(Utc::now() - chrono::Duration::seconds(secs_ago), 3),
+            metadata: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_change_state_and_are_announced_to_the_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let john = user_id("john@demo.com");
+        let lock = device_id("john@demo.com", "Front Door Lock");
+        let mut mine = ctx.pubsub.subscribe(&[user_channel(john), state_channel(lock)]).await.unwrap();
+        let mut sarahs = ctx.pubsub.subscribe(&[user_channel(user_id("sarah@demo.com"))]).await.unwrap();
+
+        on_events(&ctx, vec![event(lock, john, EventType::Unlocked, 1)]).await.unwrap();
+        let state = ctx.state.get(lock).await.unwrap();
+        assert_eq!((state["state"].clone(), state["locked"].clone()), (json!("unlocked"), json!(false)));
+        assert!(ctx.state.last_heartbeats(&[lock]).await.unwrap()[0].is_some(), "an event marks its device online");
+
+        let mut kinds = vec![];
+        for _ in 0..2 {
+            if let homeguard_ports::PubSubItem::Message { payload, .. } = mine.next().await.unwrap() {
+                kinds.push(serde_json::from_str::<Value>(&payload).unwrap()["type"].as_str().unwrap().to_owned());
+            }
+        }
+        assert_eq!(kinds, vec!["device_event", "device_state"]);
+        let nothing = tokio::time::timeout(Duration::from_millis(100), sarahs.next()).await;
+        assert!(nothing.is_err(), "sarah hears nothing of john's home");
+
+        // A late, older event is announced but never rolls the state back.
+        on_events(&ctx, vec![event(lock, john, EventType::Locked, 60)]).await.unwrap();
+        assert_eq!(ctx.state.get(lock).await.unwrap()["state"], json!("unlocked"));
+    }
+
+    #[tokio::test]
+    async fn state_is_rebuilt_from_the_event_store() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let john = user_id("john@demo.com");
+        let door = device_id("john@demo.com", "Garage Door");
+        let events = vec![event(door, john, EventType::DoorOpen, 20), event(door, john, EventType::DoorHeldOpen, 10)];
+        ctx.events.append(&events).await.unwrap();
+        assert_eq!(ctx.state.get(door).await.unwrap()["state"], json!("closed"));
+        assert_eq!(rebuild(&ctx).await.unwrap(), 2);
+        assert_eq!(ctx.state.get(door).await.unwrap()["state"], json!("held_open"));
+    }
+
+    #[tokio::test]
+    async fn heartbeats_mark_devices_online() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let lock = device_id("john@demo.com", "Front Door Lock");
+        let hb = Heartbeat {
+            heartbeat_id: Uuid::now_v7(),
+            device_id: lock,
+            user_id: user_id("john@demo.com"),
+            timestamp: Utc::now(),
+            battery: Some(42.0),
+            signal_strength: Some(-60),
+            firmware_version: None,
+        };
+        on_heartbeats(&ctx, vec![hb]).await.unwrap();
+        assert!(ctx.state.last_heartbeats(&[lock]).await.unwrap()[0].is_some());
+        assert_eq!(ctx.state.get(lock).await.unwrap()["battery"], json!(42.0));
+    }
+}
