@@ -6,7 +6,8 @@
 //! (`X-Device-Key`); an admin token may post for any device.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -33,11 +34,45 @@ pub enum Poster {
     Admin(Caller),
 }
 
+/// How long a device key stays known to ingest after it was looked up. A
+/// device posts many times a second under load, so this saves a registry
+/// query per post; it is also the longest a rotated or deleted device's old
+/// key can keep posting to an instance that saw it just before.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+const KEY_CACHE_MAX: usize = 100_000;
+
+static KEY_CACHE: LazyLock<Mutex<HashMap<String, (Device, Instant)>>> = LazyLock::new(Mutex::default);
+
+async fn device_by_key(ctx: &Ctx, key: &str) -> Result<Option<Device>, FnError> {
+    let hash = auth::token_hash(key);
+    {
+        let cache = KEY_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((device, at)) = cache.get(&hash)
+            && at.elapsed() < KEY_CACHE_TTL
+        {
+            return Ok(Some(device.clone()));
+        }
+    }
+    let found = ctx.devices.find_by_key_hash(&hash).await?;
+    let mut cache = KEY_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= KEY_CACHE_MAX {
+        cache.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+        if cache.len() >= KEY_CACHE_MAX {
+            cache.clear();
+        }
+    }
+    match &found {
+        Some(device) => cache.insert(hash, (device.clone(), Instant::now())),
+        None => cache.remove(&hash),
+    };
+    Ok(found)
+}
+
 /// Authenticates a poster from `X-Device-Key` or an admin bearer token.
 pub async fn poster(ctx: &Ctx, headers: &HeaderMap) -> Result<Poster, FnError> {
     if let Some(key) = headers.get("x-device-key") {
         let key = key.to_str().map_err(|_| FnError::unauthorized("Malformed X-Device-Key header"))?;
-        return match ctx.devices.find_by_key_hash(&auth::token_hash(key.trim())).await? {
+        return match device_by_key(ctx, key.trim()).await? {
             Some(device) => Ok(Poster::Device(device)),
             None => Err(FnError::unauthorized("Unknown device key")),
         };

@@ -81,10 +81,10 @@ fn fold(device_type: DeviceType, state: &mut DeviceState, e: &Event) -> bool {
     true
 }
 
-async fn publish(ctx: &Ctx, channel: &str, message: &Value) {
+async fn publish(ctx: &Ctx, channel: &str, message: &str) {
     // Pub/sub is best effort by design: a listener that misses a message
     // reads the feed; failing the batch would only replay it.
-    if let Err(e) = ctx.pubsub.publish(channel, &message.to_string()).await {
+    if let Err(e) = ctx.pubsub.publish(channel, message).await {
         tracing::warn!(channel, error = %e, "publish failed");
     }
 }
@@ -106,7 +106,6 @@ async fn devices_of(ctx: &Ctx, ids: impl Iterator<Item = Uuid>) -> Result<HashMa
 pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
     let devices = devices_of(ctx, events.iter().map(|e| e.device_id)).await?;
     let mut changed: BTreeMap<Uuid, DeviceState> = BTreeMap::new();
-    let now = ctx.clock.now();
     for e in &events {
         // A device that was removed since keeps its history, but has no state.
         if let Some(device) = devices.get(&e.device_id) {
@@ -115,15 +114,16 @@ pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
                 None => changed.entry(e.device_id).or_insert(ctx.state.get(e.device_id).await?),
             };
             fold(device.device_type, state, e);
-            ctx.state.mark_online(e.device_id, now, ONLINE_TTL).await?;
         }
-        let message = event_message(e);
+        let message = event_message(e).to_string();
         publish(ctx, &user_channel(e.user_id), &message).await;
         publish(ctx, GLOBAL_CHANNEL, &message).await;
     }
+    let now = ctx.clock.now();
     for (device, state) in changed {
         let state = ctx.state.merge(device, &state).await?;
-        publish(ctx, &state_channel(device), &state_message(device, &state, true)).await;
+        ctx.state.mark_online(device, now, ONLINE_TTL).await?;
+        publish(ctx, &state_channel(device), &state_message(device, &state, true).to_string()).await;
     }
     Ok(())
 }
@@ -152,7 +152,7 @@ pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), 
         let after = ctx.state.merge(hb.device_id, &fields).await?;
         let battery_changed = before.get("battery") != after.get("battery");
         if !was_online || battery_changed {
-            publish(ctx, &state_channel(hb.device_id), &state_message(hb.device_id, &after, true)).await;
+            publish(ctx, &state_channel(hb.device_id), &state_message(hb.device_id, &after, true).to_string()).await;
         }
     }
     Ok(())

@@ -124,37 +124,46 @@ async fn write_loop(pool: SqlitePool, mut rx: mpsc::Receiver<WriteRequest>, appe
     }
 }
 
+/// Rows per INSERT statement: each statement round-trips to SQLite's worker
+/// thread, so fewer, larger statements cost far less than one per message.
+const ROWS_PER_INSERT: usize = 500;
+
 async fn write_group(pool: &SqlitePool, group: &[WriteRequest]) -> StoreResult<(Vec<Vec<Published>>, i64)> {
     let now = ms(Utc::now());
+    let all: Vec<&OutMessage> = group.iter().flat_map(|r| r.messages.iter()).collect();
+    let mut offsets: HashMap<(Topic, uuid::Uuid), i64> = HashMap::with_capacity(all.len());
     let mut tx = pool.begin().await.map_err(map_err)?;
-    let mut outcomes = Vec::with_capacity(group.len());
-    let mut max = 0;
-    for req in group {
-        let mut out = Vec::with_capacity(req.messages.len());
-        for m in &req.messages {
-            let offset: Option<i64> = sqlx::query_scalar(
-                r#"INSERT INTO bus_log (topic, key, id, payload, published_at) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (topic, id) DO NOTHING RETURNING "offset""#,
-            )
-            .bind(m.topic.as_str())
-            .bind(m.key.to_string())
-            .bind(m.id.to_string())
-            .bind(&m.payload)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            out.push(match offset {
-                Some(o) => {
-                    max = max.max(o);
-                    Published::New(o)
-                }
-                None => Published::Duplicate,
-            });
+    for chunk in all.chunks(ROWS_PER_INSERT) {
+        let mut sql = sqlx::QueryBuilder::new("INSERT INTO bus_log (topic, key, id, payload, published_at) ");
+        sql.push_values(chunk, |mut row, m| {
+            row.push_bind(m.topic.as_str())
+                .push_bind(m.key.to_string())
+                .push_bind(m.id.to_string())
+                .push_bind(m.payload.as_str())
+                .push_bind(now);
+        });
+        sql.push(r#" ON CONFLICT (topic, id) DO NOTHING RETURNING "offset", topic, id"#);
+        let rows = sql.build().fetch_all(&mut *tx).await.map_err(map_err)?;
+        for r in rows {
+            let topic = Topic::parse(r.get("topic")).ok_or_else(|| StoreError::Corrupt("topic".into()))?;
+            offsets.insert((topic, uuid(r.get("id"))?), r.get("offset"));
         }
-        outcomes.push(out);
     }
     tx.commit().await.map_err(map_err)?;
+    let max = offsets.values().copied().max().unwrap_or(0);
+    // A message appears new once: a second copy in the same group is a duplicate.
+    let outcomes = group
+        .iter()
+        .map(|req| {
+            req.messages
+                .iter()
+                .map(|m| match offsets.remove(&(m.topic, m.id)) {
+                    Some(o) => Published::New(o),
+                    None => Published::Duplicate,
+                })
+                .collect()
+        })
+        .collect();
     Ok((outcomes, max))
 }
 

@@ -53,25 +53,27 @@ impl EventStore for SqliteEventStore {
         if events.is_empty() {
             return Ok(0);
         }
+        let rows: Vec<_> =
+            events.iter().map(|e| Ok((e, encode(&e.payload)?, encode(&e.metadata)?))).collect::<StoreResult<_>>()?;
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let mut stored = 0;
-        for e in events {
-            let done = sqlx::query(
-                "INSERT INTO events (event_id, device_id, user_id, event_type, event_date, ts, payload, metadata)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-            )
-            .bind(e.event_id.to_string())
-            .bind(e.device_id.to_string())
-            .bind(e.user_id.to_string())
-            .bind(e.event_type.as_str())
-            .bind(e.timestamp.format("%Y-%m-%d").to_string())
-            .bind(ms(e.timestamp))
-            .bind(encode(&e.payload)?)
-            .bind(encode(&e.metadata)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            stored += done.rows_affected();
+        // 8 values a row: well inside SQLite's limit on bound parameters.
+        for chunk in rows.chunks(500) {
+            let mut sql = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (event_id, device_id, user_id, event_type, event_date, ts, payload, metadata) ",
+            );
+            sql.push_values(chunk, |mut row, (e, payload, metadata)| {
+                row.push_bind(e.event_id.to_string())
+                    .push_bind(e.device_id.to_string())
+                    .push_bind(e.user_id.to_string())
+                    .push_bind(e.event_type.as_str())
+                    .push_bind(e.timestamp.format("%Y-%m-%d").to_string())
+                    .push_bind(ms(e.timestamp))
+                    .push_bind(payload.as_str())
+                    .push_bind(metadata.as_str());
+            });
+            sql.push(" ON CONFLICT (event_id) DO NOTHING");
+            stored += sql.build().execute(&mut *tx).await.map_err(map_err)?.rows_affected();
         }
         tx.commit().await.map_err(map_err)?;
         Ok(stored)

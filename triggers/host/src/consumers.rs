@@ -76,6 +76,11 @@ pub fn spawn_all(ctx: &Arc<Ctx>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHa
         .collect()
 }
 
+/// How often a busy consumer commits its offset. Offsets only bound how
+/// much is replayed after a crash (handlers are idempotent), so committing
+/// every batch would cost a write per batch for nothing.
+pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
+
 async fn consume(
     ctx: Arc<Ctx>,
     route: Route,
@@ -85,13 +90,14 @@ async fn consume(
 ) {
     let labels = [route.consumer, route.topic.as_str()];
     let mut backoff = Backoff::new();
+    let mut pending: Option<i64> = None;
+    let mut last_commit = tokio::time::Instant::now();
     while !*shutdown.borrow() {
         let polled = tokio::select! {
             r = ctx.bus.poll(route.consumer, route.topic, BATCH, Duration::from_secs(1)) => r,
             _ = shutdown.changed() => break,
         };
         let batch = match polled {
-            Ok(b) if b.is_empty() => continue,
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(consumer = route.consumer, topic = %route.topic, error = %e, "poll failed");
@@ -99,21 +105,37 @@ async fn consume(
                 continue;
             }
         };
-        let last = batch.last().map(|d| d.offset).unwrap_or_default();
-        let count = batch.len() as u64;
-        let Some(dropped) = deliver(&ctx, &route, handler, batch, &mut shutdown).await else {
-            // Shutting down mid-retry: leave it uncommitted, to be redelivered.
-            break;
-        };
-        counters.handled.with_label_values(&labels).inc_by(count - dropped);
-        counters.dropped.with_label_values(&labels).inc_by(dropped);
-        while let Err(e) = ctx.bus.commit(route.consumer, route.topic, last).await {
-            tracing::warn!(consumer = route.consumer, error = %e, "commit failed");
-            if !backoff.wait(&mut shutdown).await {
-                return;
+        if let Some(last) = batch.last().map(|d| d.offset) {
+            let count = batch.len() as u64;
+            let Some(dropped) = deliver(&ctx, &route, handler, batch, &mut shutdown).await else {
+                // Shutting down mid-retry: leave it uncommitted, to be redelivered.
+                break;
+            };
+            counters.handled.with_label_values(&labels).inc_by(count - dropped);
+            counters.dropped.with_label_values(&labels).inc_by(dropped);
+            pending = Some(last);
+        }
+        let idle = pending.is_some() && last_commit.elapsed() >= COMMIT_EVERY;
+        if let Some(offset) = pending.filter(|_| idle) {
+            if commit(&ctx, &route, offset).await {
+                pending = None;
+                last_commit = tokio::time::Instant::now();
             }
         }
         backoff.reset();
+    }
+    if let Some(offset) = pending {
+        commit(&ctx, &route, offset).await;
+    }
+}
+
+async fn commit(ctx: &Ctx, route: &Route, offset: i64) -> bool {
+    match ctx.bus.commit(route.consumer, route.topic, offset).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(consumer = route.consumer, error = %e, "commit failed; will retry");
+            false
+        }
     }
 }
 

@@ -24,7 +24,15 @@ const DEVICES: [(&str, &str, &str); 5] = [
 /// What the load saw acknowledged: per device, event id -> timestamp (ms).
 type Acked = Arc<Mutex<HashMap<Uuid, Vec<(Uuid, i64)>>>>;
 
-async fn load(base: String, key: String, device: Uuid, event_type: &'static str, payload: Value, start_ms: i64, acked: Acked) {
+async fn load(
+    base: String,
+    key: String,
+    device: Uuid,
+    event_type: &'static str,
+    payload: Value,
+    start_ms: i64,
+    acked: Acked,
+) {
     let c = client();
     for round in 0i64.. {
         let batch: Vec<(Uuid, i64, Value)> = (0..20)
@@ -65,7 +73,15 @@ async fn acknowledged_events_survive_sigkill() {
         for lane in 0..2i64 {
             let payload: Value = serde_json::from_str(payload).unwrap();
             let start = start_ms + (n as i64 * 2 + lane) * 10_000_000;
-            tasks.push(tokio::spawn(load(host.base.clone(), key.clone(), device, event_type, payload, start, acked.clone())));
+            tasks.push(tokio::spawn(load(
+                host.base.clone(),
+                key.clone(),
+                device,
+                event_type,
+                payload,
+                start,
+                acked.clone(),
+            )));
         }
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -89,7 +105,13 @@ async fn acknowledged_events_survive_sigkill() {
             loop {
                 let (status, page) = get(&host, &path, &john).await;
                 assert_eq!(status, 200, "{page}");
-                stored.extend(page["events"].as_array().unwrap().iter().map(|e| Uuid::parse_str(e["event_id"].as_str().unwrap()).unwrap()));
+                stored.extend(
+                    page["events"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| Uuid::parse_str(e["event_id"].as_str().unwrap()).unwrap()),
+                );
                 match page["next_cursor"].as_str() {
                     Some(c) => path = format!("/events?device_id={device}&limit=500&cursor={c}"),
                     None => break,

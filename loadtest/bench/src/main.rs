@@ -1,0 +1,414 @@
+//! `homeguard-bench`: drives the event pipeline of a real `homeguard` host
+//! (a release build, in its own process, on a fresh data dir) and prints:
+//!
+//! - a bare-HTTP baseline measured in the same run (`GET /health/liveness`);
+//! - sustained end-to-end throughput: events accepted by ingest, stored by
+//!   the event store and pushed to a connected WebSocket, with one event per
+//!   request and with batches;
+//! - latency from ingest to the WebSocket at a paced rate (p50, p99, max).
+//!
+//! Run it with `scripts/bench` (builds both in release mode first).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use futures::{SinkExt, StreamExt};
+use homeguard_domain::seed::device_id;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, mpsc};
+
+#[derive(Debug, Parser)]
+#[command(about = "Measure HomeGuard's event pipeline end to end")]
+struct Args {
+    /// The homeguard binary to run.
+    #[arg(long, default_value = "target/release/homeguard")]
+    host_bin: PathBuf,
+    /// Seconds each phase drives load.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent connections in the throughput phases.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Events per request in the batched phase.
+    #[arg(long, default_value_t = 50)]
+    batch: usize,
+    /// Events per second in the latency phase.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// The phases to run.
+    #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency")]
+    phases: Vec<String>,
+    /// The host's log filter (it must keep the host's start-up line).
+    #[arg(long, default_value = "info")]
+    host_log: String,
+}
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-xx";
+const DEVICES: [(&str, &str); 5] = [
+    ("Front Door Lock", "locked"),
+    ("Living Room Motion", "motion_detected"),
+    ("Hallway Thermostat", "temperature_reading"),
+    ("Garage Door", "door_open"),
+    ("Front Porch Camera", "person_detected"),
+];
+
+struct Host {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_host(bin: &PathBuf, log: &str) -> anyhow::Result<Host> {
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(bin)
+        .args(["up", "--port", "0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("JWT_SECRET", SECRET)
+        .env("RUST_LOG", log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {} (build it with cargo build --release)", bin.display()))?;
+    let mut lines = BufReader::new(child.stdout.take().context("host stdout")?).lines();
+    let base = loop {
+        let line = lines.next().context("host exited before listening")??;
+        if let Some(addr) =
+            serde_json::from_str::<Value>(&line).ok().and_then(|v| v["addr"].as_str().map(str::to_owned))
+        {
+            break format!("http://{addr}");
+        }
+    };
+    // Keep draining the host's logs, as a log shipper would.
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    Ok(Host { child, base, _dir: dir })
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(1024).timeout(Duration::from_secs(30)).build().expect("client")
+}
+
+fn event(device: uuid::Uuid, event_type: &str, seq: u64) -> Value {
+    let mut payload = json!({ "bench_seq": seq });
+    if event_type == "temperature_reading" {
+        payload["temperature"] = json!(70.5);
+    }
+    json!({ "device_id": device, "event_type": event_type, "payload": payload })
+}
+
+/// A WebSocket client subscribed to john's events, timestamping each arrival.
+async fn listen(base: &str, token: &str) -> anyhow::Result<mpsc::UnboundedReceiver<(u64, Instant)>> {
+    let url = format!("{}/events/stream?token={token}", base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let sub = json!({ "action": "subscribe", "channels": ["events"] }).to_string();
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(sub.into())).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(msg)) = ws.next().await {
+            let now = Instant::now();
+            match msg {
+                tokio_tungstenite::tungstenite::Message::Text(t) => {
+                    if let Ok(v) = serde_json::from_str::<Value>(&t)
+                        && let Some(seq) = v["data"]["bench_seq"].as_u64()
+                    {
+                        let _ = tx.send((seq, now));
+                    }
+                }
+                tokio_tungstenite::tungstenite::Message::Close(frame) => {
+                    eprintln!("websocket closed by the host: {frame:?}");
+                    break;
+                }
+                _ => {}
+            }
+        }
+    });
+    Ok(rx)
+}
+
+async fn stored(base: &str) -> u64 {
+    let Ok(r) = client().get(format!("{base}/metrics")).send().await else { return 0 };
+    let text = r.text().await.unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with("bus_messages_handled_total") && l.contains(r#"consumer="event-store""#))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .map(|n| n as u64)
+        .unwrap_or(0)
+}
+
+struct Setup {
+    base: String,
+    keys: Vec<(uuid::Uuid, &'static str, String)>,
+    pushed: mpsc::UnboundedReceiver<(u64, Instant)>,
+}
+
+async fn setup(host: &Host) -> anyhow::Result<Setup> {
+    let c = client();
+    let login: Value = c
+        .post(format!("{}/auth/login", host.base))
+        .json(&json!({ "email": "john@demo.com", "password": "demo123" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login")?.to_owned();
+    let mut keys = vec![];
+    for (name, event_type) in DEVICES {
+        let id = device_id("john@demo.com", name);
+        let r: Value =
+            c.post(format!("{}/devices/{id}/key", host.base)).bearer_auth(&token).send().await?.json().await?;
+        keys.push((id, event_type, r["device_key"].as_str().context("device key")?.to_owned()));
+    }
+    let pushed = listen(&host.base, &token).await?;
+    Ok(Setup { base: host.base.clone(), keys, pushed })
+}
+
+/// Requests per second of the cheapest endpoint, at the same concurrency.
+async fn baseline(base: &str, concurrency: usize, secs: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (c, url, done) = (client(), format!("{base}/health/liveness"), done.clone());
+            tokio::spawn(async move {
+                while Instant::now() < end {
+                    if c.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+struct Throughput {
+    requests_per_sec: f64,
+    accepted_per_sec: f64,
+    end_to_end_per_sec: f64,
+    accepted: u64,
+    drain: Duration,
+}
+
+/// Sends as fast as `concurrency` connections allow for `secs`, then waits
+/// until everything accepted has been stored and pushed.
+async fn throughput(
+    s: &mut Setup,
+    concurrency: usize,
+    batch: usize,
+    secs: u64,
+    seq_base: u64,
+) -> anyhow::Result<Throughput> {
+    let stored_before = stored(&s.base).await;
+    let seq = Arc::new(AtomicU64::new(seq_base));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let end = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|i| {
+            let (device, event_type, key) = s.keys[i % s.keys.len()].clone();
+            let (c, url) = (client(), format!("{}/ingest/events", s.base));
+            let (seq, accepted, requests) = (seq.clone(), accepted.clone(), requests.clone());
+            tokio::spawn(async move {
+                while Instant::now() < end {
+                    let body = if batch == 1 {
+                        event(device, event_type, seq.fetch_add(1, Ordering::Relaxed))
+                    } else {
+                        let first = seq.fetch_add(batch as u64, Ordering::Relaxed);
+                        Value::Array((0..batch as u64).map(|n| event(device, event_type, first + n)).collect())
+                    };
+                    match c.post(&url).header("x-device-key", &key).json(&body).send().await {
+                        Ok(r) if r.status() == 202 => {
+                            requests.fetch_add(1, Ordering::Relaxed);
+                            accepted.fetch_add(batch as u64, Ordering::Relaxed);
+                        }
+                        Ok(r) => eprintln!("ingest answered {}", r.status()),
+                        Err(e) => eprintln!("ingest failed: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let sending = started.elapsed();
+    let accepted = accepted.load(Ordering::Relaxed);
+    let mut pushed = 0u64;
+    let mut last_push = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while pushed < accepted {
+        match tokio::time::timeout_at(deadline.into(), s.pushed.recv()).await {
+            Ok(Some((_, at))) => {
+                pushed += 1;
+                last_push = at;
+            }
+            _ => bail!("only {pushed} of {accepted} accepted events reached the WebSocket"),
+        }
+    }
+    while stored(&s.base).await < stored_before + accepted {
+        if Instant::now() > deadline {
+            bail!("the event store did not catch up");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let finished = last_push.max(Instant::now());
+    let total = finished - started;
+    Ok(Throughput {
+        requests_per_sec: requests.load(Ordering::Relaxed) as f64 / sending.as_secs_f64(),
+        accepted_per_sec: accepted as f64 / sending.as_secs_f64(),
+        end_to_end_per_sec: accepted as f64 / total.as_secs_f64(),
+        accepted,
+        drain: total.saturating_sub(sending),
+    })
+}
+
+struct Latency {
+    sent: u64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    ack_p50: Duration,
+    ack_p99: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
+}
+
+/// One event per request at a fixed rate (open loop: the schedule does not
+/// wait for answers), measuring ingest -> WebSocket for each.
+async fn latency(s: &mut Setup, rate: u64, secs: u64, seq_base: u64) -> anyhow::Result<Latency> {
+    while s.pushed.try_recv().is_ok() {}
+    let sends: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
+    let acks: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let total = rate * secs;
+    let c = client();
+    let url = format!("{}/ingest/events", s.base);
+    let mut ticker = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut inflight = vec![];
+    for n in 0..total {
+        ticker.tick().await;
+        let seq = seq_base + n;
+        let (device, event_type, key) = s.keys[(n as usize) % s.keys.len()].clone();
+        let (c, url, sends, acks) = (c.clone(), url.clone(), sends.clone(), acks.clone());
+        inflight.push(tokio::spawn(async move {
+            let at = Instant::now();
+            sends.lock().await.insert(seq, at);
+            if let Ok(r) = c.post(&url).header("x-device-key", &key).json(&event(device, event_type, seq)).send().await
+                && r.status() == 202
+            {
+                acks.lock().await.push(at.elapsed());
+            }
+        }));
+    }
+    for t in inflight {
+        let _ = t.await;
+    }
+    let mut lat = Vec::with_capacity(total as usize);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (lat.len() as u64) < total {
+        match tokio::time::timeout_at(deadline.into(), s.pushed.recv()).await {
+            Ok(Some((seq, at))) => {
+                if let Some(sent) = sends.lock().await.get(&seq) {
+                    lat.push(at - *sent);
+                }
+            }
+            _ => bail!("only {} of {total} events reached the WebSocket", lat.len()),
+        }
+    }
+    lat.sort();
+    let mut acks = acks.lock().await.clone();
+    acks.sort();
+    Ok(Latency {
+        sent: total,
+        p50: percentile(&lat, 0.50),
+        p99: percentile(&lat, 0.99),
+        max: *lat.last().unwrap_or(&Duration::ZERO),
+        ack_p50: percentile(&acks, 0.50),
+        ack_p99: percentile(&acks, 0.99),
+    })
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let host = start_host(&args.host_bin, &args.host_log)?;
+    let run = |phase: &str| args.phases.iter().any(|p| p == phase);
+    let mut s = setup(&host).await?;
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    println!(
+        "HomeGuard pipeline benchmark: {cpus} CPUs, {}s per phase, {} connections",
+        args.seconds, args.concurrency
+    );
+
+    let mut bare = f64::NAN;
+    if run("baseline") {
+        bare = baseline(&s.base, args.concurrency, args.seconds).await;
+        println!("baseline   GET /health/liveness             {bare:>10.0} req/s");
+    }
+    if run("single") {
+        let single = throughput(&mut s, args.concurrency, 1, args.seconds, 0).await?;
+        println!(
+            "single     1 event/request   ingest {:>8.0} ev/s ({:.0} req/s, {:.2} of baseline)  end to end {:>8.0} ev/s  ({} events, drained in {})",
+            single.accepted_per_sec,
+            single.requests_per_sec,
+            single.requests_per_sec / bare,
+            single.end_to_end_per_sec,
+            single.accepted,
+            ms(single.drain)
+        );
+    }
+    if run("batched") {
+        let batched = throughput(&mut s, args.concurrency, args.batch, args.seconds, 100_000_000).await?;
+        println!(
+            "batched    {} events/request  ingest {:>8.0} ev/s ({:.0} req/s)  end to end {:>8.0} ev/s  ({} events, drained in {})",
+            args.batch,
+            batched.accepted_per_sec,
+            batched.requests_per_sec,
+            batched.end_to_end_per_sec,
+            batched.accepted,
+            ms(batched.drain)
+        );
+    }
+    if run("latency") {
+        let l = latency(&mut s, args.rate, args.seconds, 200_000_000).await?;
+        println!(
+            "latency    {} ev/s paced, {} events: ingest -> WebSocket p50 {} p99 {} max {}; HTTP 202 p50 {} p99 {}",
+            args.rate,
+            l.sent,
+            ms(l.p50),
+            ms(l.p99),
+            ms(l.max),
+            ms(l.ack_p50),
+            ms(l.ack_p99)
+        );
+    }
+    Ok(())
+}
