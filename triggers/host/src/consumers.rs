@@ -115,12 +115,12 @@ async fn consume(
             counters.dropped.with_label_values(&labels).inc_by(dropped);
             pending = Some(last);
         }
-        let idle = pending.is_some() && last_commit.elapsed() >= COMMIT_EVERY;
-        if let Some(offset) = pending.filter(|_| idle) {
-            if commit(&ctx, &route, offset).await {
-                pending = None;
-                last_commit = tokio::time::Instant::now();
-            }
+        let idle = last_commit.elapsed() >= COMMIT_EVERY;
+        if let Some(offset) = pending.filter(|_| idle)
+            && commit(&ctx, &route, offset).await
+        {
+            pending = None;
+            last_commit = tokio::time::Instant::now();
         }
         backoff.reset();
     }
