@@ -124,3 +124,46 @@ pub fn cloudevents_router(ctx: &Arc<Ctx>) -> Router {
 pub fn service(ctx: &Arc<Ctx>) -> Router {
     router(ctx).merge(cloudevents_router(ctx))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use homeguard_domain::seed::{device_id, user_id};
+    use tower::ServiceExt;
+
+    /// A device event delivered as Knative delivers it (a structured-mode
+    /// CloudEvent), twice: stored once, answered 202 both times.
+    #[tokio::test]
+    async fn cloudevents_deliveries_are_stored_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let e = Event {
+            event_id: Uuid::now_v7(),
+            device_id: device_id("john@demo.com", "Garage Door"),
+            user_id: user_id("john@demo.com"),
+            event_type: EventType::DoorOpen,
+            payload: Default::default(),
+            timestamp: chrono::SubsecRound::trunc_subsecs(Utc::now(), 3),
+            metadata: Default::default(),
+        };
+        let ce = cloudevents::for_event(&e).unwrap();
+        let body = serde_json::to_string(&ce).unwrap();
+        for _ in 0..2 {
+            let req = Request::post("/ce/device-events")
+                .header("content-type", "application/cloudevents+json")
+                .body(Body::from(body.clone()))
+                .unwrap();
+            assert_eq!(service(&ctx).oneshot(req).await.unwrap().status(), StatusCode::ACCEPTED);
+        }
+        let query = EventQuery { device_id: Some(e.device_id), limit: 10, ..Default::default() };
+        assert_eq!(ctx.events.query(&query).await.unwrap(), vec![e]);
+
+        let bad = Request::post("/ce/device-events")
+            .header("content-type", "application/cloudevents+json")
+            .body(Body::from(r#"{"specversion":"1.0","id":"x","type":"t","source":"/s","data":{"nope":1}}"#))
+            .unwrap();
+        assert_eq!(service(&ctx).oneshot(bad).await.unwrap().status(), StatusCode::BAD_REQUEST, "never redelivered");
+    }
+}

@@ -16,14 +16,19 @@ use tracing_subscriber::prelude::*;
 
 use crate::metrics::Metrics;
 
-/// Sets up JSON logging to stdout for a binary; `RUST_LOG` filters (default `info`).
-/// Libraries never call this: they only instrument.
-pub fn init_logging() {
+/// Keeps the log writer running; logs still buffered are written when it drops.
+#[must_use = "logs are lost unless the guard lives until the process ends"]
+pub struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
+
+/// Sets up JSON logging to stdout for a binary; `RUST_LOG` filters (default
+/// `info`). Lines are written by a background thread through a buffer that
+/// is flushed whenever no more lines are waiting, so a busy server does not
+/// pay a system call per line. Libraries never call this: they only instrument.
+pub fn init_logging() -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(tracing_flat_json::FlatJsonLayer::new(std::io::stdout))
-        .try_init();
+    let (writer, guard) = tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stdout()));
+    let _ = tracing_subscriber::registry().with(filter).with(tracing_flat_json::FlatJsonLayer::new(writer)).try_init();
+    LogGuard(guard)
 }
 
 #[derive(Clone)]

@@ -61,7 +61,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DataDir, Arc<Ctx>)> {
 
 /// Runs one function as its own server: the thin `main` of each function.
 pub async fn serve_function(service: &'static str, router: fn(&Arc<Ctx>) -> axum::Router) -> anyhow::Result<()> {
-    homeguard_runtime::telemetry::init_logging();
+    let _logs = homeguard_runtime::telemetry::init_logging();
     let config = Config::from_env_and_args();
     let (_data_dir, ctx) = prepare(&config).await?;
     let app = router(&ctx).merge(homeguard_runtime::http::system_routes(service, &ctx));

@@ -25,7 +25,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    homeguard_runtime::telemetry::init_logging();
+    let _logs = homeguard_runtime::telemetry::init_logging();
     let result = match cli.command {
         Command::Up(config) => homeguard_host::up(*config).await,
         Command::Knative { out } => write_manifests(&out),
