@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::device::{DeviceType, Location};
+use crate::device::{Device, DeviceType, Location};
 use crate::user::Role;
 
 /// The password every demo user starts with.
@@ -33,6 +33,24 @@ pub struct SeedDevice {
     pub firmware_version: &'static str,
     pub location: Location,
     pub config: Map<String, Value>,
+}
+
+impl SeedDevice {
+    /// The registry document of this device in `owner`'s home.
+    pub fn to_device(&self, owner: Uuid, now: chrono::DateTime<chrono::Utc>) -> Device {
+        Device {
+            device_id: self.id,
+            user_id: owner,
+            name: self.name.into(),
+            device_type: self.device_type,
+            model: self.model.into(),
+            firmware_version: self.firmware_version.into(),
+            location: self.location.clone(),
+            config: self.config.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// The id the demo user with this email has.
@@ -257,7 +275,6 @@ pub fn demo_users() -> Vec<SeedUser> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::Device;
     use std::collections::HashSet;
 
     #[test]
@@ -278,18 +295,7 @@ mod tests {
         assert_eq!(user_id("john@demo.com"), demo_users()[0].id);
         for u in &users {
             for d in &u.devices {
-                let doc = Device {
-                    device_id: d.id,
-                    user_id: u.id,
-                    name: d.name.into(),
-                    device_type: d.device_type,
-                    model: d.model.into(),
-                    firmware_version: d.firmware_version.into(),
-                    location: d.location.clone(),
-                    config: d.config.clone(),
-                    created_at: chrono::Utc::now(),
-                    updated_at: chrono::Utc::now(),
-                };
+                let doc = d.to_device(u.id, chrono::Utc::now());
                 doc.validate().unwrap_or_else(|e| panic!("{}: {e}", d.name));
             }
         }

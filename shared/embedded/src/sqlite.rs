@@ -45,12 +45,7 @@ pub(crate) fn encode<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        let pool = open_pool(path, 4).await?;
-        sqlx::migrate!("./migrations/main")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool: open_migrated(path, sqlx::migrate!("./migrations/main")).await? })
     }
 
     /// The connection pool, for other embedded stores sharing this database.
@@ -64,7 +59,7 @@ impl SqliteStore {
 }
 
 /// A pool on one SQLite file in WAL mode, created if missing.
-pub(crate) async fn open_pool(path: &Path, connections: u32) -> StoreResult<SqlitePool> {
+async fn open_pool(path: &Path, connections: u32) -> StoreResult<SqlitePool> {
     let options = SqliteConnectOptions::from_str("sqlite:")
         .map_err(map_err)?
         .filename(path)
@@ -81,6 +76,13 @@ pub(crate) async fn open_pool(path: &Path, connections: u32) -> StoreResult<Sqli
         .connect_with(options)
         .await
         .map_err(map_err)
+}
+
+/// A pool on one SQLite file, migrated to the latest schema.
+pub(crate) async fn open_migrated(path: &Path, migrator: sqlx::migrate::Migrator) -> StoreResult<SqlitePool> {
+    let pool = open_pool(path, 4).await?;
+    migrator.run(&pool).await.map_err(|e| StoreError::Backend(format!("migrating {}: {e}", path.display())))?;
+    Ok(pool)
 }
 
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {

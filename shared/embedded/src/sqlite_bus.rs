@@ -19,7 +19,7 @@ use homeguard_ports::{Delivery, EventBus, OutMessage, Published, StoreError};
 use sqlx::{Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::sqlite::{from_ms, map_err, ms, open_pool, uuid};
+use crate::sqlite::{from_ms, map_err, ms, open_migrated, uuid};
 
 /// The most messages one group commit takes.
 const MAX_GROUP: usize = 4096;
@@ -46,11 +46,7 @@ impl std::fmt::Debug for SqliteBus {
 impl SqliteBus {
     /// Opens (creating if needed) the log at `path`; starts its writer task.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        let pool = open_pool(path, 4).await?;
-        sqlx::migrate!("./migrations/bus")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
+        let pool = open_migrated(path, sqlx::migrate!("./migrations/bus")).await?;
         let last: i64 = sqlx::query_scalar(r#"SELECT COALESCE(MAX("offset"), 0) FROM bus_log"#)
             .fetch_one(&pool)
             .await

@@ -10,7 +10,7 @@ use homeguard_ports::{EventQuery, EventStore, StoreError};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use crate::sqlite::{decode, encode, from_ms, map_err, ms, open_pool, uuid};
+use crate::sqlite::{decode, encode, from_ms, map_err, ms, open_migrated, uuid};
 
 #[derive(Clone, Debug)]
 pub struct SqliteEventStore {
@@ -18,17 +18,9 @@ pub struct SqliteEventStore {
 }
 
 impl SqliteEventStore {
+    /// Opens (creating if needed) the event store at `path` and migrates it.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        let pool = open_pool(path, 4).await?;
-        sqlx::migrate!("./migrations/events")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool })
-    }
-
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        Ok(Self { pool: open_migrated(path, sqlx::migrate!("./migrations/events")).await? })
     }
 }
 

@@ -1,7 +1,6 @@
 //! The demo seed: written once into a new data dir, and the state warm-up
 //! run on every start.
 
-use homeguard_domain::Device;
 use homeguard_domain::seed::{DEMO_PASSWORD, demo_users};
 use homeguard_ports::{NewUser, StoreError};
 use homeguard_runtime::{Ctx, auth};
@@ -17,18 +16,7 @@ pub async fn ensure_demo(ctx: &Ctx) -> anyhow::Result<()> {
     let users = demo_users();
     for user in &users {
         for d in &user.devices {
-            let device = Device {
-                device_id: d.id,
-                user_id: user.id,
-                name: d.name.into(),
-                device_type: d.device_type,
-                model: d.model.into(),
-                firmware_version: d.firmware_version.into(),
-                location: d.location.clone(),
-                config: d.config.clone(),
-                created_at: now,
-                updated_at: now,
-            };
+            let device = d.to_device(user.id, now);
             match ctx.devices.insert(&device).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
