@@ -133,6 +133,41 @@ pub fn state_change(device_type: DeviceType, event: &Event) -> DeviceState {
     s
 }
 
+/// The numeric readings an event carries, as `(reading_type, value, unit)`:
+/// what the readings store keeps for analytics and predictions.
+pub fn readings_of(event: &Event) -> Vec<(&'static str, f64, Option<&'static str>)> {
+    let p = &event.payload;
+    let mut out = vec![];
+    let mut take = |key: &str, kind: &'static str, unit: Option<&'static str>| {
+        if let Some(v) = p.get(key).and_then(Value::as_f64) {
+            out.push((kind, v, unit));
+        }
+    };
+    match event.event_type {
+        EventType::TemperatureReading => take("temperature", "temperature", Some("F")),
+        EventType::HumidityReading => take("humidity", "humidity", Some("%")),
+        EventType::SetpointChanged => take("target_temperature", "target_temperature", Some("F")),
+        _ => {}
+    }
+    take("battery", "battery", Some("%"));
+    if let Some(s) = event.metadata.get("signal_strength").and_then(Value::as_f64) {
+        out.push(("signal_strength", s, Some("dBm")));
+    }
+    out
+}
+
+/// The numeric readings a heartbeat carries.
+pub fn heartbeat_readings(hb: &crate::bus::Heartbeat) -> Vec<(&'static str, f64, Option<&'static str>)> {
+    let mut out = vec![];
+    if let Some(b) = hb.battery {
+        out.push(("battery", b, Some("%")));
+    }
+    if let Some(s) = hb.signal_strength {
+        out.push(("signal_strength", f64::from(s), Some("dBm")));
+    }
+    out
+}
+
 /// A thermostat's running state from its mode, temperature and set point.
 pub fn hvac_activity(state: &DeviceState) -> Option<&'static str> {
     let mode = state.get("mode")?.as_str()?;
@@ -229,6 +264,25 @@ mod tests {
         state.extend(state_change(DeviceType::Lock, &newer));
         assert!(!is_newer(&state, &older));
         assert!(!is_newer(&state, &newer), "the same event again is not newer");
+    }
+
+    #[test]
+    fn readings_are_taken_from_payload_and_metadata() {
+        let e = event(EventType::TemperatureReading, json!({ "temperature": 71.5, "battery": 80 }));
+        assert_eq!(
+            readings_of(&e),
+            vec![
+                ("temperature", 71.5, Some("F")),
+                ("battery", 80.0, Some("%")),
+                ("signal_strength", -50.0, Some("dBm"))
+            ]
+        );
+        let e = event(EventType::DoorOpen, json!({ "temperature": "hot" }));
+        assert_eq!(
+            readings_of(&e),
+            vec![("signal_strength", -50.0, Some("dBm"))],
+            "only numbers, only where they mean something"
+        );
     }
 
     #[test]

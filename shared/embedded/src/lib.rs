@@ -9,9 +9,11 @@ mod memory_state;
 mod sqlite;
 mod sqlite_bus;
 mod sqlite_events;
+mod sqlite_readings;
 
 pub use memory_pubsub::MemoryPubSub;
 pub use memory_state::MemoryState;
 pub use sqlite::SqliteStore;
 pub use sqlite_bus::SqliteBus;
 pub use sqlite_events::SqliteEventStore;
+pub use sqlite_readings::SqliteReadingStore;

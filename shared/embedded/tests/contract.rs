@@ -94,3 +94,10 @@ async fn sqlite_bus_survives_reopen_and_prunes_only_what_all_consumers_have() {
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
     assert_eq!(bus.prune(future).await.unwrap(), 4, "only what the slowest consumer (a) has committed");
 }
+
+#[tokio::test]
+async fn sqlite_readings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = homeguard_embedded::SqliteReadingStore::open(&dir.path().join("readings.db")).await.unwrap();
+    contract::readings::run(&store).await;
+}

@@ -11,6 +11,7 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod pubsub;
+pub mod readings;
 pub mod state;
 pub mod users;
 
@@ -23,11 +24,12 @@ pub use devices::{AutomationStore, DeviceStore};
 pub use error::StoreError;
 pub use events::{Cursor, EventQuery, EventStore};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
+pub use readings::{HourlyRollup, Reading, ReadingQuery, ReadingStore};
 pub use state::StateStore;
 pub use users::{NewUser, Session, SessionStore, UserStore};
 
 // Every port must stay usable as `Arc<dyn Port>`.
-fn _assert_object_safe(_: &dyn Clock, _: &dyn EventBus, _: &dyn EventStore, _: &dyn PubSub) {}
+fn _assert_object_safe(_: &dyn Clock, _: &dyn EventBus, _: &dyn EventStore, _: &dyn PubSub, _: &dyn ReadingStore) {}
 fn _assert_object_safe_stores(
     _: &dyn DeviceStore,
     _: &dyn AutomationStore,

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use homeguard_ports::{
-    AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, SessionStore, StateStore, UserStore,
+    AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, ReadingStore, SessionStore, StateStore,
+    UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -19,6 +20,7 @@ pub struct Ctx {
     pub automations: Arc<dyn AutomationStore>,
     pub events: Arc<dyn EventStore>,
     pub bus: Arc<dyn EventBus>,
+    pub readings: Arc<dyn ReadingStore>,
     pub state: Arc<dyn StateStore>,
     pub pubsub: Arc<dyn PubSub>,
     pub clock: Arc<dyn Clock>,

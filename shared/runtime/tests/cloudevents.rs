@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use homeguard_domain::ErrorCode;
-use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteStore};
+use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore};
 use homeguard_ports::SystemClock;
 use homeguard_runtime::cloudevents::{self, Envelope};
 use homeguard_runtime::{AuthKeys, Ctx, FnError, Metrics};
@@ -39,6 +39,7 @@ async fn app() -> (tempfile::TempDir, axum::Router) {
         automations: store,
         events: Arc::new(SqliteEventStore::open(&dir.path().join("events")).await.unwrap()),
         bus: Arc::new(SqliteBus::open(&dir.path().join("bus")).await.unwrap()),
+        readings: Arc::new(SqliteReadingStore::open(&dir.path().join("readings")).await.unwrap()),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
         clock: Arc::new(SystemClock),

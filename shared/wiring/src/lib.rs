@@ -9,7 +9,7 @@ pub mod seed;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteStore};
+use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore};
 use homeguard_ports::{Clock, SystemClock};
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
@@ -30,6 +30,9 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let bus = SqliteBus::open(&data_dir.path().join("bus.db"))
         .await
         .with_context(|| format!("opening the bus log in {}", data_dir.path().display()))?;
+    let readings = SqliteReadingStore::open(&data_dir.path().join("readings.db"))
+        .await
+        .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(store);
     Ok(Arc::new(Ctx {
@@ -39,6 +42,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         automations: store,
         events: Arc::new(events),
         bus: Arc::new(bus),
+        readings: Arc::new(readings),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
         clock,

@@ -33,6 +33,12 @@ pub fn handler(route: &Route) -> Option<Handler> {
         (hg_fn_state::CONSUMER, Topic::DeviceHeartbeats) => {
             |ctx, d| Box::pin(async move { hg_fn_state::on_heartbeats(&ctx, bus::decode(&d)).await })
         }
+        (hg_fn_readings::CONSUMER, Topic::DeviceEvents) => {
+            |ctx, d| Box::pin(async move { hg_fn_readings::on_events(&ctx, bus::decode(&d)).await })
+        }
+        (hg_fn_readings::CONSUMER, Topic::DeviceHeartbeats) => {
+            |ctx, d| Box::pin(async move { hg_fn_readings::on_heartbeats(&ctx, bus::decode(&d)).await })
+        }
         (hg_fn_commands::CONSUMER, Topic::DeviceCommands) => {
             |ctx, d| Box::pin(async move { hg_fn_commands::apply(&ctx, bus::decode(&d)).await })
         }

@@ -44,6 +44,7 @@ async fn restore_state(ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Retention: the bus log and old readings, every ten minutes.
 async fn prune_bus(ctx: Arc<Ctx>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -55,6 +56,11 @@ async fn prune_bus(ctx: Arc<Ctx>, mut shutdown: tokio::sync::watch::Receiver<boo
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "pruned the bus log"),
             Err(e) => tracing::warn!(error = %e, "pruning the bus log failed"),
+        }
+        match ctx.readings.delete_before(ctx.clock.now() - hg_fn_readings::RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "applied the readings retention"),
+            Err(e) => tracing::warn!(error = %e, "applying the readings retention failed"),
         }
     }
 }

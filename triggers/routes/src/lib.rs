@@ -21,6 +21,8 @@ pub const ROUTES: &[Route] = &[
     Route { topic: Topic::DeviceEvents, function: "hg-fn-events", consumer: "event-store", path: "/ce/device-events" },
     Route { topic: Topic::DeviceEvents, function: "hg-fn-state", consumer: "device-state", path: "/ce/device-events" },
     Route { topic: Topic::DeviceHeartbeats, function: "hg-fn-state", consumer: "device-state", path: "/ce/heartbeats" },
+    Route { topic: Topic::DeviceEvents, function: "hg-fn-readings", consumer: "readings", path: "/ce/device-events" },
+    Route { topic: Topic::DeviceHeartbeats, function: "hg-fn-readings", consumer: "readings", path: "/ce/heartbeats" },
     Route {
         topic: Topic::DeviceCommands,
         function: "hg-fn-commands",
@@ -48,6 +50,7 @@ pub const FUNCTIONS: &[Function] = &[
     Function { name: "hg-fn-ingest", description: "Event, heartbeat and command ingest", always_on: true },
     Function { name: "hg-fn-events", description: "Event store and feed", always_on: true },
     Function { name: "hg-fn-state", description: "Device state and live publication", always_on: true },
+    Function { name: "hg-fn-readings", description: "Sensor readings as time series", always_on: true },
     Function { name: "hg-fn-commands", description: "Carries out device commands", always_on: false },
     Function { name: "hg-fn-notify", description: "Live notification stream (WebSocket)", always_on: true },
 ];

@@ -6,6 +6,7 @@ pub mod bus;
 pub mod devices;
 pub mod events;
 pub mod pubsub;
+pub mod readings;
 pub mod state;
 pub mod users;
 
