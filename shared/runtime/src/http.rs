@@ -86,14 +86,35 @@ pub fn finish(app: Router, ctx: &Arc<Ctx>) -> Router {
     app.merge(fallback).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
+/// How long in-flight requests and open streams get to finish after a
+/// shutdown signal before the server closes them.
+pub const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `app` on `listener` until `shutdown` resolves, then drains
-/// in-flight requests.
+/// in-flight requests for at most [`DRAIN_GRACE`]: long-lived connections
+/// (WebSocket streams) would otherwise hold a stopping server forever.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut graceful = stopping.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|s| *s).await;
+    });
+    let deadline = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+        tokio::time::sleep(DRAIN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served,
+        () = deadline => {
+            tracing::warn!("connections still open after the drain grace; closing them");
+            Ok(())
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends before killing a pod).

@@ -308,3 +308,14 @@ async fn the_feed_pages_filters_and_guards_its_subscriptions() {
     let r = client().get(host.url("/events/stream")).send().await.unwrap();
     assert_eq!(r.status(), 401, "the stream needs a token");
 }
+
+#[tokio::test]
+async fn a_host_with_open_streams_still_stops_on_sigterm() {
+    let (_t, dir) = temp_dir();
+    let host = Host::start(&dir, Some(SECRET));
+    let john = login(&host, "john@demo.com").await;
+    let _ws = stream(&host, &john, &["events"]).await;
+    let started = Instant::now();
+    host.stop();
+    assert!(started.elapsed() < Duration::from_secs(15), "stopping took {:?}", started.elapsed());
+}
