@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use axum::Router;
+use chrono::{DateTime, Utc};
 use homeguard_domain::state::{heartbeat_readings, readings_of};
 use homeguard_domain::{Event, Heartbeat};
 use homeguard_ports::Reading;
 use homeguard_runtime::cloudevents::{self, Envelope};
 use homeguard_runtime::{Ctx, FnError};
+use uuid::Uuid;
 
 pub const SERVICE: &str = "readings";
 
@@ -20,20 +22,17 @@ pub const CONSUMER: &str = "readings";
 /// How long readings are kept (the requirements' retention policy).
 pub const RETENTION: chrono::Duration = chrono::Duration::days(90);
 
+type Sample = (&'static str, f64, Option<&'static str>);
+
+fn reading(time: DateTime<Utc>, device_id: Uuid, user_id: Uuid, (kind, value, unit): Sample) -> Reading {
+    Reading { time, device_id, user_id, reading_type: kind.into(), value, unit: unit.map(Into::into) }
+}
+
 /// Stores the readings that events carry.
 pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
     let readings: Vec<Reading> = events
         .iter()
-        .flat_map(|e| {
-            readings_of(e).into_iter().map(|(kind, value, unit)| Reading {
-                time: e.timestamp,
-                device_id: e.device_id,
-                user_id: e.user_id,
-                reading_type: kind.into(),
-                value,
-                unit: unit.map(Into::into),
-            })
-        })
+        .flat_map(|e| readings_of(e).into_iter().map(|s| reading(e.timestamp, e.device_id, e.user_id, s)))
         .collect();
     ctx.readings.append(&readings).await?;
     Ok(())
@@ -43,16 +42,7 @@ pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
 pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
     let readings: Vec<Reading> = heartbeats
         .iter()
-        .flat_map(|h| {
-            heartbeat_readings(h).into_iter().map(|(kind, value, unit)| Reading {
-                time: h.timestamp,
-                device_id: h.device_id,
-                user_id: h.user_id,
-                reading_type: kind.into(),
-                value,
-                unit: unit.map(Into::into),
-            })
-        })
+        .flat_map(|h| heartbeat_readings(h).into_iter().map(|s| reading(h.timestamp, h.device_id, h.user_id, s)))
         .collect();
     ctx.readings.append(&readings).await?;
     Ok(())
@@ -81,7 +71,6 @@ mod tests {
     use homeguard_domain::EventType;
     use homeguard_domain::seed::{device_id, user_id};
     use homeguard_ports::ReadingQuery;
-    use uuid::Uuid;
 
     #[tokio::test]
     async fn numbers_become_time_series_once() {
