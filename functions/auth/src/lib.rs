@@ -10,7 +10,7 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use homeguard_domain::user::{check_password_input, normalize_email};
 use homeguard_domain::{ErrorCode, User};
-use homeguard_ports::Session;
+use homeguard_ports::{Limit, Session};
 use homeguard_runtime::auth::{self, Claims};
 use homeguard_runtime::extract::Json;
 use homeguard_runtime::{Caller, Ctx, FnError};
@@ -52,19 +52,42 @@ async fn decoy_hash() -> &'static str {
         .await
 }
 
+/// Failed logins one account may have: 5 in a row, then one a minute. Known
+/// and unknown emails are throttled alike, so throttling reveals nothing.
+pub const LOGIN_FAILURES: Limit = Limit { capacity: 5, per_second: 1.0 / 60.0 };
+
+/// Records a failed login against the account's bucket.
+async fn failed(ctx: &Ctx, key: &str) -> FnError {
+    if let Err(e) = ctx.limits.acquire(key, LOGIN_FAILURES, 1).await {
+        tracing::warn!(error = %e, "could not record a failed login");
+    }
+    bad_credentials()
+}
+
 /// Checks the credentials and opens a session.
 #[tracing::instrument(skip_all)]
 pub async fn login(ctx: &Ctx, input: LoginInput) -> Result<LoginOutput, FnError> {
     let email = normalize_email(&input.email)?;
     check_password_input(&input.password)?;
+    let key = format!("login:{email}");
+    let allowance = ctx.limits.acquire(&key, LOGIN_FAILURES, 0).await?;
+    if !allowance.allowed {
+        let wait = allowance.retry_after.as_secs().max(1);
+        tracing::warn!("login refused: too many failures for this account");
+        return Err(FnError::new(
+            ErrorCode::RateLimited,
+            format!("Too many failed logins for this account; try again in {wait} s"),
+        )
+        .with_details(serde_json::json!({ "retry_after_seconds": wait })));
+    }
     let Some((user, hash)) = ctx.users.find_by_email(&email).await? else {
         let _ = auth::verify_password(&input.password, decoy_hash().await).await;
         tracing::info!("login refused: unknown email");
-        return Err(bad_credentials());
+        return Err(failed(ctx, &key).await);
     };
     if !auth::verify_password(&input.password, &hash).await? {
         tracing::info!(user_id = %user.id, "login refused: wrong password");
-        return Err(bad_credentials());
+        return Err(failed(ctx, &key).await);
     }
     let now = ctx.clock.now();
     let expires_at = now + ctx.auth.token_ttl;
@@ -155,5 +178,24 @@ mod tests {
         assert_eq!(wrong_pw.message, no_user.message);
         assert_eq!(login(&ctx, input("john", "demo123")).await.unwrap_err().code, ErrorCode::ValidationError);
         assert_eq!(login(&ctx, input("john@demo.com", "")).await.unwrap_err().code, ErrorCode::ValidationError);
+    }
+
+    #[tokio::test]
+    async fn repeated_failures_throttle_the_account_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        for _ in 0..LOGIN_FAILURES.capacity {
+            let e = login(&ctx, input("sarah@demo.com", "guess")).await.unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidCredentials);
+        }
+        let e = login(&ctx, input("sarah@demo.com", "demo123")).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited, "even the right password waits");
+        assert!(e.details["retry_after_seconds"].as_u64().unwrap() >= 1);
+        assert!(login(&ctx, input("john@demo.com", "demo123")).await.is_ok(), "other accounts are unaffected");
+        for _ in 0..LOGIN_FAILURES.capacity {
+            let _ = login(&ctx, input("ghost@demo.com", "guess")).await;
+        }
+        let e = login(&ctx, input("ghost@demo.com", "guess")).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited, "unknown emails are throttled alike");
     }
 }

@@ -4,6 +4,7 @@
 //! writers never wait on each other), and in-memory state and pub/sub for
 //! what Redis holds in production.
 
+mod memory_limits;
 mod memory_pubsub;
 mod memory_state;
 mod sqlite;
@@ -11,6 +12,7 @@ mod sqlite_bus;
 mod sqlite_events;
 mod sqlite_readings;
 
+pub use memory_limits::MemoryLimiter;
 pub use memory_pubsub::MemoryPubSub;
 pub use memory_state::MemoryState;
 pub use sqlite::SqliteStore;

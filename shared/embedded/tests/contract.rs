@@ -101,3 +101,8 @@ async fn sqlite_readings() {
     let store = homeguard_embedded::SqliteReadingStore::open(&dir.path().join("readings.db")).await.unwrap();
     contract::readings::run(&store).await;
 }
+
+#[tokio::test]
+async fn memory_limiter() {
+    contract::limits::run(&homeguard_embedded::MemoryLimiter::new()).await;
+}

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod limits;
 pub mod pubsub;
 pub mod readings;
 pub mod state;
@@ -23,6 +24,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
 pub use error::StoreError;
 pub use events::{Cursor, EventQuery, EventStore};
+pub use limits::{Decision, Limit, RateLimiter};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
 pub use readings::{HourlyRollup, Reading, ReadingQuery, ReadingStore};
 pub use state::StateStore;
@@ -36,5 +38,6 @@ fn _assert_object_safe_stores(
     _: &dyn StateStore,
     _: &dyn UserStore,
     _: &dyn SessionStore,
+    _: &dyn RateLimiter,
 ) {
 }

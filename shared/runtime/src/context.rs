@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use homeguard_ports::{
-    AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, ReadingStore, SessionStore, StateStore,
-    UserStore,
+    AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, RateLimiter, ReadingStore, SessionStore,
+    StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -23,6 +23,7 @@ pub struct Ctx {
     pub readings: Arc<dyn ReadingStore>,
     pub state: Arc<dyn StateStore>,
     pub pubsub: Arc<dyn PubSub>,
+    pub limits: Arc<dyn RateLimiter>,
     pub clock: Arc<dyn Clock>,
     pub auth: AuthKeys,
     pub metrics: Metrics,

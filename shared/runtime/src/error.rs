@@ -110,7 +110,8 @@ impl IntoResponse for FnError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
         if self.code == ErrorCode::ServiceUnavailable || self.code == ErrorCode::RateLimited {
-            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            let seconds = self.details.get("retry_after_seconds").and_then(serde_json::Value::as_u64).unwrap_or(1);
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds.max(1)));
         }
         response
     }

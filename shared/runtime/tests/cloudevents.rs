@@ -6,7 +6,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use homeguard_domain::ErrorCode;
-use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore};
+use homeguard_embedded::{
+    MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
+};
 use homeguard_ports::SystemClock;
 use homeguard_runtime::cloudevents::{self, Envelope};
 use homeguard_runtime::{AuthKeys, Ctx, FnError, Metrics};
@@ -42,6 +44,7 @@ async fn app() -> (tempfile::TempDir, axum::Router) {
         readings: Arc::new(SqliteReadingStore::open(&dir.path().join("readings")).await.unwrap()),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
+        limits: Arc::new(MemoryLimiter::new()),
         clock: Arc::new(SystemClock),
         auth: AuthKeys::new(b"cloudevents-test-secret-cloudevents", chrono::Duration::hours(1)),
         metrics: Metrics::new(),

@@ -9,7 +9,9 @@ pub mod seed;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use homeguard_embedded::{MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore};
+use homeguard_embedded::{
+    MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
+};
 use homeguard_ports::{Clock, SystemClock};
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
@@ -45,6 +47,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         readings: Arc::new(readings),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
+        limits: Arc::new(MemoryLimiter::new()),
         clock,
         auth: AuthKeys::new(&secret, chrono::Duration::seconds(config.token_ttl_seconds as i64)),
         metrics: Metrics::new(),

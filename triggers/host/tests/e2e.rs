@@ -288,3 +288,22 @@ async fn health_and_metrics_are_served() {
     );
     assert!(text.contains(r#"http_request_duration_seconds_count{endpoint="/auth/login",method="POST",service="user-service",status="200"}"#));
 }
+
+#[tokio::test]
+async fn password_guessing_is_throttled() {
+    let (_t, dir) = temp_dir();
+    let host = Host::start(&dir, Some(SECRET));
+    let c = client();
+    let attempt = |password: &'static str| {
+        c.post(host.url("/auth/login")).json(&json!({"email": "sarah@demo.com", "password": password})).send()
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("guess").await.unwrap().status(), 401);
+    }
+    let r = attempt("demo123").await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_eq!(error_code(&r.json().await.unwrap()), "RATE_LIMITED");
+    login(&host, "john@demo.com").await;
+}

@@ -5,6 +5,7 @@
 pub mod bus;
 pub mod devices;
 pub mod events;
+pub mod limits;
 pub mod pubsub;
 pub mod readings;
 pub mod state;
