@@ -6,6 +6,7 @@
 //! HomeGuard crate and does no I/O, so every rule here is checked by plain
 //! unit tests.
 
+pub mod agent;
 pub mod automation;
 pub mod bus;
 pub mod command;

@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use homeguard_domain::agent::{ChatMessage, Conversation};
 use homeguard_domain::{Automation, Device, Role, User};
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{AutomationStore, DeviceStore, NewUser, Session, SessionStore, StoreError, UserStore};
+use homeguard_ports::{
+    AgentMemory, AutomationStore, DeviceStore, NewUser, Session, SessionStore, StoreError, UserStore,
+};
+use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 // Dynamic SQL below only ever interpolates the static table and column names of `Docs`.
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
@@ -370,5 +374,131 @@ impl AutomationStore for SqliteStore {
 
     async fn delete(&self, id: Uuid) -> StoreResult<bool> {
         self.automations().delete(id).await
+    }
+}
+
+// The assistant's memory. Merges use SQLite's `json_patch` (RFC 7396: a
+// null removes a key), in one statement, so concurrent merges never race.
+#[async_trait]
+impl AgentMemory for SqliteStore {
+    async fn append(&self, user_id: Uuid, session_id: Uuid, message: &ChatMessage) -> StoreResult<()> {
+        let now = ms(message.timestamp);
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO agent_conversations (user_id, session_id, context, created_at, updated_at)
+             VALUES (?, ?, '{}', ?, ?)
+             ON CONFLICT (user_id, session_id) DO UPDATE SET updated_at = MAX(updated_at, excluded.updated_at)",
+        )
+        .bind(user_id.to_string())
+        .bind(session_id.to_string())
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("INSERT INTO agent_messages (user_id, session_id, message) VALUES (?, ?, ?)")
+            .bind(user_id.to_string())
+            .bind(session_id.to_string())
+            .bind(encode(message)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn conversation(&self, user_id: Uuid, session_id: Uuid) -> StoreResult<Option<Conversation>> {
+        let (u, s) = (user_id.to_string(), session_id.to_string());
+        let Some(row) = sqlx::query("SELECT * FROM agent_conversations WHERE user_id = ? AND session_id = ?")
+            .bind(&u)
+            .bind(&s)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        let messages: Vec<String> =
+            sqlx::query_scalar("SELECT message FROM agent_messages WHERE user_id = ? AND session_id = ? ORDER BY seq")
+                .bind(&u)
+                .bind(&s)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(Some(Conversation {
+            user_id,
+            session_id,
+            messages: messages.iter().map(|m| decode(m)).collect::<StoreResult<_>>()?,
+            context: decode(row.get("context"))?,
+            created_at: from_ms(row.get("created_at"))?,
+            updated_at: from_ms(row.get("updated_at"))?,
+        }))
+    }
+
+    async fn history(&self, user_id: Uuid, limit: usize) -> StoreResult<Vec<ChatMessage>> {
+        let mut messages: Vec<String> =
+            sqlx::query_scalar("SELECT message FROM agent_messages WHERE user_id = ? ORDER BY seq DESC LIMIT ?")
+                .bind(user_id.to_string())
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        messages.reverse();
+        messages.iter().map(|m| decode(m)).collect()
+    }
+
+    async fn merge_context(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        context: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let patch = encode(context)?;
+        sqlx::query(
+            "INSERT INTO agent_conversations (user_id, session_id, context, created_at, updated_at)
+             VALUES (?, ?, json_patch('{}', ?), ?, ?)
+             ON CONFLICT (user_id, session_id) DO UPDATE
+             SET context = json_patch(context, ?), updated_at = excluded.updated_at",
+        )
+        .bind(user_id.to_string())
+        .bind(session_id.to_string())
+        .bind(&patch)
+        .bind(ms(now))
+        .bind(ms(now))
+        .bind(&patch)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn learnings(&self, user_id: Uuid) -> StoreResult<Map<String, Value>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT learnings FROM agent_learnings WHERE user_id = ?")
+            .bind(user_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose().map(Option::unwrap_or_default)
+    }
+
+    async fn merge_learnings(
+        &self,
+        user_id: Uuid,
+        learnings: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let patch = encode(learnings)?;
+        sqlx::query(
+            "INSERT INTO agent_learnings (user_id, learnings, updated_at) VALUES (?, json_patch('{}', ?), ?)
+             ON CONFLICT (user_id) DO UPDATE SET learnings = json_patch(learnings, ?), updated_at = excluded.updated_at",
+        )
+        .bind(user_id.to_string())
+        .bind(&patch)
+        .bind(ms(now))
+        .bind(&patch)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
     }
 }

@@ -106,3 +106,9 @@ async fn sqlite_readings() {
 async fn memory_limiter() {
     contract::limits::run(&homeguard_embedded::MemoryLimiter::new()).await;
 }
+
+#[tokio::test]
+async fn sqlite_agent_memory() {
+    let (_dir, store) = sqlite().await;
+    contract::agent::run(&store).await;
+}

@@ -5,6 +5,7 @@
 //! production ones behind cargo features) implement them, and every backend
 //! runs the same contract suite from [`contract`] (feature `contract`).
 
+pub mod agent;
 pub mod bus;
 pub mod clock;
 pub mod devices;
@@ -19,6 +20,7 @@ pub mod users;
 #[cfg(feature = "contract")]
 pub mod contract;
 
+pub use agent::AgentMemory;
 pub use bus::{Delivery, EventBus, OutMessage, Published};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
@@ -39,5 +41,6 @@ fn _assert_object_safe_stores(
     _: &dyn UserStore,
     _: &dyn SessionStore,
     _: &dyn RateLimiter,
+    _: &dyn AgentMemory,
 ) {
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use homeguard_ports::{
-    AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, RateLimiter, ReadingStore, SessionStore,
-    StateStore, UserStore,
+    AgentMemory, AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, RateLimiter, ReadingStore,
+    SessionStore, StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -18,6 +18,7 @@ pub struct Ctx {
     pub sessions: Arc<dyn SessionStore>,
     pub devices: Arc<dyn DeviceStore>,
     pub automations: Arc<dyn AutomationStore>,
+    pub agent: Arc<dyn AgentMemory>,
     pub events: Arc<dyn EventStore>,
     pub bus: Arc<dyn EventBus>,
     pub readings: Arc<dyn ReadingStore>,

@@ -2,6 +2,7 @@
 //! tests (`contract::devices::run(&store).await`). Ids and emails are random
 //! so that runs against a shared server never collide.
 
+pub mod agent;
 pub mod bus;
 pub mod devices;
 pub mod events;
