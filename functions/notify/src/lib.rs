@@ -30,7 +30,8 @@ pub const SERVICE: &str = "notification-service";
 
 /// How long one message may take to reach a client before it counts as too slow.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often an idle connection is pinged.
+/// How often a connection is pinged, and its session checked (a logout
+/// closes the user's open streams within this long).
 pub const PING_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Default, Deserialize)]
@@ -187,6 +188,19 @@ async fn forward(socket: &mut WebSocket, sub: &mut Option<Subscription>, first: 
     }
 }
 
+/// Whether the stream's session was revoked (logout) since it opened. A
+/// store that cannot answer keeps the stream open: the next check decides.
+async fn session_ended(session: &Session) -> bool {
+    match session.ctx.sessions.get(session.caller.session_id).await {
+        Ok(Some(s)) => !s.is_active(session.ctx.clock.now()),
+        Ok(None) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check a stream's session");
+            false
+        }
+    }
+}
+
 async fn run(ctx: Arc<Ctx>, caller: Caller, mut socket: WebSocket) {
     let mut session = Session { ctx, caller, subscribed: BTreeSet::new(), sub: None };
     let expires_in = (session.caller.expires_at - session.ctx.clock.now()).to_std().unwrap_or_default();
@@ -218,9 +232,15 @@ async fn run(ctx: Arc<Ctx>, caller: Caller, mut socket: WebSocket) {
                 }
                 None => Flow::Close(close_code::AWAY, "stream ended".into()),
             },
-            _ = ping.tick() => match socket.send(Message::Ping(Default::default())).await {
-                Ok(()) => Flow::Continue,
-                Err(_) => Flow::Close(close_code::AWAY, "connection lost".into()),
+            _ = ping.tick() => {
+                if session_ended(&session).await {
+                    Flow::Close(close_code::POLICY, "session ended; log in again".into())
+                } else {
+                    match socket.send(Message::Ping(Default::default())).await {
+                        Ok(()) => Flow::Continue,
+                        Err(_) => Flow::Close(close_code::AWAY, "connection lost".into()),
+                    }
+                }
             },
             _ = &mut expiry => Flow::Close(close_code::POLICY, "token expired; reconnect with a new token".into()),
         };
