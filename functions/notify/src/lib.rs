@@ -190,9 +190,9 @@ async fn forward(socket: &mut WebSocket, sub: &mut Option<Subscription>, first: 
 
 /// Whether the stream's session was revoked (logout) since it opened. A
 /// store that cannot answer keeps the stream open: the next check decides.
-async fn session_ended(session: &Session) -> bool {
-    match session.ctx.sessions.get(session.caller.session_id).await {
-        Ok(Some(s)) => !s.is_active(session.ctx.clock.now()),
+async fn session_ended(ctx: &Ctx, caller: &Caller) -> bool {
+    match ctx.sessions.get(caller.session_id).await {
+        Ok(Some(s)) => !s.is_active(ctx.clock.now()),
         Ok(None) => true,
         Err(e) => {
             tracing::warn!(error = %e, "could not check a stream's session");
@@ -233,7 +233,7 @@ async fn run(ctx: Arc<Ctx>, caller: Caller, mut socket: WebSocket) {
                 None => Flow::Close(close_code::AWAY, "stream ended".into()),
             },
             _ = ping.tick() => {
-                if session_ended(&session).await {
+                if session_ended(&session.ctx, &session.caller).await {
                     Flow::Close(close_code::POLICY, "session ended; log in again".into())
                 } else {
                     match socket.send(Message::Ping(Default::default())).await {
