@@ -136,7 +136,12 @@ pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), 
         if ctx.devices.get(hb.device_id).await?.is_none() {
             continue;
         }
-        ctx.state.mark_online(hb.device_id, hb.timestamp, ONLINE_TTL).await?;
+        // A heartbeat that arrives late (buffered, or replayed) says the
+        // device was alive then, not that it is now.
+        let age = (ctx.clock.now() - hb.timestamp).to_std().unwrap_or_default();
+        if age < ONLINE_TTL {
+            ctx.state.mark_online(hb.device_id, hb.timestamp, ONLINE_TTL - age).await?;
+        }
         let mut fields = DeviceState::new();
         fields.insert("last_heartbeat".into(), json!(hb.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)));
         if let Some(b) = hb.battery {
@@ -267,8 +272,13 @@ mod tests {
             signal_strength: Some(-60),
             firmware_version: None,
         };
-        on_heartbeats(&ctx, vec![hb]).await.unwrap();
+        on_heartbeats(&ctx, vec![hb.clone()]).await.unwrap();
         assert!(ctx.state.last_heartbeats(&[lock]).await.unwrap()[0].is_some());
         assert_eq!(ctx.state.get(lock).await.unwrap()["battery"], json!(42.0));
+
+        let door = device_id("john@demo.com", "Garage Door");
+        let stale = Heartbeat { device_id: door, timestamp: Utc::now() - chrono::Duration::minutes(5), ..hb };
+        on_heartbeats(&ctx, vec![stale]).await.unwrap();
+        assert!(ctx.state.last_heartbeats(&[door]).await.unwrap()[0].is_none(), "an old heartbeat is no sign of life");
     }
 }
