@@ -34,7 +34,9 @@ pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
         .iter()
         .flat_map(|e| readings_of(e).into_iter().map(|s| reading(e.timestamp, e.device_id, e.user_id, s)))
         .collect();
-    ctx.readings.append(&readings).await?;
+    if !readings.is_empty() {
+        ctx.readings.append(&readings).await?;
+    }
     Ok(())
 }
 
@@ -44,7 +46,9 @@ pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), 
         .iter()
         .flat_map(|h| heartbeat_readings(h).into_iter().map(|s| reading(h.timestamp, h.device_id, h.user_id, s)))
         .collect();
-    ctx.readings.append(&readings).await?;
+    if !readings.is_empty() {
+        ctx.readings.append(&readings).await?;
+    }
     Ok(())
 }
 

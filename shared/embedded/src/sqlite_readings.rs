@@ -38,6 +38,9 @@ fn filter(sql: &mut QueryBuilder<Sqlite>, q: &ReadingQuery) {
 #[async_trait]
 impl ReadingStore for SqliteReadingStore {
     async fn append(&self, readings: &[Reading]) -> StoreResult<u64> {
+        if readings.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let mut stored = 0;
         for chunk in readings.chunks(500) {
