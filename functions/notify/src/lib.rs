@@ -23,7 +23,7 @@ use homeguard_ports::{PubSubItem, Subscription};
 use homeguard_runtime::extract::Query;
 use homeguard_runtime::{Caller, Ctx, FnError, auth};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 pub const SERVICE: &str = "notification-service";
@@ -284,9 +284,4 @@ pub fn router(ctx: &Arc<Ctx>) -> Router {
         ),
     );
     homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
-/// Parses a server message (for clients and tests).
-pub fn parse(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok()
 }
