@@ -11,53 +11,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 #[tokio::test]
-async fn an_event_reaches_its_owner_live_and_in_the_feed_and_nobody_else() {
-    let (_t, dir) = temp_dir();
-    let host = Host::start(&dir, Some(SECRET));
-    let john = login(&host, "john@demo.com").await;
-    let sarah = login(&host, "sarah@demo.com").await;
-    let motion = device_id("john@demo.com", "Living Room Motion");
-    let key = device_key(&host, &john, motion).await;
-
-    let mut johns_ws = stream(&host, &john, &["events", "devices"]).await;
-    let mut sarahs_ws = stream(&host, &sarah, &["events", "devices"]).await;
-    let event_id = Uuid::new_v4();
-    let event = json!({
-        "event_id": event_id, "device_id": motion, "event_type": "motion_detected",
-        "payload": {"zone": "living_room", "intensity": 0.85, "signature": "human"},
-        "metadata": {"firmware_version": "2.1.0", "signal_strength": -45, "is_simulated": false}
-    });
-    let sent = Instant::now();
-    let (status, body) = post_as_device(&host, "/ingest/events", &key, &event).await;
-    assert_eq!((status, body["status"].as_str()), (202, Some("accepted")), "{body}");
-
-    let pushed = loop {
-        let m = next_json(&mut johns_ws, Duration::from_secs(2)).await.expect("pushed to john");
-        if m["type"] == "device_event" {
-            break m;
-        }
-    };
-    let latency = sent.elapsed();
-    assert_eq!(
-        (pushed["event_id"].as_str(), pushed["event_type"].as_str()),
-        (Some(event_id.to_string().as_str()), Some("motion_detected"))
-    );
-    assert_eq!(pushed["data"]["signature"], "human");
-    assert!(latency < Duration::from_millis(100), "pushed after {latency:?}");
-    let state = next_json(&mut johns_ws, Duration::from_secs(2)).await.expect("state change");
-    assert_eq!((state["type"].as_str(), state["state"]["state"].as_str()), (Some("device_state"), Some("motion")));
-
-    let (_, feed) = get(&host, "/events?limit=5", &john).await;
-    assert_eq!(feed["events"][0]["event_id"], event_id.to_string(), "in the feed at once");
-    let (_, theirs) = get(&host, "/events", &sarah).await;
-    assert_eq!(theirs["count"], 0, "sarah's feed holds nothing of john's");
-    assert!(next_json(&mut sarahs_ws, Duration::from_millis(300)).await.is_none(), "sarah hears nothing");
-
-    let (_, dev) = get(&host, &format!("/devices/{motion}"), &john).await;
-    assert_eq!((dev["state"]["state"].as_str(), dev["online"].as_bool()), (Some("motion"), Some(true)));
-}
-
-#[tokio::test]
 async fn duplicates_are_kept_once_and_bad_events_not_at_all() {
     let (_t, dir) = temp_dir();
     let host = Host::start(&dir, Some(SECRET));
@@ -318,57 +271,4 @@ async fn a_host_with_open_streams_still_stops_on_sigterm() {
     let started = Instant::now();
     host.stop();
     assert!(started.elapsed() < Duration::from_secs(15), "stopping took {:?}", started.elapsed());
-}
-
-#[tokio::test]
-async fn a_client_that_stops_reading_is_dropped_with_a_reason_and_slows_nobody() {
-    use futures::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
-    let (_t, dir) = temp_dir();
-    let host = Host::start(&dir, Some(SECRET));
-    let admin = login(&host, "admin@demo.com").await;
-    let sarah = login(&host, "sarah@demo.com").await;
-    let mut stalled = stream(&host, &sarah, &["events"]).await;
-    let mut reader = stream(&host, &sarah, &["events"]).await;
-    let counted = tokio::spawn(async move {
-        let mut n = 0;
-        while n < 20_000 {
-            match next_json(&mut reader, Duration::from_secs(20)).await {
-                Some(m) if m["type"] == "device_event" => n += 1,
-                Some(_) => {}
-                None => break,
-            }
-        }
-        n
-    });
-
-    // 20,000 events (several MB of messages) while one client reads nothing.
-    let camera = device_id("sarah@demo.com", "Backyard Camera");
-    let started = Instant::now();
-    for _ in 0..20 {
-        let batch: Vec<Value> = (0..1000)
-            .map(|i| json!({"device_id": camera, "event_type": "motion_detected", "payload": {"pad": "x".repeat(200), "i": i}}))
-            .collect();
-        let r = client().post(host.url("/ingest/events")).bearer_auth(&admin).json(&batch).send().await.unwrap();
-        assert_eq!(r.status(), 202);
-    }
-    assert_eq!(counted.await.unwrap(), 20_000, "a client that reads gets everything");
-    assert!(started.elapsed() < Duration::from_secs(20), "the pipeline was held up: {:?}", started.elapsed());
-
-    // The stalled client finds, after what was already sent, a close with a reason.
-    let close = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(msg) = stalled.next().await {
-            match msg {
-                Ok(Message::Close(frame)) => return frame,
-                Ok(_) => continue,
-                Err(_) => return None,
-            }
-        }
-        None
-    })
-    .await
-    .expect("the stalled client is closed");
-    let frame = close.expect("with a close frame");
-    assert_eq!(u16::from(frame.code), 1013);
-    assert!(frame.reason.contains("too slow"), "{}", frame.reason);
 }
