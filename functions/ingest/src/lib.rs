@@ -171,12 +171,7 @@ fn error_value(e: &FnError) -> Value {
 }
 
 /// Turns one posted event into a validated domain event.
-async fn validate_event(
-    ctx: &Ctx,
-    devices: &mut Devices<'_>,
-    raw: Value,
-    now: DateTime<Utc>,
-) -> Result<Event, FnError> {
+async fn validate_event(devices: &mut Devices<'_>, raw: Value, now: DateTime<Utc>) -> Result<Event, FnError> {
     let item: IncomingEvent = serde_json::from_value(raw).map_err(|e| {
         FnError::new(ErrorCode::ValidationError, format!("The event does not have the expected shape: {e}"))
     })?;
@@ -193,7 +188,7 @@ async fn validate_event(
         timestamp: item.timestamp.unwrap_or(now).trunc_subsecs(3),
         metadata: item.metadata.unwrap_or_default(),
     };
-    event.validate(device.device_type, ctx.clock.now())?;
+    event.validate(device.device_type, now)?;
     Ok(event)
 }
 
@@ -297,7 +292,7 @@ pub async fn ingest_events(ctx: &Ctx, poster: &Poster, body: Value) -> Result<(I
     let mut devices = Devices { ctx, poster, cache: HashMap::new() };
     let mut collector = Collector::default();
     for (index, item) in raw.into_iter().enumerate() {
-        let event = validate_event(ctx, &mut devices, item, now).await;
+        let event = validate_event(&mut devices, item, now).await;
         collector.push(index, event.and_then(|e| Ok((e.event_id, bus::event_message(&e)?))))?;
     }
     let out = collector.finish(ctx).await?;

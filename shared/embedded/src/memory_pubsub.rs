@@ -41,8 +41,9 @@ fn receive(rx: broadcast::Receiver<Message>) -> BoxStream<'static, PubSubItem> {
 impl PubSub for MemoryPubSub {
     async fn publish(&self, channel: &str, payload: &str) -> StoreResult<usize> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(tx) = channels.get(channel) else { return Ok(0) };
-        match tx.send((Arc::from(channel), Arc::from(payload))) {
+        // The map's key is the channel's name, shared with every message.
+        let Some((name, tx)) = channels.get_key_value(channel) else { return Ok(0) };
+        match tx.send((name.clone(), Arc::from(payload))) {
             Ok(n) => Ok(n),
             Err(_) => {
                 // Every subscriber has gone: forget the channel.

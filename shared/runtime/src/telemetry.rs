@@ -94,8 +94,8 @@ pub async fn observe(State(o): State<Observe>, req: Request, next: Next) -> Resp
         .and_then(parse_traceparent)
         .unwrap_or_else(new_trace_id);
     let method = req.method().clone();
-    let endpoint = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let endpoint = endpoint.as_deref().unwrap_or("unmatched").to_owned();
+    let endpoint =
+        req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let span = tracing::info_span!(
         "request",
         service = o.service,
