@@ -89,7 +89,7 @@ pub async fn login(ctx: &Ctx, input: LoginInput) -> Result<LoginOutput, FnError>
         tracing::info!(user_id = %user.id, "login refused: wrong password");
         return Err(failed(ctx, &key).await);
     }
-    let now = ctx.clock.now();
+    let now = ctx.clock.wall();
     let expires_at = now + ctx.auth.token_ttl;
     let claims = Claims {
         sub: user.id,
@@ -119,7 +119,7 @@ pub async fn login(ctx: &Ctx, input: LoginInput) -> Result<LoginOutput, FnError>
 
 /// Revokes the caller's session; its token stops working at once.
 pub async fn logout(ctx: &Ctx, caller: &Caller) -> Result<(), FnError> {
-    ctx.sessions.revoke(caller.session_id, ctx.clock.now()).await?;
+    ctx.sessions.revoke(caller.session_id, ctx.clock.wall()).await?;
     tracing::info!(user_id = %caller.user_id, "logged out");
     Ok(())
 }

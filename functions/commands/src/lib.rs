@@ -49,6 +49,8 @@ pub async fn results(ctx: &Ctx, command: &CommandMessage) -> Result<Vec<Event>, 
             timestamp: chrono::SubsecRound::trunc_subsecs(now, 3) + chrono::Duration::milliseconds(i as i64),
             metadata: serde_json::from_value(json!({
                 "command_id": command.command_id,
+                "command": command.command,
+                "parameters": command.parameters,
                 "issued_by": command.issued_by,
                 "firmware_version": device.firmware_version,
                 "is_simulated": true,

@@ -32,6 +32,9 @@ pub const MAX_BATCH: usize = 1000;
 pub enum Poster {
     Device(Device),
     Admin(Caller),
+    /// An in-process producer (the simulator, the scenario engine), posting
+    /// for any device; never reachable from a request.
+    System(&'static str),
 }
 
 /// How long a device key stays known to ingest after it was looked up. A
@@ -101,7 +104,7 @@ impl Devices<'_> {
                 "This key belongs to device {}; it cannot post for device {id}",
                 d.device_id
             ))),
-            Poster::Admin(_) => {
+            Poster::Admin(_) | Poster::System(_) => {
                 if !self.cache.contains_key(&id) {
                     let found = self.ctx.devices.get(id).await?;
                     self.cache.insert(id, found);
@@ -269,7 +272,7 @@ impl Collector {
 
 /// Answers a single item with its own status, a batch with 202 unless every
 /// item was rejected.
-fn answer(out: IngestOutput, batch: bool) -> Result<(StatusCode, axum::Json<Value>), FnError> {
+pub fn answer(out: IngestOutput, batch: bool) -> Result<(StatusCode, axum::Json<Value>), FnError> {
     if !batch && let Some(r) = out.results.first() {
         if let Some(err) = &r.error {
             let code: ErrorCode = serde_json::from_value(err["code"].clone()).unwrap_or(ErrorCode::ValidationError);

@@ -192,7 +192,7 @@ async fn forward(socket: &mut WebSocket, sub: &mut Option<Subscription>, first: 
 /// store that cannot answer keeps the stream open: the next check decides.
 async fn session_ended(ctx: &Ctx, caller: &Caller) -> bool {
     match ctx.sessions.get(caller.session_id).await {
-        Ok(Some(s)) => !s.is_active(ctx.clock.now()),
+        Ok(Some(s)) => !s.is_active(ctx.clock.wall()),
         Ok(None) => true,
         Err(e) => {
             tracing::warn!(error = %e, "could not check a stream's session");
@@ -203,7 +203,7 @@ async fn session_ended(ctx: &Ctx, caller: &Caller) -> bool {
 
 async fn run(ctx: Arc<Ctx>, caller: Caller, mut socket: WebSocket) {
     let mut session = Session { ctx, caller, subscribed: BTreeSet::new(), sub: None };
-    let expires_in = (session.caller.expires_at - session.ctx.clock.now()).to_std().unwrap_or_default();
+    let expires_in = (session.caller.expires_at - session.ctx.clock.wall()).to_std().unwrap_or_default();
     let expiry = tokio::time::sleep(expires_in);
     tokio::pin!(expiry);
     let mut ping = tokio::time::interval(PING_EVERY);

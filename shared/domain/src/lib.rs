@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod mode;
 pub mod seed;
+pub mod simulation;
 pub mod state;
 pub mod user;
 
@@ -25,4 +26,5 @@ pub use device::{Device, DeviceDraft, DevicePatch, DeviceState, DeviceType, Loca
 pub use error::{DomainError, ErrorCode};
 pub use event::{Event, EventType};
 pub use mode::HomeMode;
+pub use simulation::{AnomalyKind, AnomalyLabel};
 pub use user::{Role, User};

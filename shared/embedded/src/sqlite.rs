@@ -7,10 +7,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use homeguard_domain::agent::{ChatMessage, Conversation};
-use homeguard_domain::{Automation, Device, Role, User};
+use homeguard_domain::{AnomalyLabel, Automation, Device, Role, User};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeviceStore, NewUser, Session, SessionStore, StoreError, UserStore,
+    AgentMemory, AutomationStore, DeviceStore, LabelStore, NewUser, Session, SessionStore, StoreError, UserStore,
 };
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -500,5 +500,47 @@ impl AgentMemory for SqliteStore {
         .await
         .map(drop)
         .map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl LabelStore for SqliteStore {
+    async fn record(&self, label: &AnomalyLabel) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO anomaly_labels (id, user_id, started_at, ended_at, label) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, ended_at = excluded.ended_at,
+             label = excluded.label",
+        )
+        .bind(label.id.to_string())
+        .bind(label.user_id.to_string())
+        .bind(ms(label.started_at))
+        .bind(ms(label.ended_at))
+        .bind(encode(label)?)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn labels(
+        &self,
+        user_id: Option<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<AnomalyLabel>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT label FROM anomaly_labels
+             WHERE (?1 IS NULL OR user_id = ?1) AND started_at < ?3 AND ended_at >= ?2
+             ORDER BY started_at, id LIMIT ?4",
+        )
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(ms(from))
+        .bind(ms(to))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
     }
 }

@@ -28,6 +28,12 @@ async fn sqlite_automations() {
 }
 
 #[tokio::test]
+async fn sqlite_anomaly_labels() {
+    let (_dir, store) = sqlite().await;
+    contract::labels::run(&store).await;
+}
+
+#[tokio::test]
 async fn sqlite_keeps_data_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reopen.db");

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod labels;
 pub mod limits;
 pub mod pubsub;
 pub mod readings;
@@ -22,10 +23,11 @@ pub mod contract;
 
 pub use agent::AgentMemory;
 pub use bus::{Delivery, EventBus, OutMessage, Published};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
 pub use error::StoreError;
 pub use events::{Cursor, EventQuery, EventStore};
+pub use labels::LabelStore;
 pub use limits::{Decision, Limit, RateLimiter};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
 pub use readings::{HourlyRollup, Reading, ReadingQuery, ReadingStore};
@@ -33,7 +35,15 @@ pub use state::StateStore;
 pub use users::{NewUser, Session, SessionStore, UserStore};
 
 // Every port must stay usable as `Arc<dyn Port>`.
-fn _assert_object_safe(_: &dyn Clock, _: &dyn EventBus, _: &dyn EventStore, _: &dyn PubSub, _: &dyn ReadingStore) {}
+fn _assert_object_safe(
+    _: &dyn Clock,
+    _: &dyn EventBus,
+    _: &dyn EventStore,
+    _: &dyn PubSub,
+    _: &dyn ReadingStore,
+    _: &dyn LabelStore,
+) {
+}
 fn _assert_object_safe_stores(
     _: &dyn DeviceStore,
     _: &dyn AutomationStore,

@@ -125,7 +125,7 @@ impl Caller {
 /// Authenticates a bearer token: a valid signature, not expired, and a live
 /// session whose hash matches (so logout revokes the token at once).
 pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, FnError> {
-    let now = ctx.clock.now();
+    let now = ctx.clock.wall();
     let claims = verify_token(&ctx.auth, token, now)?;
     let session = ctx.sessions.get(claims.sid).await?;
     match session {

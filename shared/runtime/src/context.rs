@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use homeguard_ports::{
-    AgentMemory, AutomationStore, Clock, DeviceStore, EventBus, EventStore, PubSub, RateLimiter, ReadingStore,
-    SessionStore, StateStore, UserStore,
+    AgentMemory, AutomationStore, DeviceStore, EventBus, EventStore, LabelStore, PubSub, RateLimiter, ReadingStore,
+    SessionStore, SimClock, StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -19,13 +19,16 @@ pub struct Ctx {
     pub devices: Arc<dyn DeviceStore>,
     pub automations: Arc<dyn AutomationStore>,
     pub agent: Arc<dyn AgentMemory>,
+    /// Ground truth of simulated anomalies (never for detectors).
+    pub labels: Arc<dyn LabelStore>,
     pub events: Arc<dyn EventStore>,
     pub bus: Arc<dyn EventBus>,
     pub readings: Arc<dyn ReadingStore>,
     pub state: Arc<dyn StateStore>,
     pub pubsub: Arc<dyn PubSub>,
     pub limits: Arc<dyn RateLimiter>,
-    pub clock: Arc<dyn Clock>,
+    /// The home's time (simulated in demos); security reads `clock.wall()`.
+    pub clock: Arc<SimClock>,
     pub auth: AuthKeys,
     pub metrics: Metrics,
 }

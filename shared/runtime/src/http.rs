@@ -21,7 +21,7 @@ use crate::telemetry::{Observe, observe};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 fn observe_layer(service: &'static str, ctx: &Ctx) -> Observe {
-    Observe { service, clock: ctx.clock.clone(), metrics: ctx.metrics.clone() }
+    Observe { service, clock: ctx.clock.base(), metrics: ctx.metrics.clone() }
 }
 
 /// Mounts one function's routes: its telemetry (labelled `service`), the

@@ -9,7 +9,7 @@ use homeguard_domain::ErrorCode;
 use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
-use homeguard_ports::SystemClock;
+use homeguard_ports::SimClock;
 use homeguard_runtime::cloudevents::{self, Envelope};
 use homeguard_runtime::{AuthKeys, Ctx, FnError, Metrics};
 use serde::Deserialize;
@@ -39,14 +39,15 @@ async fn app() -> (tempfile::TempDir, axum::Router) {
         sessions: store.clone(),
         devices: store.clone(),
         automations: store.clone(),
-        agent: store,
+        agent: store.clone(),
+        labels: store,
         events: Arc::new(SqliteEventStore::open(&dir.path().join("events")).await.unwrap()),
         bus: Arc::new(SqliteBus::open(&dir.path().join("bus")).await.unwrap()),
         readings: Arc::new(SqliteReadingStore::open(&dir.path().join("readings")).await.unwrap()),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
         limits: Arc::new(MemoryLimiter::new()),
-        clock: Arc::new(SystemClock),
+        clock: Arc::new(SimClock::system()),
         auth: AuthKeys::new(b"cloudevents-test-secret-cloudevents", chrono::Duration::hours(1)),
         metrics: Metrics::new(),
     });

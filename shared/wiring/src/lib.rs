@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
-use homeguard_ports::{Clock, SystemClock};
+use homeguard_ports::SimClock;
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
 pub use config::Config;
@@ -35,21 +35,21 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let readings = SqliteReadingStore::open(&data_dir.path().join("readings.db"))
         .await
         .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(store);
     Ok(Arc::new(Ctx {
         users: store.clone(),
         sessions: store.clone(),
         devices: store.clone(),
         automations: store.clone(),
-        agent: store,
+        agent: store.clone(),
+        labels: store,
         events: Arc::new(events),
         bus: Arc::new(bus),
         readings: Arc::new(readings),
         state: Arc::new(MemoryState::new()),
         pubsub: Arc::new(MemoryPubSub::new()),
         limits: Arc::new(MemoryLimiter::new()),
-        clock,
+        clock: Arc::new(SimClock::system()),
         auth: AuthKeys::new(&secret, chrono::Duration::seconds(config.token_ttl_seconds as i64)),
         metrics: Metrics::new(),
     }))

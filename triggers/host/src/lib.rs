@@ -5,17 +5,20 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
+use hg_fn_scenarios::{Engine, Library};
+use hg_fn_simulator::SimulatorConfig;
 use homeguard_runtime::{Ctx, http};
 use homeguard_wiring::Config;
 
 pub mod consumers;
+pub mod scenario;
 
 /// The service name the host's own endpoints report as.
 pub const SERVICE: &str = "homeguard";
 
 /// Every function's routes on one router. Merging panics on a route that
 /// two functions claim, so a clash fails the host at start-up (and in tests).
-pub fn app(ctx: &Arc<Ctx>) -> Router {
+pub fn app(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
     let app = Router::new()
         .merge(hg_fn_auth::router(ctx))
         .merge(hg_fn_users::router(ctx))
@@ -23,6 +26,7 @@ pub fn app(ctx: &Arc<Ctx>) -> Router {
         .merge(hg_fn_ingest::router(ctx))
         .merge(hg_fn_events::router(ctx))
         .merge(hg_fn_notify::router(ctx))
+        .merge(hg_fn_scenarios::router(ctx, engine))
         .merge(http::system_routes(SERVICE, ctx));
     http::finish(app, ctx)
 }
@@ -52,12 +56,12 @@ async fn prune_bus(ctx: Arc<Ctx>, mut shutdown: tokio::sync::watch::Receiver<boo
             _ = every.tick() => {}
             _ = shutdown.changed() => return,
         }
-        match ctx.bus.prune(ctx.clock.now() - BUS_RETENTION).await {
+        match ctx.bus.prune(ctx.clock.wall() - BUS_RETENTION).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "pruned the bus log"),
             Err(e) => tracing::warn!(error = %e, "pruning the bus log failed"),
         }
-        match ctx.readings.delete_before(ctx.clock.now() - hg_fn_readings::RETENTION).await {
+        match ctx.readings.delete_before(ctx.clock.wall() - hg_fn_readings::RETENTION).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "applied the readings retention"),
             Err(e) => tracing::warn!(error = %e, "applying the readings retention failed"),
@@ -65,19 +69,86 @@ async fn prune_bus(ctx: Arc<Ctx>, mut shutdown: tokio::sync::watch::Receiver<boo
     }
 }
 
-/// `homeguard up`: opens the data dir, seeds and serves until a shutdown signal.
-pub async fn up(config: Config) -> anyhow::Result<()> {
-    let (data_dir, ctx) = homeguard_wiring::prepare(&config).await?;
-    restore_state(&ctx).await?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut tasks = consumers::spawn_all(&ctx, &stopped);
+/// Whether the device simulator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+/// `homeguard up`'s settings: the shared configuration plus the host's own.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(flatten)]
+    pub demo: DemoArgs,
+    /// Run the device simulator.
+    #[arg(long, env = "HOMEGUARD_SIMULATOR", value_enum, default_value = "on")]
+    pub simulator: Switch,
+    /// A YAML file with a `simulator:` block (the requirements' format); unset: its defaults.
+    #[arg(long, env = "HOMEGUARD_SIMULATOR_CONFIG")]
+    pub simulator_config: Option<std::path::PathBuf>,
+}
+
+/// Where scenarios come from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// A folder of scenario files (`*.yaml`) to load beside the built-in ones.
+    #[arg(long, env = "HOMEGUARD_SCENARIOS_DIR")]
+    pub scenarios_dir: Option<std::path::PathBuf>,
+}
+
+impl DemoArgs {
+    /// The scenarios, with every file that failed to load logged.
+    pub fn library(&self) -> Library {
+        let lib = Library::load(self.scenarios_dir.as_deref());
+        for e in &lib.errors {
+            tracing::error!(file = %e.file, line = e.line, column = e.column, problem = %e.message, "scenario file rejected");
+        }
+        lib
+    }
+}
+
+/// The processing side of the host: state restored, one consumer per
+/// route, retention. Stops when `stopped` turns true.
+pub async fn pipeline(
+    ctx: &Arc<Ctx>,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    restore_state(ctx).await?;
+    let mut tasks = consumers::spawn_all(ctx, stopped);
     tasks.push(tokio::spawn(prune_bus(ctx.clone(), stopped.clone())));
+    Ok(tasks)
+}
+
+/// `homeguard up`: opens the data dir, seeds and serves until a shutdown signal.
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let simulator = match (&args.simulator, &args.simulator_config) {
+        (Switch::Off, _) => None,
+        (Switch::On, None) => Some(SimulatorConfig::default()),
+        (Switch::On, Some(path)) => Some(SimulatorConfig::from_file(path).map_err(anyhow::Error::msg)?),
+    };
+    let config = args.config;
+    let (data_dir, ctx) = homeguard_wiring::prepare(&config).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = pipeline(&ctx, &stopped).await?;
+    let engine = Engine::new(ctx.clone(), args.demo.library());
+    if let Some(sim) = simulator {
+        let held = engine.held();
+        let hold: hg_fn_simulator::Hold = Arc::new(move |id| held.contains(id));
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        tasks.push(tokio::spawn(hg_fn_simulator::run(ctx.clone(), sim, hold, shutdown)));
+    }
     let listener = tokio::net::TcpListener::bind((config.bind.as_str(), config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
     let addr = listener.local_addr()?;
     tracing::info!(service = SERVICE, %addr, data_dir = %data_dir.path().display(), "HomeGuard is up on http://{addr}");
-    http::serve(listener, app(&ctx), http::shutdown_signal()).await?;
+    http::serve(listener, app(&ctx, &engine), http::shutdown_signal()).await?;
     let _ = stop.send(true);
     for t in tasks {
         let _ = t.await;

@@ -24,6 +24,7 @@ pub fn command(data_dir: &Path, secret: Option<&str>) -> Command {
         .arg(data_dir)
         .env_remove("JWT_SECRET")
         .env("RUST_LOG", "info")
+        .env("HOMEGUARD_SIMULATOR", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(s) = secret {

@@ -1,0 +1,285 @@
+//! The verifier: after a run, reads back what the system actually did (from
+//! its own stores) and judges each expectation of the scenario, with the
+//! evidence. An expectation whose capability is not built yet is reported
+//! as unverifiable, naming what it needs; nothing passes by default.
+
+use chrono::{DateTime, Utc};
+use homeguard_domain::agent::ChatRole;
+use homeguard_ports::EventQuery;
+use homeguard_runtime::Ctx;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::engine::{RunStatus, Trace};
+use crate::model::{Expectation, ExpectedCommand, ExpectedState, Scenario};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    /// The capability that would record the answer is not built yet.
+    Unverifiable,
+}
+
+/// The judgement of one expectation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub expectation: Value,
+    /// The line of the scenario file it is written on (0: the engine's own check).
+    pub line: u64,
+    pub status: CheckStatus,
+    pub evidence: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs: Option<&'static str>,
+}
+
+/// The judgement of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// Every check passed.
+    pub passed: bool,
+    pub passed_checks: usize,
+    pub failed_checks: usize,
+    pub unverifiable_checks: usize,
+    pub checks: Vec<Check>,
+}
+
+/// What each capability not built yet is called in reports.
+pub const NEEDS_SECURITY: &str = "security response (alerts and incident reports)";
+pub const NEEDS_NOTIFICATIONS: &str = "notifications to users, contacts and monitoring";
+pub const NEEDS_MODES: &str = "home modes (set_home_mode)";
+pub const NEEDS_PREDICTIONS: &str = "predictive maintenance";
+pub const NEEDS_ANOMALY: &str = "anomaly detection";
+pub const NEEDS_AGENT: &str = "the AI agent (chat turns)";
+
+/// The capability an expectation depends on that this build lacks, if any.
+pub fn missing_capability(e: &Expectation) -> Option<&'static str> {
+    use Expectation as E;
+    match e {
+        E::ShouldAlert(_) | E::ShouldSuppressAlert(_) | E::ShouldDocumentIncident(_) => Some(NEEDS_SECURITY),
+        E::ShouldNotify(_) | E::ShouldNotifyMonitoring(_) => Some(NEEDS_NOTIFICATIONS),
+        E::Mode(_) => Some(NEEDS_MODES),
+        E::Prediction(_) => Some(NEEDS_PREDICTIONS),
+        E::AnomalyDetected(_) => Some(NEEDS_ANOMALY),
+        E::Commands(_) | E::AutomationCreated(_) | E::AgentReplyMentions(_) | E::DeviceState(_) => None,
+    }
+}
+
+/// What a scenario still lacks to pass: the capabilities its expectations
+/// need that are not built, plus the agent when it has chat steps.
+pub fn lacking(scenario: &Scenario) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = scenario.expectations.iter().filter_map(|(e, _)| missing_capability(e)).collect();
+    let chats = scenario.steps.iter().any(|s| matches!(s.action, crate::model::Action::Chat { .. }));
+    let replies = scenario.expectations.iter().any(|(e, _)| matches!(e, Expectation::AgentReplyMentions(_)));
+    if chats || replies {
+        out.push(NEEDS_AGENT);
+    }
+    // Commands and automations the system must issue on its own come from the agent or rules.
+    let acts = scenario
+        .expectations
+        .iter()
+        .any(|(e, _)| matches!(e, Expectation::Commands(_) | Expectation::AutomationCreated(true)));
+    if acts {
+        out.push(NEEDS_AGENT);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+struct Window {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+fn check(e: &Expectation, line: u64, status: CheckStatus, evidence: String, needs: Option<&'static str>) -> Check {
+    Check { expectation: serde_json::to_value(e).unwrap_or(Value::Null), line, status, evidence, needs }
+}
+
+fn pass_if(ok: bool) -> CheckStatus {
+    if ok { CheckStatus::Pass } else { CheckStatus::Fail }
+}
+
+/// Judges a finished run.
+pub async fn verify(ctx: &Ctx, scenario: &Scenario, run: &RunStatus, trace: &Trace) -> Verdict {
+    let window = Window { from: run.timeline_start, to: ctx.clock.now() + chrono::Duration::seconds(1) };
+    let mut checks = vec![delivered(ctx, trace).await];
+    for (e, line) in &scenario.expectations {
+        let c = match (e, missing_capability(e)) {
+            (_, Some(needs)) => {
+                check(e, *line, CheckStatus::Unverifiable, "nothing in this build records it".into(), Some(needs))
+            }
+            (Expectation::DeviceState(want), None) => device_state(ctx, run, want, e, *line).await,
+            (Expectation::Commands(want), None) => commands(ctx, run, trace, &window, want, e, *line).await,
+            (Expectation::AutomationCreated(want), None) => automations(ctx, run, &window, *want, e, *line).await,
+            (Expectation::AgentReplyMentions(words), None) => replies(ctx, run, &window, words, trace, e, *line).await,
+            (_, None) => check(e, *line, CheckStatus::Unverifiable, "no check is written for this".into(), None),
+        };
+        checks.push(c);
+    }
+    let count = |s: CheckStatus| checks.iter().filter(|c| c.status == s).count();
+    Verdict {
+        passed: checks.iter().all(|c| c.status == CheckStatus::Pass),
+        passed_checks: count(CheckStatus::Pass),
+        failed_checks: count(CheckStatus::Fail),
+        unverifiable_checks: count(CheckStatus::Unverifiable),
+        checks,
+    }
+}
+
+/// The engine's own check: every injected event reached the event store,
+/// and ingest refused none.
+async fn delivered(ctx: &Ctx, trace: &Trace) -> Check {
+    let mut stored = 0;
+    for id in &trace.event_ids {
+        if matches!(ctx.events.get(*id).await, Ok(Some(_))) {
+            stored += 1;
+        }
+    }
+    let total = trace.event_ids.len();
+    let mut evidence = format!("{stored} of {total} injected events are in the event store");
+    if trace.rejected > 0 {
+        evidence.push_str(&format!("; ingest refused {} steps (see skipped)", trace.rejected));
+    }
+    Check {
+        expectation: json!({ "events_delivered": true }),
+        line: 0,
+        status: pass_if(stored == total && trace.rejected == 0),
+        evidence,
+        needs: None,
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+        _ => a == b,
+    }
+}
+
+async fn device_state(ctx: &Ctx, run: &RunStatus, want: &ExpectedState, e: &Expectation, line: u64) -> Check {
+    let Some(device) = run.devices.get(&want.device) else {
+        return check(e, line, CheckStatus::Fail, format!("no device was assigned to '{}'", want.device), None);
+    };
+    let state = match ctx.state.get(device.device_id).await {
+        Ok(s) => s,
+        Err(err) => return check(e, line, CheckStatus::Fail, format!("reading the state failed: {err}"), None),
+    };
+    let mut wrong = vec![];
+    for (k, v) in &want.state {
+        match state.get(k) {
+            Some(have) if same(have, v) => {}
+            Some(have) => wrong.push(format!("{k} is {have}, expected {v}")),
+            None => wrong.push(format!("{k} is not set, expected {v}")),
+        }
+    }
+    let seen: Map<String, Value> =
+        want.state.keys().filter_map(|k| state.get(k).map(|v| (k.clone(), v.clone()))).collect();
+    let evidence = if wrong.is_empty() {
+        format!("{} ({}) has {}", device.name, want.device, Value::Object(seen))
+    } else {
+        format!("{} ({}): {}", device.name, want.device, wrong.join("; "))
+    };
+    check(e, line, pass_if(wrong.is_empty()), evidence, None)
+}
+
+async fn commands(
+    ctx: &Ctx,
+    run: &RunStatus,
+    trace: &Trace,
+    window: &Window,
+    want: &[ExpectedCommand],
+    e: &Expectation,
+    line: u64,
+) -> Check {
+    let mut missing = vec![];
+    let mut found = vec![];
+    for cmd in want {
+        let Some(device) = run.devices.get(&cmd.device) else {
+            missing.push(format!("{} (no device assigned)", cmd.device));
+            continue;
+        };
+        let query = EventQuery {
+            device_id: Some(device.device_id),
+            from: Some(window.from),
+            to: Some(window.to),
+            limit: 1000,
+            ..EventQuery::default()
+        };
+        let events = ctx.events.query(&query).await.unwrap_or_default();
+        let issued = events.iter().find(|ev| {
+            let m = &ev.metadata;
+            let own = m
+                .get("command_id")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .is_some_and(|id| trace.own_commands.contains(&id));
+            m.get("command").and_then(Value::as_str) == Some(cmd.command.as_str())
+                && m.get("command_id").is_some()
+                && !own
+                && cmd
+                    .parameters
+                    .iter()
+                    .all(|(k, v)| m.get("parameters").and_then(|p| p.get(k)).is_some_and(|have| same(have, v)))
+        });
+        match issued {
+            Some(ev) => found.push(format!("{} on {} at {}", cmd.command, cmd.device, ev.timestamp.to_rfc3339())),
+            None => missing.push(format!("{} on {}", cmd.command, cmd.device)),
+        }
+    }
+    let evidence = if missing.is_empty() {
+        format!("the system sent: {}", found.join(", "))
+    } else {
+        format!("no command from the system for: {}", missing.join(", "))
+    };
+    check(e, line, pass_if(missing.is_empty()), evidence, None)
+}
+
+async fn automations(ctx: &Ctx, run: &RunStatus, window: &Window, want: bool, e: &Expectation, line: u64) -> Check {
+    let all = match ctx.automations.list_for_user(run.user_id).await {
+        Ok(a) => a,
+        Err(err) => return check(e, line, CheckStatus::Fail, format!("reading automations failed: {err}"), None),
+    };
+    let new: Vec<&str> = all
+        .iter()
+        .filter(|a| a.created_at >= window.from && a.created_at <= window.to)
+        .map(|a| a.name.as_str())
+        .collect();
+    let evidence = if new.is_empty() {
+        "no automation was created during the run".to_owned()
+    } else {
+        format!("created during the run: {}", new.join(", "))
+    };
+    check(e, line, pass_if(new.is_empty() != want), evidence, None)
+}
+
+async fn replies(
+    ctx: &Ctx,
+    run: &RunStatus,
+    window: &Window,
+    words: &[String],
+    trace: &Trace,
+    e: &Expectation,
+    line: u64,
+) -> Check {
+    let history = ctx.agent.history(run.user_id, 500).await.unwrap_or_default();
+    let said: Vec<String> = history
+        .iter()
+        .filter(|m| m.role == ChatRole::Assistant && m.timestamp >= window.from && m.timestamp <= window.to)
+        .map(|m| m.content.to_lowercase())
+        .collect();
+    let needs = (trace.chats_undelivered > 0).then_some(NEEDS_AGENT);
+    if said.is_empty() {
+        return check(e, line, CheckStatus::Fail, "the agent said nothing during the run".into(), needs);
+    }
+    let text = said.join("\n");
+    let absent: Vec<&str> = words.iter().map(String::as_str).filter(|w| !text.contains(&w.to_lowercase())).collect();
+    let evidence = if absent.is_empty() {
+        format!("{} replies mention {}", said.len(), words.join(", "))
+    } else {
+        format!("{} replies, none mentions {}", said.len(), absent.join(", "))
+    };
+    check(e, line, pass_if(absent.is_empty()), evidence, needs)
+}
