@@ -36,6 +36,8 @@ pub struct ScenarioSummary {
     pub description: String,
     pub duration: String,
     pub duration_seconds: f64,
+    /// The part of the timeline that lies in the past (injected at once).
+    pub history_seconds: f64,
     pub speed: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_at: Option<String>,
@@ -65,6 +67,7 @@ pub fn list(engine: &Engine) -> ScenarioList {
                 description: s.description.clone(),
                 duration: model::format_duration(s.duration),
                 duration_seconds: s.duration.num_milliseconds() as f64 / 1000.0,
+                history_seconds: s.history.num_milliseconds() as f64 / 1000.0,
                 speed: s.speed,
                 start_at: s.start_at.map(|t| t.format("%H:%M").to_string()),
                 steps: s.steps.len(),
@@ -159,6 +162,37 @@ pub async fn inject(ctx: &Ctx, caller: &Caller, mut event: Map<String, Value>) -
     Ok(body.0)
 }
 
+/// `GET /demo/labels`: the simulator's ground truth, for measuring detectors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelQuery {
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// The most labels one answer holds.
+pub const MAX_LABELS: usize = 1000;
+
+pub async fn labels(ctx: &Ctx, q: LabelQuery) -> Result<Value, FnError> {
+    let to = q.to.unwrap_or_else(|| ctx.clock.now() + chrono::Duration::minutes(1));
+    let from = q.from.unwrap_or(to - chrono::Duration::days(1));
+    if from >= to {
+        return Err(FnError::invalid("from", "must be before to"));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_LABELS).contains(&limit) {
+        return Err(FnError::invalid("limit", format!("must be from 1 to {MAX_LABELS}")));
+    }
+    let labels = ctx.labels.labels(q.user_id, from, to, limit).await?;
+    Ok(json!({ "labels": labels, "count": labels.len(), "from": from, "to": to }))
+}
+
 fn start_input(body: &Bytes) -> Result<StartInput, FnError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(StartInput::default());
@@ -200,6 +234,17 @@ pub fn router(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
             }),
         )
         .route(
+            "/demo/labels",
+            get(
+                |caller: Caller,
+                 axum::extract::State(ctx): axum::extract::State<Arc<Ctx>>,
+                 homeguard_runtime::extract::Query(q): homeguard_runtime::extract::Query<LabelQuery>| async move {
+                    caller.require_admin()?;
+                    labels(&ctx, q).await.map(axum::Json)
+                },
+            ),
+        )
+        .route(
             "/demo/events",
             post(
                 |caller: Caller,
@@ -227,4 +272,15 @@ pub fn router(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
         )
         .layer(Extension(engine.clone()));
     homeguard_runtime::http::mount(SERVICE, ctx, routes)
+}
+
+/// The function's own server routes (its Knative image): the engine over
+/// the built-in scenarios and `HOMEGUARD_SCENARIOS_DIR`.
+pub fn service(ctx: &Arc<Ctx>) -> Router {
+    let dir = std::env::var_os("HOMEGUARD_SCENARIOS_DIR").map(std::path::PathBuf::from);
+    let library = Library::load(dir.as_deref());
+    for e in &library.errors {
+        tracing::error!(file = %e.file, line = e.line, problem = %e.message, "scenario file rejected");
+    }
+    router(ctx, &Engine::new(ctx.clone(), library))
 }

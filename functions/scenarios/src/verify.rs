@@ -53,6 +53,7 @@ pub const NEEDS_MODES: &str = "home modes (set_home_mode)";
 pub const NEEDS_PREDICTIONS: &str = "predictive maintenance";
 pub const NEEDS_ANOMALY: &str = "anomaly detection";
 pub const NEEDS_AGENT: &str = "the AI agent (chat turns)";
+pub const NEEDS_ACTIONS: &str = "automated responses (the agent or rules acting on events)";
 
 /// The capability an expectation depends on that this build lacks, if any.
 pub fn missing_capability(e: &Expectation) -> Option<&'static str> {
@@ -82,7 +83,7 @@ pub fn lacking(scenario: &Scenario) -> Vec<&'static str> {
         .iter()
         .any(|(e, _)| matches!(e, Expectation::Commands(_) | Expectation::AutomationCreated(true)));
     if acts {
-        out.push(NEEDS_AGENT);
+        out.push(NEEDS_ACTIONS);
     }
     out.sort_unstable();
     out.dedup();

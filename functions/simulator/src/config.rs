@@ -70,7 +70,8 @@ pub struct Patterns {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatorConfig {
-    /// Device events per second across all simulated devices (heartbeats come on top).
+    /// Device events per second across all simulated devices at the busiest
+    /// hour; quieter hours get proportionally fewer (heartbeats come on top).
     #[serde(default = "default_rate")]
     pub event_rate: f64,
     /// Whose homes are simulated, and with how many devices; a home with
@@ -152,8 +153,8 @@ impl Default for SimulatorConfig {
 
 /// The most events a second the simulator may be asked for.
 pub const MAX_EVENT_RATE: f64 = 100_000.0;
-/// The most devices one simulated home may have.
-pub const MAX_DEVICES_PER_USER: usize = 500;
+/// The most devices one simulated home may have (a home's limit).
+pub const MAX_DEVICES_PER_USER: usize = hg_fn_devices::MAX_DEVICES_PER_HOME;
 
 impl SimulatorConfig {
     /// Reads the `simulator:` block of a YAML file.

@@ -80,8 +80,15 @@ pub async fn homes(ctx: &Ctx, cfg: &SimulatorConfig) -> Result<Vec<SimDevice>, F
                 config: None,
                 user_id: Some(user.id),
             };
-            let created = hg_fn_devices::create(ctx, &system_admin(), draft).await?;
-            devices.push(created.view.device);
+            match hg_fn_devices::create(ctx, &system_admin(), draft).await {
+                Ok(created) => devices.push(created.view.device),
+                // The home is full: simulate what it has.
+                Err(e) if e.code == homeguard_domain::ErrorCode::ValidationError => {
+                    tracing::warn!(email = %email, error = %e.message, "no more simulated devices fit this home");
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         devices.sort_by_key(|d| d.created_at);
         out.extend(devices.into_iter().take(*want).map(|d| SimDevice {
@@ -97,6 +104,7 @@ pub async fn homes(ctx: &Ctx, cfg: &SimulatorConfig) -> Result<Vec<SimDevice>, F
 struct Metrics {
     produced: IntCounterVec,
     anomalies: IntCounterVec,
+    target: prometheus::Gauge,
 }
 
 impl Metrics {
@@ -111,9 +119,15 @@ impl Metrics {
             &["kind"],
         )
         .expect("valid metric");
+        let target = prometheus::Gauge::new(
+            "simulator_target_events_per_second",
+            "The event rate the simulator aims at this hour (the configured rate is the day's average)",
+        )
+        .expect("valid metric");
         let _ = ctx.metrics.registry().register(Box::new(produced.clone()));
         let _ = ctx.metrics.registry().register(Box::new(anomalies.clone()));
-        Self { produced, anomalies }
+        let _ = ctx.metrics.registry().register(Box::new(target.clone()));
+        Self { produced, anomalies, target }
     }
 }
 
@@ -181,7 +195,9 @@ pub async fn run(ctx: Arc<Ctx>, cfg: SimulatorConfig, hold: Hold, shutdown: impl
         // After a stall, produce at most a second's worth at once.
         let real = now.duration_since(last).as_secs_f64().min(1.0);
         last = now;
-        let out = generator.tick(ctx.clock.now(), real);
+        let now = ctx.clock.now();
+        metrics.target.set(generator.rate_at(chrono::Timelike::hour(&now)));
+        let out = generator.tick(now, real);
         if let Err(e) = send(&ctx, out, &hold, &metrics).await {
             tracing::warn!(error = %e.message, "simulated events were not accepted; the devices move on");
         }

@@ -42,8 +42,14 @@ struct Args {
     /// Events per second in the latency phase.
     #[arg(long, default_value_t = 1000)]
     rate: u64,
+    /// The simulator's configured event rate in the simulator phase.
+    #[arg(long, default_value_t = 10_000.0)]
+    sim_rate: f64,
+    /// Devices in each of the two simulated homes in the simulator phase.
+    #[arg(long, default_value_t = 100)]
+    sim_devices: usize,
     /// The phases to run.
-    #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency")]
+    #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency,simulator")]
     phases: Vec<String>,
     /// The host's log filter (it must keep the host's start-up line).
     #[arg(long, default_value = "info")]
@@ -72,9 +78,14 @@ impl Drop for Host {
     }
 }
 
-fn start_host(bin: &PathBuf, log: &str) -> anyhow::Result<Host> {
+fn start_host(bin: &PathBuf, log: &str, simulator: Option<&std::path::Path>) -> anyhow::Result<Host> {
     let dir = tempfile::tempdir()?;
-    let mut child = Command::new(bin)
+    let mut cmd = Command::new(bin);
+    match simulator {
+        Some(config) => cmd.env("HOMEGUARD_SIMULATOR", "on").env("HOMEGUARD_SIMULATOR_CONFIG", config),
+        None => cmd.env("HOMEGUARD_SIMULATOR", "off"),
+    };
+    let mut child = cmd
         .args(["up", "--port", "0", "--data-dir"])
         .arg(dir.path().join("data"))
         .env("JWT_SECRET", SECRET)
@@ -138,15 +149,58 @@ async fn listen(base: &str, token: &str) -> anyhow::Result<mpsc::UnboundedReceiv
     Ok(rx)
 }
 
-async fn stored(base: &str) -> u64 {
-    let Ok(r) = client().get(format!("{base}/metrics")).send().await else { return 0 };
-    let text = r.text().await.unwrap_or_default();
+/// The value of the first metric line starting with `prefix` and containing `part`.
+async fn metric(base: &str, prefix: &str, part: &str) -> f64 {
+    let mut text = String::new();
+    for _ in 0..5 {
+        match client().get(format!("{base}/metrics")).send().await {
+            Ok(r) if r.status().is_success() => {
+                text = r.text().await.unwrap_or_default();
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
     text.lines()
-        .find(|l| l.starts_with("bus_messages_handled_total") && l.contains(r#"consumer="event-store""#))
+        .find(|l| l.starts_with(prefix) && l.contains(part))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse::<f64>().ok())
-        .map(|n| n as u64)
-        .unwrap_or(0)
+        .unwrap_or(0.0)
+}
+
+async fn stored(base: &str) -> u64 {
+    metric(base, "bus_messages_handled_total", r#"consumer="event-store""#).await as u64
+}
+
+const ACCEPTED: &str = r#"kind="event",outcome="accepted""#;
+
+/// The simulator at `rate` on a host of its own: what it produced and what
+/// the pipeline stored, against the rate it aimed at (its own baseline).
+async fn simulator(args: &Args) -> anyhow::Result<()> {
+    let conf = tempfile::tempdir()?;
+    let file = conf.path().join("simulator.yaml");
+    let homes = format!("  devices_per_user:\n    john@demo.com: {0}\n    sarah@demo.com: {0}\n", args.sim_devices);
+    std::fs::write(&file, format!("simulator:\n  event_rate: {}\n  anomaly_rate: 0.01\n{homes}", args.sim_rate))?;
+    let host = start_host(&args.host_bin, &args.host_log, Some(&file))?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (a0, s0, t0) =
+        (metric(&host.base, "simulator_messages_total", ACCEPTED).await, stored(&host.base).await, Instant::now());
+    let target = metric(&host.base, "simulator_target_events_per_second", "").await;
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let (a1, s1, secs) = (
+        metric(&host.base, "simulator_messages_total", ACCEPTED).await,
+        stored(&host.base).await,
+        t0.elapsed().as_secs_f64(),
+    );
+    let rejected = metric(&host.base, "simulator_messages_total", r#"kind="event",outcome="rejected""#).await;
+    let produced = (a1 - a0) / secs;
+    let end_to_end = (s1 - s0) as f64 / secs;
+    println!(
+        "simulator  configured {:.0} ev/s (aiming at {target:.0} ev/s this hour)  ingested {produced:>8.0} ev/s ({:.2} of aim)  stored {end_to_end:>8.0} ev/s  rejected {rejected:.0}",
+        args.sim_rate,
+        produced / target
+    );
+    Ok(())
 }
 
 struct Setup {
@@ -359,7 +413,7 @@ fn ms(d: Duration) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let host = start_host(&args.host_bin, &args.host_log)?;
+    let host = start_host(&args.host_bin, &args.host_log, None)?;
     let run = |phase: &str| args.phases.iter().any(|p| p == phase);
     let mut s = setup(&host).await?;
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
@@ -409,6 +463,11 @@ async fn main() -> anyhow::Result<()> {
             ms(l.ack_p50),
             ms(l.ack_p99)
         );
+    }
+    if run("simulator") {
+        drop(s);
+        drop(host);
+        simulator(&args).await?;
     }
     Ok(())
 }

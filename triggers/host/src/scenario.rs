@@ -39,6 +39,10 @@ pub fn list(demo: &DemoArgs) -> anyhow::Result<()> {
     for s in lib.scenarios.values() {
         let duration = hg_fn_scenarios::model::format_duration(s.duration);
         println!("{:<18} {:>9} {:>7}  {}", s.name, duration, s.speed, s.description);
+        let lacks = hg_fn_scenarios::verify::lacking(s);
+        if !lacks.is_empty() {
+            println!("{:<36}  lacks: {}", "", lacks.join("; "));
+        }
     }
     for e in &lib.errors {
         eprintln!("invalid: {e}");

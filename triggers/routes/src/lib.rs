@@ -53,6 +53,7 @@ pub const FUNCTIONS: &[Function] = &[
     Function { name: "hg-fn-readings", description: "Sensor readings as time series", always_on: true },
     Function { name: "hg-fn-commands", description: "Carries out device commands", always_on: false },
     Function { name: "hg-fn-notify", description: "Live notification stream (WebSocket)", always_on: true },
+    Function { name: "hg-fn-scenarios", description: "Demo scenarios, simulated clock and verifier", always_on: true },
 ];
 
 const NAMESPACE: &str = "homeguard-apps";

@@ -36,7 +36,16 @@ pub fn command(data_dir: &Path, secret: Option<&str>) -> Command {
 impl Host {
     /// Starts a host and waits for it to say where it listens.
     pub fn start(data_dir: &Path, secret: Option<&str>) -> Host {
-        let mut child = command(data_dir, secret).spawn().expect("spawn homeguard");
+        Self::start_with(data_dir, secret, &[])
+    }
+
+    /// Starts a host with extra environment variables.
+    pub fn start_with(data_dir: &Path, secret: Option<&str>, env: &[(&str, &str)]) -> Host {
+        let mut cmd = command(data_dir, secret);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn homeguard");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -107,6 +116,12 @@ pub async fn login(host: &Host, email: &str) -> String {
 
 pub async fn get(host: &Host, path: &str, token: &str) -> (u16, Value) {
     let r = client().get(host.url(path)).bearer_auth(token).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn post(host: &Host, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    let r = client().post(host.url(path)).bearer_auth(token).json(body).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
