@@ -55,9 +55,9 @@ impl Config {
     /// that this build does not include (a typed error, not a panic).
     pub fn check_backends(&self) -> anyhow::Result<()> {
         let configured = [
-            ("POSTGRES_URL", self.postgres_url.is_some()),
+            ("POSTGRES_URL", self.postgres_url.is_some() && !cfg!(feature = "postgres")),
             ("MONGO_URL", self.mongo_url.is_some()),
-            ("REDIS_URL", self.redis_url.is_some()),
+            ("REDIS_URL", self.redis_url.is_some() && !cfg!(feature = "redis")),
             ("SCYLLA_HOSTS", self.scylla_hosts.is_some()),
             ("KAFKA_BROKERS", self.kafka_brokers.is_some()),
             ("TIMESCALE_URL", self.timescale_url.is_some()),

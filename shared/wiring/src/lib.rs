@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
-use homeguard_ports::SimClock;
+use homeguard_ports::{PubSub, RateLimiter, SessionStore, SimClock, StateStore, UserStore};
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
 pub use config::Config;
@@ -36,9 +36,11 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         .await
         .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
     let store = Arc::new(store);
+    let (users, sessions) = users_and_sessions(config, &store).await?;
+    let (state, pubsub, limits) = state_pubsub_limits(config).await?;
     Ok(Arc::new(Ctx {
-        users: store.clone(),
-        sessions: store.clone(),
+        users,
+        sessions,
         devices: store.clone(),
         automations: store.clone(),
         agent: store.clone(),
@@ -46,13 +48,41 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         events: Arc::new(events),
         bus: Arc::new(bus),
         readings: Arc::new(readings),
-        state: Arc::new(MemoryState::new()),
-        pubsub: Arc::new(MemoryPubSub::new()),
-        limits: Arc::new(MemoryLimiter::new()),
+        state,
+        pubsub,
+        limits,
         clock: Arc::new(SimClock::system()),
         auth: AuthKeys::new(&secret, chrono::Duration::seconds(config.token_ttl_seconds as i64)),
         metrics: Metrics::new(),
     }))
+}
+
+type UserPorts = (Arc<dyn UserStore>, Arc<dyn SessionStore>);
+
+/// Users and sessions: PostgreSQL when `POSTGRES_URL` is set, else the embedded store.
+async fn users_and_sessions(config: &Config, embedded: &Arc<SqliteStore>) -> anyhow::Result<UserPorts> {
+    #[cfg(feature = "postgres")]
+    if let Some(url) = &config.postgres_url {
+        let pg = Arc::new(homeguard_postgres::PgStore::open(url).await.context("connecting to POSTGRES_URL")?);
+        tracing::info!(backend = "postgresql", "users and sessions");
+        return Ok((pg.clone(), pg));
+    }
+    let _ = config;
+    Ok((embedded.clone(), embedded.clone()))
+}
+
+type SharedPorts = (Arc<dyn StateStore>, Arc<dyn PubSub>, Arc<dyn RateLimiter>);
+
+/// State, pub/sub and rate limits: Redis when `REDIS_URL` is set, else in memory.
+async fn state_pubsub_limits(config: &Config) -> anyhow::Result<SharedPorts> {
+    #[cfg(feature = "redis")]
+    if let Some(url) = &config.redis_url {
+        let redis = Arc::new(homeguard_redis::RedisStore::open(url).await.context("connecting to REDIS_URL")?);
+        tracing::info!(backend = "redis", "device state, pub/sub and rate limits");
+        return Ok((redis.clone(), redis.clone(), redis));
+    }
+    let _ = config;
+    Ok((Arc::new(MemoryState::new()), Arc::new(MemoryPubSub::new()), Arc::new(MemoryLimiter::new())))
 }
 
 /// Everything a process needs before it serves: the locked data dir, the

@@ -1,0 +1,195 @@
+//! PostgreSQL for users and sessions (the requirements' `users` and
+//! `user_sessions`), through sqlx with plain queries and embedded
+//! migrations. The pool connects lazily and reconnects on its own, so a
+//! database that is down at start-up or restarts later costs requests
+//! `SERVICE_UNAVAILABLE`, not the process.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use homeguard_domain::{Role, User};
+use homeguard_ports::error::StoreResult;
+use homeguard_ports::{NewUser, Session, SessionStore, StoreError, UserStore};
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use uuid::Uuid;
+
+/// Users and sessions on one PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// PostgreSQL keeps microseconds; the ports promise milliseconds.
+fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(3)
+}
+
+impl PgStore {
+    /// A lazily connecting pool on `url`; nothing is contacted yet.
+    pub fn connect_lazy(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy(url)
+            .map_err(|e| StoreError::Backend(format!("POSTGRES_URL: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// Connects, retrying with backoff (1, 2, 4, 8 s), and migrates.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let store = Self::connect_lazy(url)?;
+        let mut wait = Duration::from_secs(1);
+        for attempt in 1.. {
+            match sqlx::migrate!("./migrations").run(&store.pool).await {
+                Ok(()) => return Ok(store),
+                Err(sqlx::migrate::MigrateError::Execute(e)) if attempt < 5 && is_transient(&e) => {
+                    tracing::warn!(attempt, error = %e, "PostgreSQL is not reachable yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) => return Err(StoreError::Unavailable(format!("migrating PostgreSQL: {e}"))),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn is_transient(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))
+}
+
+fn user_from_row(row: &PgRow) -> StoreResult<User> {
+    let role: String = row.get("role");
+    Ok(User {
+        id: row.get("id"),
+        email: row.get("email"),
+        name: row.get("name"),
+        role: Role::parse(&role).map_err(|e| StoreError::Corrupt(e.message))?,
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    })
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create(&self, user: NewUser) -> StoreResult<User> {
+        let row = sqlx::query(
+            "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *",
+        )
+        .bind(user.id)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(ms(user.now))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        user_from_row(&row)
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| Ok((user_from_row(&r)?, r.get("password_hash")))).transpose()
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list(&self) -> StoreResult<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT * FROM users ORDER BY created_at, id").fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err)
+    }
+}
+
+fn session_from_row(row: &PgRow) -> Session {
+    Session {
+        id: row.get("id"),
+        user_id: row.get("user_id"),
+        token_hash: row.get("token_hash"),
+        expires_at: row.get("expires_at"),
+        created_at: row.get("created_at"),
+        revoked_at: row.get("revoked_at"),
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn create(&self, s: Session) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(s.id)
+        .bind(s.user_id)
+        .bind(&s.token_hash)
+        .bind(ms(s.expires_at))
+        .bind(ms(s.created_at))
+        .bind(s.revoked_at.map(ms))
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Session>> {
+        let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.as_ref().map(session_from_row))
+    }
+
+    async fn revoke(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE user_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(ms(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_expired(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM user_sessions WHERE expires_at < $1")
+            .bind(ms(before))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+}

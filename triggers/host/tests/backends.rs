@@ -1,0 +1,96 @@
+//! The platform on the production backends reachable here: users and
+//! sessions on PostgreSQL, device state, online flags, device sets and the
+//! live pub/sub on Redis, the rest embedded. Same binary, chosen by
+//! `POSTGRES_URL` and `REDIS_URL`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use homeguard_domain::seed::device_id;
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// A Redis database of this test's own (the contract suites use 0).
+const REDIS_URL: &str = "redis://127.0.0.1:6379/7";
+
+async fn pg() -> sqlx::PgConnection {
+    sqlx::PgConnection::connect(PG_SERVER).await.expect("PostgreSQL on 127.0.0.1:5432 is needed for this test")
+}
+
+#[tokio::test]
+async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_restart() {
+    let db = format!("hg_e2e_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut pg().await).await.unwrap();
+    let pg_url = format!("postgres://postgres@127.0.0.1:5432/{db}");
+    let redis = redis::Client::open(REDIS_URL).unwrap();
+    let mut r = redis.get_multiplexed_async_connection().await.expect("Redis on 127.0.0.1:6379");
+    redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
+
+    let (_t, dir) = temp_dir();
+    let env = [("POSTGRES_URL", pg_url.as_str()), ("REDIS_URL", REDIS_URL)];
+    let host = Host::start_with(&dir, Some(SECRET), &env);
+    let john = login(&host, "john@demo.com").await;
+
+    // The seed went to PostgreSQL.
+    let mut conn = sqlx::PgConnection::connect(&pg_url).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(users, 3);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM user_sessions").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(sessions, 1, "john's login is a session row");
+
+    // An event flows to the WebSocket through Redis pub/sub and into the state hash.
+    let door = device_id("john@demo.com", "Garage Door");
+    let key = device_key(&host, &john, door).await;
+    let mut ws = stream(&host, &john, &["events", "devices"]).await;
+    let (status, _) =
+        post_as_device(&host, "/ingest/heartbeats", &key, &json!({"device_id": door, "battery": 77})).await;
+    assert_eq!(status, 202);
+    let (status, _) =
+        post_as_device(&host, "/ingest/events", &key, &json!({"device_id": door, "event_type": "door_open"})).await;
+    assert_eq!(status, 202);
+    let mut got_event = false;
+    while let Some(m) = next_json(&mut ws, Duration::from_secs(5)).await {
+        if m["type"] == "device_event" && m["event_type"] == "door_open" {
+            got_event = true;
+            break;
+        }
+    }
+    assert!(got_event, "the event reached the stream through Redis");
+    let state: std::collections::HashMap<String, String> =
+        redis::cmd("HGETALL").arg(format!("device:state:{door}")).query_async(&mut r).await.unwrap();
+    assert_eq!(state.get("state").map(String::as_str), Some("open"), "{state:?}");
+    let online: Option<String> =
+        redis::cmd("GET").arg(format!("device:online:{door}")).query_async(&mut r).await.unwrap();
+    assert_eq!(online.as_deref(), Some("1"));
+    let members: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(format!("user:devices:{}", homeguard_domain::seed::user_id("john@demo.com")))
+        .query_async(&mut r)
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 5, "john's device set");
+    drop(ws);
+    host.stop();
+
+    // A new process on the same backends: the token and the state are still there.
+    let host = Host::start_with(&dir, Some(SECRET), &env);
+    let (status, devices) = get(&host, &format!("/devices/{door}"), &john).await;
+    assert_eq!(status, 200, "the session lives in PostgreSQL: {devices}");
+    assert_eq!(devices["state"]["state"], "open", "{devices}");
+    let r2 = client().post(host.url("/auth/logout")).bearer_auth(&john).send().await.unwrap();
+    assert_eq!(r2.status(), 204);
+    let (status, _) = get(&host, "/users/me", &john).await;
+    assert_eq!(status, 401, "logout revoked the session in PostgreSQL");
+    let (status, body): (u16, Value) = get(&host, "/health/readiness", "").await;
+    assert_eq!(status, 200, "{body}");
+    host.stop();
+
+    drop(conn);
+    redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+        .execute(&mut pg().await)
+        .await
+        .unwrap();
+}
