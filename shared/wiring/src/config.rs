@@ -56,7 +56,7 @@ impl Config {
     pub fn check_backends(&self) -> anyhow::Result<()> {
         let configured = [
             ("POSTGRES_URL", self.postgres_url.is_some() && !cfg!(feature = "postgres")),
-            ("MONGO_URL", self.mongo_url.is_some()),
+            ("MONGO_URL", self.mongo_url.is_some() && !cfg!(feature = "mongo")),
             ("REDIS_URL", self.redis_url.is_some() && !cfg!(feature = "redis")),
             ("SCYLLA_HOSTS", self.scylla_hosts.is_some()),
             ("KAFKA_BROKERS", self.kafka_brokers.is_some()),

@@ -12,7 +12,10 @@ use anyhow::Context as _;
 use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
-use homeguard_ports::{PubSub, RateLimiter, SessionStore, SimClock, StateStore, UserStore};
+use homeguard_ports::{
+    AgentMemory, AutomationStore, DeviceStore, LabelStore, PubSub, RateLimiter, SessionStore, SimClock, StateStore,
+    UserStore,
+};
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
 pub use config::Config;
@@ -37,14 +40,15 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
     let store = Arc::new(store);
     let (users, sessions) = users_and_sessions(config, &store).await?;
+    let (devices, automations, agent, labels) = documents(config, &store).await?;
     let (state, pubsub, limits) = state_pubsub_limits(config).await?;
     Ok(Arc::new(Ctx {
         users,
         sessions,
-        devices: store.clone(),
-        automations: store.clone(),
-        agent: store.clone(),
-        labels: store,
+        devices,
+        automations,
+        agent,
+        labels,
         events: Arc::new(events),
         bus: Arc::new(bus),
         readings: Arc::new(readings),
@@ -69,6 +73,20 @@ async fn users_and_sessions(config: &Config, embedded: &Arc<SqliteStore>) -> any
     }
     let _ = config;
     Ok((embedded.clone(), embedded.clone()))
+}
+
+type DocumentPorts = (Arc<dyn DeviceStore>, Arc<dyn AutomationStore>, Arc<dyn AgentMemory>, Arc<dyn LabelStore>);
+
+/// Devices, automations, agent memory and labels: MongoDB when `MONGO_URL` is set, else the embedded store.
+async fn documents(config: &Config, embedded: &Arc<SqliteStore>) -> anyhow::Result<DocumentPorts> {
+    #[cfg(feature = "mongo")]
+    if let Some(url) = &config.mongo_url {
+        let mongo = Arc::new(homeguard_mongo::MongoStore::open(url).await.context("connecting to MONGO_URL")?);
+        tracing::info!(backend = "mongodb", "devices, automations, agent memory and labels");
+        return Ok((mongo.clone(), mongo.clone(), mongo.clone(), mongo));
+    }
+    let _ = config;
+    Ok((embedded.clone(), embedded.clone(), embedded.clone(), embedded.clone()))
 }
 
 type SharedPorts = (Arc<dyn StateStore>, Arc<dyn PubSub>, Arc<dyn RateLimiter>);

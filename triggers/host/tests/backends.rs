@@ -1,7 +1,9 @@
 //! The platform on the production backends reachable here: users and
 //! sessions on PostgreSQL, device state, online flags, device sets and the
-//! live pub/sub on Redis, the rest embedded. Same binary, chosen by
-//! `POSTGRES_URL` and `REDIS_URL`.
+//! live pub/sub on Redis, devices and the other documents on the
+//! MongoDB-wire server `scripts/test` starts (`HOMEGUARD_TEST_MONGO_URL`),
+//! the rest embedded. Same binary, chosen by `POSTGRES_URL`, `REDIS_URL`
+//! and `MONGO_URL`.
 
 mod common;
 
@@ -30,8 +32,16 @@ async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_r
     redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
 
     let (_t, dir) = temp_dir();
-    let env = [("POSTGRES_URL", pg_url.as_str()), ("REDIS_URL", REDIS_URL)];
+    let mut env = vec![("POSTGRES_URL", pg_url.clone()), ("REDIS_URL", REDIS_URL.to_owned())];
+    match std::env::var("HOMEGUARD_TEST_MONGO_URL") {
+        Ok(url) => {
+            env.push(("MONGO_URL", format!("{}/hg_e2e_{}", url.trim_end_matches('/'), uuid::Uuid::new_v4().simple())))
+        }
+        Err(_) => eprintln!("MongoDB part SKIPPED: HOMEGUARD_TEST_MONGO_URL is not set (scripts/test sets it)"),
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let host = Host::start_with(&dir, Some(SECRET), &env);
+    let on_mongo = env.iter().any(|(k, _)| *k == "MONGO_URL");
     let john = login(&host, "john@demo.com").await;
 
     // The seed went to PostgreSQL.
@@ -87,6 +97,13 @@ async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_r
     assert_eq!(status, 200, "{body}");
     host.stop();
 
+    // The embedded registry stayed empty where MongoDB held the devices.
+    let mut local =
+        sqlx::SqliteConnection::connect(&format!("sqlite:{}", dir.join("homeguard.db").display())).await.unwrap();
+    let local_devices: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(&mut local).await.unwrap();
+    assert_eq!(local_devices, if on_mongo { 0 } else { 17 });
+    let local_users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut local).await.unwrap();
+    assert_eq!(local_users, 0, "users live in PostgreSQL");
     drop(conn);
     redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))

@@ -206,7 +206,15 @@ async fn the_home_clock_moves_for_the_home_and_not_for_security() {
     let (status, out) =
         post(&host, "/demo/events", &admin, &json!({"device_id": door, "event_type": "door_open"})).await;
     assert_eq!(status, 202, "{out}");
-    let (_, feed) = get(&host, &format!("/events?device_id={door}"), &john).await;
+    // The event store consumes the bus asynchronously: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let feed = loop {
+        let (_, feed) = get(&host, &format!("/events?device_id={door}"), &john).await;
+        if feed["count"] == 1 || Instant::now() > deadline {
+            break feed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let event = &feed["events"][0];
     assert_eq!(event["metadata"]["is_simulated"], true, "{feed}");
     let stamped: chrono::DateTime<chrono::Utc> = event["timestamp"].as_str().unwrap().parse().unwrap();
