@@ -15,13 +15,17 @@ use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
+pub mod readings;
+
+pub use readings::{Mode, PgReadingStore};
+
 /// Users and sessions on one PostgreSQL database.
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
 }
 
-fn map_err(e: sqlx::Error) -> StoreError {
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict(db.message().to_owned()),
@@ -33,7 +37,7 @@ fn map_err(e: sqlx::Error) -> StoreError {
 }
 
 /// PostgreSQL keeps microseconds; the ports promise milliseconds.
-fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(3)
 }
 

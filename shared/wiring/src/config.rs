@@ -60,7 +60,7 @@ impl Config {
             ("REDIS_URL", self.redis_url.is_some() && !cfg!(feature = "redis")),
             ("SCYLLA_HOSTS", self.scylla_hosts.is_some()),
             ("KAFKA_BROKERS", self.kafka_brokers.is_some()),
-            ("TIMESCALE_URL", self.timescale_url.is_some()),
+            ("TIMESCALE_URL", self.timescale_url.is_some() && !cfg!(feature = "postgres")),
         ];
         let missing: Vec<_> = configured.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
         if missing.is_empty() {

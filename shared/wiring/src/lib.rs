@@ -13,8 +13,8 @@ use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeviceStore, LabelStore, PubSub, RateLimiter, SessionStore, SimClock, StateStore,
-    UserStore,
+    AgentMemory, AutomationStore, DeviceStore, LabelStore, PubSub, RateLimiter, ReadingStore, SessionStore, SimClock,
+    StateStore, UserStore,
 };
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
@@ -51,7 +51,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         labels,
         events: Arc::new(events),
         bus: Arc::new(bus),
-        readings: Arc::new(readings),
+        readings: readings_store(config, readings).await?,
         state,
         pubsub,
         limits,
@@ -87,6 +87,19 @@ async fn documents(config: &Config, embedded: &Arc<SqliteStore>) -> anyhow::Resu
     }
     let _ = config;
     Ok((embedded.clone(), embedded.clone(), embedded.clone(), embedded.clone()))
+}
+
+/// Sensor readings: TimescaleDB (or plain PostgreSQL, partitioned) when
+/// `TIMESCALE_URL` is set, else the embedded store.
+async fn readings_store(config: &Config, embedded: SqliteReadingStore) -> anyhow::Result<Arc<dyn ReadingStore>> {
+    #[cfg(feature = "postgres")]
+    if let Some(url) = &config.timescale_url {
+        let pg = homeguard_postgres::PgReadingStore::open(url).await.context("connecting to TIMESCALE_URL")?;
+        tracing::info!(backend = pg.mode().as_str(), "sensor readings");
+        return Ok(Arc::new(pg));
+    }
+    let _ = config;
+    Ok(Arc::new(embedded))
 }
 
 type SharedPorts = (Arc<dyn StateStore>, Arc<dyn PubSub>, Arc<dyn RateLimiter>);

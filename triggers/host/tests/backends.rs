@@ -32,7 +32,8 @@ async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_r
     redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
 
     let (_t, dir) = temp_dir();
-    let mut env = vec![("POSTGRES_URL", pg_url.clone()), ("REDIS_URL", REDIS_URL.to_owned())];
+    let mut env =
+        vec![("POSTGRES_URL", pg_url.clone()), ("TIMESCALE_URL", pg_url.clone()), ("REDIS_URL", REDIS_URL.to_owned())];
     match std::env::var("HOMEGUARD_TEST_MONGO_URL") {
         Ok(url) => {
             env.push(("MONGO_URL", format!("{}/hg_e2e_{}", url.trim_end_matches('/'), uuid::Uuid::new_v4().simple())))
@@ -96,6 +97,23 @@ async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_r
     let (status, body): (u16, Value) = get(&host, "/health/readiness", "").await;
     assert_eq!(status, 200, "{body}");
     host.stop();
+
+    // The heartbeat's battery became a reading in PostgreSQL's partitioned table and its rollup.
+    let battery: Option<f64> = sqlx::query_scalar(
+        "SELECT value FROM sensor_readings WHERE device_id = $1 AND reading_type = 'battery' ORDER BY time DESC LIMIT 1",
+    )
+    .bind(door)
+    .fetch_optional(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(battery, Some(77.0));
+    let rolled: i64 =
+        sqlx::query_scalar("SELECT COALESCE(SUM(event_count), 0)::bigint FROM hourly_readings WHERE device_id = $1")
+            .bind(door)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(rolled >= 1, "the adapter keeps the hourly rollup");
 
     // The embedded registry stayed empty where MongoDB held the devices.
     let mut local =
