@@ -48,6 +48,10 @@ struct Args {
     /// Devices in each of the two simulated homes in the simulator phase.
     #[arg(long, default_value_t = 100)]
     sim_devices: usize,
+    /// Environment for the hosts the driver starts, `KEY=VALUE`, repeatable
+    /// (e.g. `--host-env REDIS_URL=redis://127.0.0.1:6379/3` to measure on Redis).
+    #[arg(long = "host-env", value_parser = parse_env)]
+    host_env: Vec<(String, String)>,
     /// The phases to run.
     #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency,simulator")]
     phases: Vec<String>,
@@ -78,9 +82,19 @@ impl Drop for Host {
     }
 }
 
-fn start_host(bin: &PathBuf, log: &str, simulator: Option<&std::path::Path>) -> anyhow::Result<Host> {
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("{s}: expected KEY=VALUE"))
+}
+
+fn start_host(
+    bin: &PathBuf,
+    log: &str,
+    simulator: Option<&std::path::Path>,
+    env: &[(String, String)],
+) -> anyhow::Result<Host> {
     let dir = tempfile::tempdir()?;
     let mut cmd = Command::new(bin);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     match simulator {
         Some(config) => cmd.env("HOMEGUARD_SIMULATOR", "on").env("HOMEGUARD_SIMULATOR_CONFIG", config),
         None => cmd.env("HOMEGUARD_SIMULATOR", "off"),
@@ -181,7 +195,7 @@ async fn simulator(args: &Args) -> anyhow::Result<()> {
     let file = conf.path().join("simulator.yaml");
     let homes = format!("  devices_per_user:\n    john@demo.com: {0}\n    sarah@demo.com: {0}\n", args.sim_devices);
     std::fs::write(&file, format!("simulator:\n  event_rate: {}\n  anomaly_rate: 0.01\n{homes}", args.sim_rate))?;
-    let host = start_host(&args.host_bin, &args.host_log, Some(&file))?;
+    let host = start_host(&args.host_bin, &args.host_log, Some(&file), &args.host_env)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (a0, s0, t0) =
         (metric(&host.base, "simulator_messages_total", ACCEPTED).await, stored(&host.base).await, Instant::now());
@@ -413,7 +427,7 @@ fn ms(d: Duration) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let host = start_host(&args.host_bin, &args.host_log, None)?;
+    let host = start_host(&args.host_bin, &args.host_log, None, &args.host_env)?;
     let run = |phase: &str| args.phases.iter().any(|p| p == phase);
     let mut s = setup(&host).await?;
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
