@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use hg_fn_ingest::{CommandInput, Poster};
-use homeguard_domain::{Device, DeviceDraft, Location, Role as UserRole};
+use homeguard_domain::{Device, DeviceDraft, Location};
 use homeguard_runtime::{Caller, Ctx, FnError};
 use indexmap::IndexMap;
 use prometheus::IntCounterVec;
@@ -166,16 +166,6 @@ fn not_found(name: &str) -> FnError {
 
 fn conflict(message: impl Into<String>) -> FnError {
     FnError::new(homeguard_domain::ErrorCode::Conflict, message)
-}
-
-/// The admin the engine acts as when no request is behind a run (the CLI).
-pub fn system_admin() -> Caller {
-    Caller {
-        user_id: Uuid::nil(),
-        role: UserRole::Admin,
-        session_id: Uuid::nil(),
-        expires_at: DateTime::<Utc>::MAX_UTC,
-    }
 }
 
 impl Engine {
@@ -489,7 +479,7 @@ impl Engine {
                         let id = Uuid::now_v7();
                         events.push((
                             step,
-                            id,
+                            Some(id),
                             json!({
                                 "event_id": id,
                                 "device_id": device_of(step.role),
@@ -509,7 +499,7 @@ impl Engine {
                                 hb.insert(key.into(), v.clone());
                             }
                         }
-                        heartbeats.push((step, Value::Object(hb)));
+                        heartbeats.push((step, None, Value::Object(hb)));
                     }
                     Action::Command { command, parameters } => {
                         let input = CommandInput { command: command.clone(), parameters: parameters.clone() };
@@ -528,52 +518,9 @@ impl Engine {
                     }
                 }
             }
-            for chunk in events.chunks(hg_fn_ingest::MAX_BATCH) {
-                let body = Value::Array(chunk.iter().map(|(_, _, v)| v.clone()).collect());
-                match hg_fn_ingest::ingest_events(&self.ctx, &Poster::System(PRODUCER), body).await {
-                    Ok((out, _)) => {
-                        for (r, (step, id, _)) in out.results.iter().zip(chunk) {
-                            match r.status {
-                                "rejected" => {
-                                    trace.rejected += 1;
-                                    let why =
-                                        r.error.as_ref().and_then(|e| e["message"].as_str()).unwrap_or("rejected");
-                                    self.skip(status, step, format!("event rejected by ingest: {why}"));
-                                }
-                                _ => trace.event_ids.push(*id),
-                            }
-                        }
-                        self.metrics.injected.with_label_values(&[scenario.name.as_str()]).inc_by(out.accepted as u64);
-                        lock(status).events_injected += out.accepted as u64;
-                    }
-                    Err(e) if is_platform_failure(&e) => return Err((e, trace)),
-                    Err(e) => {
-                        trace.rejected += chunk.len();
-                        for (step, _, _) in chunk {
-                            self.skip(status, step, format!("event rejected by ingest: {}", e.message));
-                        }
-                    }
-                }
-            }
-            for chunk in heartbeats.chunks(hg_fn_ingest::MAX_BATCH) {
-                let body = Value::Array(chunk.iter().map(|(_, v)| v.clone()).collect());
-                match hg_fn_ingest::ingest_heartbeats(&self.ctx, &Poster::System(PRODUCER), body).await {
-                    Ok((out, _)) => {
-                        for (r, (step, _)) in out.results.iter().zip(chunk) {
-                            if r.status == "rejected" {
-                                trace.rejected += 1;
-                                let why = r.error.as_ref().and_then(|e| e["message"].as_str()).unwrap_or("rejected");
-                                self.skip(status, step, format!("heartbeat rejected by ingest: {why}"));
-                            }
-                        }
-                    }
-                    Err(e) if is_platform_failure(&e) => return Err((e, trace)),
-                    Err(e) => {
-                        trace.rejected += chunk.len();
-                        for (step, _) in chunk {
-                            self.skip(status, step, format!("heartbeat rejected by ingest: {}", e.message));
-                        }
-                    }
+            for (kind, items) in [(Kind::Event, &events), (Kind::Heartbeat, &heartbeats)] {
+                if let Err(e) = self.send(kind, items, scenario, status, &mut trace).await {
+                    return Err((e, trace));
                 }
             }
             lock(status).steps_done = end;
@@ -581,6 +528,52 @@ impl Engine {
         }
         self.finish_clock(status, started, scenario, false);
         Ok((false, trace))
+    }
+
+    /// Posts a group's events or heartbeats through ingest in batches and
+    /// records what was stored and what was refused; only a failure of the
+    /// platform itself (worth stopping the run for) is returned.
+    async fn send(
+        &self,
+        kind: Kind,
+        items: &[(&crate::model::Step, Option<Uuid>, Value)],
+        scenario: &Scenario,
+        status: &Mutex<RunStatus>,
+        trace: &mut Trace,
+    ) -> Result<(), FnError> {
+        let poster = Poster::System(PRODUCER);
+        for chunk in items.chunks(hg_fn_ingest::MAX_BATCH) {
+            let body = Value::Array(chunk.iter().map(|(_, _, v)| v.clone()).collect());
+            let sent = match kind {
+                Kind::Event => hg_fn_ingest::ingest_events(&self.ctx, &poster, body).await,
+                Kind::Heartbeat => hg_fn_ingest::ingest_heartbeats(&self.ctx, &poster, body).await,
+            };
+            match sent {
+                Ok((out, _)) => {
+                    for (r, (step, id, _)) in out.results.iter().zip(chunk) {
+                        if r.status == "rejected" {
+                            trace.rejected += 1;
+                            let why = r.error.as_ref().and_then(|e| e["message"].as_str()).unwrap_or("rejected");
+                            self.skip(status, step, format!("{} rejected by ingest: {why}", kind.as_str()));
+                        } else if let Some(id) = id {
+                            trace.event_ids.push(*id);
+                        }
+                    }
+                    if kind == Kind::Event {
+                        self.metrics.injected.with_label_values(&[scenario.name.as_str()]).inc_by(out.accepted as u64);
+                        lock(status).events_injected += out.accepted as u64;
+                    }
+                }
+                Err(e) if is_platform_failure(&e) => return Err(e),
+                Err(e) => {
+                    trace.rejected += chunk.len();
+                    for (step, _, _) in chunk {
+                        self.skip(status, step, format!("{} rejected by ingest: {}", kind.as_str(), e.message));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Records where the timeline stood when the run ended.
@@ -618,6 +611,22 @@ impl Engine {
             }
         }
         tokio::time::sleep(REACTION_GRACE).await;
+    }
+}
+
+/// What a batch sent to ingest holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Event,
+    Heartbeat,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Event => "event",
+            Self::Heartbeat => "heartbeat",
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hg_fn_ingest::Poster;
-use homeguard_domain::{DeviceDraft, DeviceType, Location, Role};
+use homeguard_domain::{DeviceDraft, DeviceType, Location};
 use homeguard_runtime::{Caller, Ctx, FnError};
 use prometheus::IntCounterVec;
 use serde_json::{Value, json};
@@ -49,15 +49,6 @@ const MIX: [DeviceType; 8] = [
     DeviceType::Smoke,
 ];
 
-fn system_admin() -> Caller {
-    Caller {
-        user_id: Uuid::nil(),
-        role: Role::Admin,
-        session_id: Uuid::nil(),
-        expires_at: chrono::DateTime::<chrono::Utc>::MAX_UTC,
-    }
-}
-
 /// The devices to simulate: for each configured user, that many of their
 /// devices, after adding simulated ones where the home has too few.
 pub async fn homes(ctx: &Ctx, cfg: &SimulatorConfig) -> Result<Vec<SimDevice>, FnError> {
@@ -80,7 +71,7 @@ pub async fn homes(ctx: &Ctx, cfg: &SimulatorConfig) -> Result<Vec<SimDevice>, F
                 config: None,
                 user_id: Some(user.id),
             };
-            match hg_fn_devices::create(ctx, &system_admin(), draft).await {
+            match hg_fn_devices::create(ctx, &Caller::system(), draft).await {
                 Ok(created) => devices.push(created.view.device),
                 // The home is full: simulate what it has.
                 Err(e) if e.code == homeguard_domain::ErrorCode::ValidationError => {

@@ -89,23 +89,21 @@ impl MongoStore {
     /// Connects to `url` (the database is the URL's, else `homeguard`) and
     /// creates the indexes.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = mongodb::options::ClientOptions::parse(url)
-            .await
-            .map_err(|e| StoreError::Backend(format!("MONGO_URL: {e}")))?;
-        let name = options.default_database.clone().unwrap_or_else(|| "homeguard".into());
-        let client = mongodb::Client::with_options(options).map_err(map_err)?;
-        let store = Self { db: client.database(&name) };
-        store.indexes().await?;
-        Ok(store)
+        Self::open_in(url, None).await
     }
 
     /// Opens a named database on the server of `url` (tests use one each).
     pub async fn open_database(url: &str, name: &str) -> StoreResult<Self> {
+        Self::open_in(url, Some(name)).await
+    }
+
+    async fn open_in(url: &str, name: Option<&str>) -> StoreResult<Self> {
         let options = mongodb::options::ClientOptions::parse(url)
             .await
             .map_err(|e| StoreError::Backend(format!("MONGO_URL: {e}")))?;
+        let name = name.map(str::to_owned).or_else(|| options.default_database.clone());
         let client = mongodb::Client::with_options(options).map_err(map_err)?;
-        let store = Self { db: client.database(name) };
+        let store = Self { db: client.database(name.as_deref().unwrap_or("homeguard")) };
         store.indexes().await?;
         Ok(store)
     }

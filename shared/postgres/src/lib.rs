@@ -48,26 +48,18 @@ impl PgStore {
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy(url)
-            .map_err(|e| StoreError::Backend(format!("POSTGRES_URL: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("PostgreSQL URL: {e}")))?;
         Ok(Self { pool })
     }
 
-    /// Connects, retrying with backoff (1, 2, 4, 8 s), and migrates.
+    /// Connects (retrying with backoff) and migrates the users and sessions schema.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let store = Self::connect_lazy(url)?;
-        let mut wait = Duration::from_secs(1);
-        for attempt in 1.. {
-            match sqlx::migrate!("./migrations").run(&store.pool).await {
-                Ok(()) => return Ok(store),
-                Err(sqlx::migrate::MigrateError::Execute(e)) if attempt < 5 && is_transient(&e) => {
-                    tracing::warn!(attempt, error = %e, "PostgreSQL is not reachable yet; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                Err(e) => return Err(StoreError::Unavailable(format!("migrating PostgreSQL: {e}"))),
-            }
-        }
-        unreachable!("the loop returns")
+        let pool = connect(url).await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrating PostgreSQL: {e}")))?;
+        Ok(Self { pool })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -77,6 +69,25 @@ impl PgStore {
 
 fn is_transient(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))
+}
+
+/// A pool on `url` that answered, after at most five attempts backing off
+/// 1, 2, 4, 8 s; each store then sets up only its own schema.
+pub(crate) async fn connect(url: &str) -> StoreResult<PgPool> {
+    let pool = PgStore::connect_lazy(url)?.pool;
+    let mut wait = Duration::from_secs(1);
+    for attempt in 1.. {
+        match sqlx::query("SELECT 1").execute(&pool).await {
+            Ok(_) => return Ok(pool),
+            Err(e) if attempt < 5 && is_transient(&e) => {
+                tracing::warn!(attempt, error = %e, "PostgreSQL is not reachable yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => return Err(map_err(e)),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 fn user_from_row(row: &PgRow) -> StoreResult<User> {

@@ -23,7 +23,7 @@ use homeguard_ports::{HourlyRollup, Reading, ReadingQuery, ReadingStore, StoreEr
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row};
 
-use crate::{PgStore, map_err, ms};
+use crate::{connect, map_err, ms};
 
 /// Which kind of server the readings live on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +159,8 @@ impl PgReadingStore {
     /// Opens the readings on `url`: TimescaleDB when the extension can be
     /// had, native partitioning otherwise.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let pool = PgStore::open(url).await?.pool().clone();
+        // Only the readings schema: the users tables stay in their own database.
+        let pool = connect(url).await?;
         let timescale = sqlx::query("CREATE EXTENSION IF NOT EXISTS timescaledb").execute(&pool).await.is_ok();
         let (mode, schema) =
             if timescale { (Mode::Timescale, TIMESCALE_SCHEMA) } else { (Mode::Partitioned, PARTITIONED_SCHEMA) };

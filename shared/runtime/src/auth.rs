@@ -116,6 +116,13 @@ impl Caller {
         self.user_id == owner || self.is_admin()
     }
 
+    /// The admin that in-process producers (the simulator, the scenario
+    /// engine, the CLI) act as when no request is behind them. Never the
+    /// result of authenticating a token.
+    pub fn system() -> Self {
+        Self { user_id: Uuid::nil(), role: Role::Admin, session_id: Uuid::nil(), expires_at: DateTime::<Utc>::MAX_UTC }
+    }
+
     /// Fails unless the caller is an admin.
     pub fn require_admin(&self) -> Result<(), FnError> {
         if self.is_admin() { Ok(()) } else { Err(FnError::forbidden("Only an admin may do this")) }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hg_fn_scenarios::engine::{RunState, system_admin};
+use hg_fn_scenarios::engine::RunState;
 use hg_fn_scenarios::verify::CheckStatus;
 use hg_fn_scenarios::{Engine, StartInput};
 use homeguard_wiring::Config;
@@ -58,7 +58,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let tasks = crate::pipeline(&ctx, &stopped).await?;
     let engine = Engine::new(ctx.clone(), library);
     let input = StartInput { user: args.user.clone(), speed: args.speed };
-    let started = engine.start(&args.name, input, &system_admin()).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let started = engine
+        .start(&args.name, input, &homeguard_runtime::Caller::system())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     eprintln!(
         "{}: running for {} at speed {} ({} steps)",
         started.scenario, started.user, started.speed, started.steps_total
