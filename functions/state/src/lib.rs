@@ -14,7 +14,7 @@ use axum::Router;
 use chrono::{SecondsFormat, Utc};
 use homeguard_domain::state::{hvac_activity, is_newer, state_change};
 use homeguard_domain::{Device, DeviceState, DeviceType, Event, Heartbeat};
-use homeguard_ports::EventQuery;
+use homeguard_ports::{EventQuery, StateUpdate};
 use homeguard_runtime::cloudevents::{self, Envelope};
 use homeguard_runtime::{Ctx, FnError};
 use serde_json::{Value, json};
@@ -81,11 +81,11 @@ fn fold(device_type: DeviceType, state: &mut DeviceState, e: &Event) -> bool {
     true
 }
 
-async fn publish(ctx: &Ctx, channel: &str, message: &str) {
+async fn publish(ctx: &Ctx, messages: &[(String, String)]) {
     // Pub/sub is best effort by design: a listener that misses a message
     // reads the feed; failing the batch would only replay it.
-    if let Err(e) = ctx.pubsub.publish(channel, message).await {
-        tracing::warn!(channel, error = %e, "publish failed");
+    if let Err(e) = ctx.pubsub.publish_many(messages).await {
+        tracing::warn!(messages = messages.len(), error = %e, "publish failed");
     }
 }
 
@@ -101,65 +101,95 @@ async fn devices_of(ctx: &Ctx, ids: impl Iterator<Item = Uuid>) -> Result<HashMa
     Ok(out)
 }
 
-/// Applies events to their devices' state and announces them.
+/// The current state of each of `ids` (distinct), in one read.
+async fn states_of(ctx: &Ctx, ids: &[Uuid]) -> Result<BTreeMap<Uuid, DeviceState>, FnError> {
+    let states = ctx.state.get_many(ids).await?;
+    Ok(ids.iter().copied().zip(states).collect())
+}
+
+/// Applies events to their devices' state, then announces them: each event
+/// on its owner's and the global channel, each changed device's new state
+/// on its own (so that a listener told of an event finds the state already
+/// changed). A batch costs three round trips to the state store and pub/sub
+/// whatever its size: one read, one write, one publish.
 #[tracing::instrument(skip_all, fields(events = events.len()))]
 pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
     let devices = devices_of(ctx, events.iter().map(|e| e.device_id)).await?;
-    let mut changed: BTreeMap<Uuid, DeviceState> = BTreeMap::new();
+    // A device that was removed since keeps its history, but has no state.
+    let ids: Vec<Uuid> = devices.keys().copied().collect();
+    let mut states = states_of(ctx, &ids).await?;
     for e in &events {
-        // A device that was removed since keeps its history, but has no state.
-        if let Some(device) = devices.get(&e.device_id) {
-            let state = match changed.get_mut(&e.device_id) {
-                Some(s) => s,
-                None => changed.entry(e.device_id).or_insert(ctx.state.get(e.device_id).await?),
-            };
+        if let (Some(device), Some(state)) = (devices.get(&e.device_id), states.get_mut(&e.device_id)) {
             fold(device.device_type, state, e);
         }
+    }
+    let online = Some((ctx.clock.now(), ONLINE_TTL));
+    let updates: Vec<StateUpdate> =
+        states.into_iter().map(|(device_id, fields)| StateUpdate { device_id, fields, online }).collect();
+    let after = ctx.state.apply(&updates).await?;
+
+    let mut messages = Vec::with_capacity(events.len() * 2 + updates.len());
+    for e in &events {
         let message = event_message(e).to_string();
-        publish(ctx, &user_channel(e.user_id), &message).await;
-        publish(ctx, GLOBAL_CHANNEL, &message).await;
+        messages.push((user_channel(e.user_id), message.clone()));
+        messages.push((GLOBAL_CHANNEL.to_owned(), message));
     }
-    let now = ctx.clock.now();
-    for (device, state) in changed {
-        let state = ctx.state.merge(device, &state).await?;
-        ctx.state.mark_online(device, now, ONLINE_TTL).await?;
-        publish(ctx, &state_channel(device), &state_message(device, &state, true).to_string()).await;
+    for (u, state) in updates.iter().zip(&after) {
+        messages.push((state_channel(u.device_id), state_message(u.device_id, state, true).to_string()));
     }
+    publish(ctx, &messages).await;
     Ok(())
 }
 
-/// Marks devices online and records what their heartbeats report.
+/// Marks devices online and records what their heartbeats report; a
+/// device's new state is announced when it came back online or its battery
+/// changed. Several heartbeats of one device in a batch count as one, the
+/// latest last.
 #[tracing::instrument(skip_all, fields(heartbeats = heartbeats.len()))]
 pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
-    for hb in heartbeats {
-        let was_online = ctx.state.last_heartbeats(&[hb.device_id]).await?.remove(0).is_some();
-        if ctx.devices.get(hb.device_id).await?.is_none() {
+    let devices = devices_of(ctx, heartbeats.iter().map(|h| h.device_id)).await?;
+    let ids: Vec<Uuid> = devices.keys().copied().collect();
+    let was_online: HashMap<Uuid, bool> =
+        ids.iter().copied().zip(ctx.state.last_heartbeats(&ids).await?.iter().map(Option::is_some)).collect();
+    let before = states_of(ctx, &ids).await?;
+    let mut updates: BTreeMap<Uuid, StateUpdate> = BTreeMap::new();
+    for hb in &heartbeats {
+        if !devices.contains_key(&hb.device_id) {
             continue;
         }
+        let u = updates.entry(hb.device_id).or_insert_with(|| StateUpdate {
+            device_id: hb.device_id,
+            fields: DeviceState::new(),
+            online: None,
+        });
         // A heartbeat that arrives late (buffered, or replayed) says the
         // device was alive then, not that it is now.
         let age = (ctx.clock.now() - hb.timestamp).to_std().unwrap_or_default();
-        if age < ONLINE_TTL {
-            ctx.state.mark_online(hb.device_id, hb.timestamp, ONLINE_TTL - age).await?;
+        if age < ONLINE_TTL && u.online.is_none_or(|(at, _)| at < hb.timestamp) {
+            u.online = Some((hb.timestamp, ONLINE_TTL - age));
         }
-        let mut fields = DeviceState::new();
-        fields.insert("last_heartbeat".into(), json!(hb.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)));
+        u.fields.insert("last_heartbeat".into(), json!(hb.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)));
         if let Some(b) = hb.battery {
-            fields.insert("battery".into(), json!(b));
+            u.fields.insert("battery".into(), json!(b));
         }
         if let Some(s) = hb.signal_strength {
-            fields.insert("signal".into(), json!(s));
+            u.fields.insert("signal".into(), json!(s));
         }
         if let Some(fw) = &hb.firmware_version {
-            fields.insert("firmware_version".into(), json!(fw));
-        }
-        let before = ctx.state.get(hb.device_id).await?;
-        let after = ctx.state.merge(hb.device_id, &fields).await?;
-        let battery_changed = before.get("battery") != after.get("battery");
-        if !was_online || battery_changed {
-            publish(ctx, &state_channel(hb.device_id), &state_message(hb.device_id, &after, true).to_string()).await;
+            u.fields.insert("firmware_version".into(), json!(fw));
         }
     }
+    let updates: Vec<StateUpdate> = updates.into_values().collect();
+    let after = ctx.state.apply(&updates).await?;
+    let messages: Vec<(String, String)> = updates
+        .iter()
+        .zip(&after)
+        .filter(|(u, state)| {
+            !was_online[&u.device_id] || before.get(&u.device_id).and_then(|b| b.get("battery")) != state.get("battery")
+        })
+        .map(|(u, state)| (state_channel(u.device_id), state_message(u.device_id, state, true).to_string()))
+        .collect();
+    publish(ctx, &messages).await;
     Ok(())
 }
 

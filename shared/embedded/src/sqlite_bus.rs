@@ -15,11 +15,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use homeguard_domain::Topic;
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{Delivery, EventBus, OutMessage, Published, StoreError};
+use homeguard_ports::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published, StoreError};
 use sqlx::{Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::sqlite::{from_ms, map_err, ms, open_migrated, uuid};
+
+/// The log is one partition: every topic keeps one total order.
+const PARTITION: i32 = 0;
 
 /// The most messages one group commit takes.
 const MAX_GROUP: usize = 4096;
@@ -59,7 +62,7 @@ impl SqliteBus {
 
     /// How many messages of `topic` lie beyond the consumer's committed offset.
     pub async fn lag(&self, consumer: &str, topic: Topic) -> StoreResult<i64> {
-        let committed = self.committed(consumer, topic).await?;
+        let committed = self.committed(consumer, topic).await?.get(PARTITION).unwrap_or(0);
         sqlx::query_scalar(r#"SELECT COUNT(*) FROM bus_log WHERE topic = ? AND "offset" > ?"#)
             .bind(topic.as_str())
             .bind(committed)
@@ -154,7 +157,7 @@ async fn write_group(pool: &SqlitePool, group: &[WriteRequest]) -> StoreResult<(
             req.messages
                 .iter()
                 .map(|m| match offsets.remove(&(m.topic, m.id)) {
-                    Some(o) => Published::New(o),
+                    Some(offset) => Published::New { partition: PARTITION, offset },
                     None => Published::Duplicate,
                 })
                 .collect()
@@ -180,7 +183,7 @@ impl EventBus for SqliteBus {
     async fn poll(&self, consumer: &str, topic: Topic, max: usize, wait: Duration) -> StoreResult<Vec<Delivery>> {
         let after = match self.position(consumer, topic) {
             Some(p) => p,
-            None => self.committed(consumer, topic).await?,
+            None => self.committed(consumer, topic).await?.get(PARTITION).unwrap_or(0),
         };
         let deadline = tokio::time::Instant::now() + wait;
         let mut appended = self.appended.clone();
@@ -205,6 +208,7 @@ impl EventBus for SqliteBus {
                             key: uuid(r.get("key"))?,
                             id: uuid(r.get("id"))?,
                             payload: r.get::<String, _>("payload").into(),
+                            partition: PARTITION,
                             offset: r.get("offset"),
                             published_at: from_ms(r.get("published_at"))?,
                         })
@@ -220,7 +224,10 @@ impl EventBus for SqliteBus {
         }
     }
 
-    async fn commit(&self, consumer: &str, topic: Topic, offset: i64) -> StoreResult<()> {
+    async fn commit(&self, consumer: &str, topic: Topic, position: &Position) -> StoreResult<()> {
+        let Some(offset) = position.get(PARTITION) else {
+            return Ok(());
+        };
         sqlx::query(
             r#"INSERT INTO bus_offsets (consumer, topic, "offset") VALUES (?, ?, ?)
                ON CONFLICT (consumer, topic) DO UPDATE SET "offset" = MAX("offset", excluded."offset")"#,
@@ -234,19 +241,69 @@ impl EventBus for SqliteBus {
         .map_err(map_err)
     }
 
-    async fn committed(&self, consumer: &str, topic: Topic) -> StoreResult<i64> {
+    async fn committed(&self, consumer: &str, topic: Topic) -> StoreResult<Position> {
         let v: Option<i64> = sqlx::query_scalar(r#"SELECT "offset" FROM bus_offsets WHERE consumer = ? AND topic = ?"#)
             .bind(consumer)
             .bind(topic.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?;
-        Ok(v.unwrap_or(0))
+        Ok(v.map(|o| Position::at(PARTITION, o)).unwrap_or_default())
     }
 
-    async fn seek(&self, consumer: &str, topic: Topic, offset: i64) -> StoreResult<()> {
-        self.set_position(consumer, topic, offset);
+    async fn seek(&self, consumer: &str, topic: Topic, position: &Position) -> StoreResult<()> {
+        self.set_position(consumer, topic, position.get(PARTITION).unwrap_or(0));
         Ok(())
+    }
+
+    async fn dead_letter(&self, consumer: &str, message: &Delivery, reason: &str) -> StoreResult<()> {
+        sqlx::query(
+            r#"INSERT INTO bus_dead_letters (consumer, topic, "offset", key, id, payload, published_at, reason, dead_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+        )
+        .bind(consumer)
+        .bind(message.topic.as_str())
+        .bind(message.offset)
+        .bind(message.key.to_string())
+        .bind(message.id.to_string())
+        .bind(&*message.payload)
+        .bind(ms(message.published_at))
+        .bind(reason)
+        .bind(ms(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn dead_letters(&self, topic: Topic, max: usize) -> StoreResult<Vec<DeadLetter>> {
+        let rows = sqlx::query(
+            r#"SELECT consumer, "offset", key, id, payload, published_at, reason, dead_at FROM bus_dead_letters
+               WHERE topic = ? ORDER BY seq LIMIT ?"#,
+        )
+        .bind(topic.as_str())
+        .bind(i64::try_from(max).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeadLetter {
+                    message: Delivery {
+                        topic,
+                        key: uuid(r.get("key"))?,
+                        id: uuid(r.get("id"))?,
+                        payload: r.get::<String, _>("payload").into(),
+                        partition: PARTITION,
+                        offset: r.get("offset"),
+                        published_at: from_ms(r.get("published_at"))?,
+                    },
+                    consumer: r.get("consumer"),
+                    reason: r.get("reason"),
+                    dead_at: from_ms(r.get("dead_at"))?,
+                })
+            })
+            .collect()
     }
 
     async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {

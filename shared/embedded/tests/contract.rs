@@ -89,14 +89,14 @@ async fn sqlite_bus_survives_reopen_and_prunes_only_what_all_consumers_have() {
         let bus = homeguard_embedded::SqliteBus::open(&path).await.unwrap();
         bus.publish(msgs.clone()).await.unwrap();
         let got = bus.poll("a", Topic::DeviceEvents, 4, std::time::Duration::ZERO).await.unwrap();
-        bus.commit("a", Topic::DeviceEvents, got[3].offset).await.unwrap();
+        bus.commit("a", Topic::DeviceEvents, &homeguard_ports::Position::after(&got)).await.unwrap();
         bus.poll("b", Topic::DeviceEvents, 100, std::time::Duration::ZERO).await.unwrap();
     }
     let bus = homeguard_embedded::SqliteBus::open(&path).await.unwrap();
     let rest = bus.poll("a", Topic::DeviceEvents, 100, std::time::Duration::ZERO).await.unwrap();
     assert_eq!(rest.iter().map(|d| d.id).collect::<Vec<_>>(), msgs[4..].iter().map(|m| m.id).collect::<Vec<_>>());
     assert_eq!(bus.lag("a", Topic::DeviceEvents).await.unwrap(), 6);
-    bus.commit("b", Topic::DeviceEvents, rest[1].offset).await.unwrap();
+    bus.commit("b", Topic::DeviceEvents, &homeguard_ports::Position::after(&rest[..2])).await.unwrap();
     let future = chrono::Utc::now() + chrono::Duration::hours(1);
     assert_eq!(bus.prune(future).await.unwrap(), 4, "only what the slowest consumer (a) has committed");
 }

@@ -22,7 +22,7 @@ pub mod users;
 pub mod contract;
 
 pub use agent::AgentMemory;
-pub use bus::{Delivery, EventBus, OutMessage, Published};
+pub use bus::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published};
 pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
 pub use error::StoreError;
@@ -31,7 +31,7 @@ pub use labels::LabelStore;
 pub use limits::{Decision, Limit, RateLimiter};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
 pub use readings::{HourlyRollup, Reading, ReadingQuery, ReadingStore};
-pub use state::StateStore;
+pub use state::{StateStore, StateUpdate};
 pub use users::{NewUser, Session, SessionStore, UserStore};
 
 // Every port must stay usable as `Arc<dyn Port>`.

@@ -26,6 +26,14 @@ pub type Subscription = Pin<Box<dyn Stream<Item = PubSubItem> + Send>>;
 pub trait PubSub: Send + Sync {
     /// Publishes a message; returns how many subscribers it reached.
     async fn publish(&self, channel: &str, payload: &str) -> StoreResult<usize>;
+    /// Publishes several `(channel, payload)` messages in order (in one
+    /// round trip where the backend allows).
+    async fn publish_many(&self, messages: &[(String, String)]) -> StoreResult<()> {
+        for (channel, payload) in messages {
+            self.publish(channel, payload).await?;
+        }
+        Ok(())
+    }
     /// Subscribes to the given channels.
     async fn subscribe(&self, channels: &[String]) -> StoreResult<Subscription>;
 }

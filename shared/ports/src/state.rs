@@ -9,6 +9,15 @@ use uuid::Uuid;
 
 use crate::error::StoreResult;
 
+/// One device's change within a batch: fields to set and, optionally, a
+/// heartbeat to record (its time, and how long it keeps the device online).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateUpdate {
+    pub device_id: Uuid,
+    pub fields: DeviceState,
+    pub online: Option<(DateTime<Utc>, Duration)>,
+}
+
 #[async_trait]
 pub trait StateStore: Send + Sync {
     /// The device's state hash (`device:state:{id}`); empty when unknown.
@@ -19,6 +28,19 @@ pub trait StateStore: Send + Sync {
     async fn merge(&self, device_id: Uuid, fields: &DeviceState) -> StoreResult<DeviceState>;
     /// Sets only the fields that are not set yet; returns the whole state afterwards.
     async fn merge_missing(&self, device_id: Uuid, fields: &DeviceState) -> StoreResult<DeviceState>;
+    /// Applies a batch of updates (as `merge` then `mark_online` each, in
+    /// one round trip where the backend allows); returns each device's whole
+    /// state afterwards, in order.
+    async fn apply(&self, updates: &[StateUpdate]) -> StoreResult<Vec<DeviceState>> {
+        let mut out = Vec::with_capacity(updates.len());
+        for u in updates {
+            out.push(self.merge(u.device_id, &u.fields).await?);
+            if let Some((at, ttl)) = u.online {
+                self.mark_online(u.device_id, at, ttl).await?;
+            }
+        }
+        Ok(out)
+    }
     /// Forgets a device's state and online flag.
     async fn remove(&self, device_id: Uuid) -> StoreResult<()>;
     /// Records a heartbeat (`device:online:{id}`), which expires after `ttl`.

@@ -24,7 +24,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures::StreamExt;
 use homeguard_domain::DeviceState;
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{Decision, Limit, PubSub, PubSubItem, RateLimiter, StateStore, StoreError, Subscription};
+use homeguard_ports::{
+    Decision, Limit, PubSub, PubSubItem, RateLimiter, StateStore, StateUpdate, StoreError, Subscription,
+};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
@@ -62,6 +64,14 @@ fn heartbeat_key(id: Uuid) -> String {
 }
 fn user_key(id: Uuid) -> String {
     format!("user:devices:{id}")
+}
+
+/// The commands recording a heartbeat: the online flag and the heartbeat's
+/// time, both expiring after `ttl`.
+fn heartbeat_commands(pipe: &mut redis::Pipeline, device_id: Uuid, at: DateTime<Utc>, ttl: Duration) {
+    let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+    pipe.cmd("SET").arg(online_key(device_id)).arg("1").arg("PX").arg(ms).ignore();
+    pipe.cmd("SET").arg(heartbeat_key(device_id)).arg(at.timestamp_millis()).arg("PX").arg(ms).ignore();
 }
 
 /// A state value as a hash field.
@@ -158,27 +168,37 @@ impl StateStore for RedisStore {
         Ok(state_of(all))
     }
 
+    async fn apply(&self, updates: &[StateUpdate]) -> StoreResult<Vec<DeviceState>> {
+        if updates.is_empty() {
+            return Ok(vec![]);
+        }
+        // One round trip for the whole batch: each device's fields, its
+        // heartbeat, then its whole hash.
+        let mut pipe = redis::pipe();
+        for u in updates {
+            let key = state_key(u.device_id);
+            if !u.fields.is_empty() {
+                let pairs: Vec<(&str, String)> = u.fields.iter().map(|(k, v)| (k.as_str(), encode(v))).collect();
+                pipe.hset_multiple(&key, &pairs).ignore();
+            }
+            if let Some((at, ttl)) = u.online {
+                heartbeat_commands(&mut pipe, u.device_id, at, ttl);
+            }
+            pipe.hgetall(&key);
+        }
+        let all: Vec<BTreeMap<String, String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
+        Ok(all.into_iter().map(state_of).collect())
+    }
+
     async fn remove(&self, device_id: Uuid) -> StoreResult<()> {
         let keys = [state_key(device_id), online_key(device_id), heartbeat_key(device_id)];
         self.conn().del::<_, ()>(&keys).await.map_err(map_err)
     }
 
     async fn mark_online(&self, device_id: Uuid, at: DateTime<Utc>, ttl: Duration) -> StoreResult<()> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SET")
-            .arg(online_key(device_id))
-            .arg("1")
-            .arg("PX")
-            .arg(ms)
-            .ignore()
-            .cmd("SET")
-            .arg(heartbeat_key(device_id))
-            .arg(at.timestamp_millis())
-            .arg("PX")
-            .arg(ms)
-            .ignore();
+        pipe.atomic();
+        heartbeat_commands(&mut pipe, device_id, at, ttl);
         pipe.query_async::<()>(&mut self.conn()).await.map_err(map_err)
     }
 
@@ -227,6 +247,17 @@ impl StateStore for RedisStore {
 impl PubSub for RedisStore {
     async fn publish(&self, channel: &str, payload: &str) -> StoreResult<usize> {
         self.conn().publish(channel, payload).await.map_err(map_err)
+    }
+
+    async fn publish_many(&self, messages: &[(String, String)]) -> StoreResult<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (channel, payload) in messages {
+            pipe.publish(channel, payload).ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn()).await.map_err(map_err)
     }
 
     async fn subscribe(&self, channels: &[String]) -> StoreResult<Subscription> {

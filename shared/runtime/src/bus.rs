@@ -26,17 +26,30 @@ pub fn command_message(c: &CommandMessage) -> Result<OutMessage, FnError> {
     out(Topic::DeviceCommands, c.device_id, c.command_id, c)
 }
 
+/// A message that could not be handed to its handler, and why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub message: Delivery,
+    pub reason: String,
+}
+
+/// Deliveries decoded for a handler, and those that do not decode.
+#[derive(Debug)]
+pub struct Decoded<T> {
+    pub items: Vec<T>,
+    pub rejected: Vec<Rejected>,
+}
+
 /// Decodes deliveries for a handler. A message that does not decode can
-/// never be handled: it is logged and skipped rather than blocking its topic.
-pub fn decode<T: DeserializeOwned>(deliveries: &[Delivery]) -> Vec<T> {
-    deliveries
-        .iter()
-        .filter_map(|d| match serde_json::from_str(&d.payload) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                tracing::error!(topic = %d.topic, offset = d.offset, id = %d.id, error = %e, "skipping a message that does not decode");
-                None
-            }
-        })
-        .collect()
+/// never be handled: it is returned as rejected (for the dead-letter topic)
+/// rather than blocking its topic.
+pub fn decode<T: DeserializeOwned>(deliveries: &[Delivery]) -> Decoded<T> {
+    let mut out = Decoded { items: Vec::with_capacity(deliveries.len()), rejected: Vec::new() };
+    for d in deliveries {
+        match serde_json::from_str(&d.payload) {
+            Ok(v) => out.items.push(v),
+            Err(e) => out.rejected.push(Rejected { message: d.clone(), reason: format!("does not decode: {e}") }),
+        }
+    }
+    out
 }

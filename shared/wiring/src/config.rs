@@ -37,9 +37,12 @@ pub struct Config {
     /// ScyllaDB hosts for raw events (unset: embedded SQLite).
     #[arg(long, env = "SCYLLA_HOSTS")]
     pub scylla_hosts: Option<String>,
-    /// Kafka brokers for the event bus (unset: embedded log).
+    /// Kafka brokers for the event bus, comma-separated `host:port` (unset: embedded log).
     #[arg(long, env = "KAFKA_BROKERS")]
     pub kafka_brokers: Option<String>,
+    /// A prefix for every Kafka topic name (several installations or test runs on one cluster).
+    #[arg(long, env = "KAFKA_TOPIC_PREFIX", default_value = "")]
+    pub kafka_topic_prefix: String,
     /// TimescaleDB for readings (unset: embedded SQLite).
     #[arg(long, env = "TIMESCALE_URL", hide_env_values = true)]
     pub timescale_url: Option<String>,
@@ -59,7 +62,7 @@ impl Config {
             ("MONGO_URL", self.mongo_url.is_some() && !cfg!(feature = "mongo")),
             ("REDIS_URL", self.redis_url.is_some() && !cfg!(feature = "redis")),
             ("SCYLLA_HOSTS", self.scylla_hosts.is_some()),
-            ("KAFKA_BROKERS", self.kafka_brokers.is_some()),
+            ("KAFKA_BROKERS", self.kafka_brokers.is_some() && !cfg!(feature = "kafka")),
             ("TIMESCALE_URL", self.timescale_url.is_some() && !cfg!(feature = "postgres")),
         ];
         let missing: Vec<_> = configured.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
@@ -88,9 +91,9 @@ mod tests {
 
     #[test]
     fn an_unbuilt_backend_is_a_clear_error() {
-        let c = Config::try_parse_from(["x", "--kafka-brokers", "kafka:9092"]).unwrap();
+        let c = Config::try_parse_from(["x", "--scylla-hosts", "scylla:9042"]).unwrap();
         let e = c.check_backends().unwrap_err().to_string();
-        assert!(e.contains("KAFKA_BROKERS"), "{e}");
+        assert!(e.contains("SCYLLA_HOSTS"), "{e}");
     }
 
     #[test]

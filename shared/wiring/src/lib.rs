@@ -13,8 +13,8 @@ use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeviceStore, LabelStore, PubSub, RateLimiter, ReadingStore, SessionStore, SimClock,
-    StateStore, UserStore,
+    AgentMemory, AutomationStore, DeviceStore, EventBus, LabelStore, PubSub, RateLimiter, ReadingStore, SessionStore,
+    SimClock, StateStore, UserStore,
 };
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
@@ -32,9 +32,6 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let events = SqliteEventStore::open(&data_dir.path().join("events.db"))
         .await
         .with_context(|| format!("opening the event store in {}", data_dir.path().display()))?;
-    let bus = SqliteBus::open(&data_dir.path().join("bus.db"))
-        .await
-        .with_context(|| format!("opening the bus log in {}", data_dir.path().display()))?;
     let readings = SqliteReadingStore::open(&data_dir.path().join("readings.db"))
         .await
         .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
@@ -50,7 +47,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         agent,
         labels,
         events: Arc::new(events),
-        bus: Arc::new(bus),
+        bus: event_bus(config, data_dir).await?,
         readings: readings_store(config, readings).await?,
         state,
         pubsub,
@@ -100,6 +97,23 @@ async fn readings_store(config: &Config, embedded: SqliteReadingStore) -> anyhow
     }
     let _ = config;
     Ok(Arc::new(embedded))
+}
+
+/// The event bus: Kafka when `KAFKA_BROKERS` is set, else the embedded log.
+async fn event_bus(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<dyn EventBus>> {
+    #[cfg(feature = "kafka")]
+    if let Some(brokers) = &config.kafka_brokers {
+        let kafka = homeguard_kafka::KafkaBus::open(brokers, &config.kafka_topic_prefix)
+            .await
+            .context("connecting to KAFKA_BROKERS")?;
+        tracing::info!(backend = "kafka", partitions = homeguard_kafka::PARTITIONS, "event bus");
+        return Ok(Arc::new(kafka));
+    }
+    let _ = config;
+    let bus = SqliteBus::open(&data_dir.path().join("bus.db"))
+        .await
+        .with_context(|| format!("opening the bus log in {}", data_dir.path().display()))?;
+    Ok(Arc::new(bus))
 }
 
 type SharedPorts = (Arc<dyn StateStore>, Arc<dyn PubSub>, Arc<dyn RateLimiter>);

@@ -1,17 +1,19 @@
 //! The host's bus consumers: one task per route of the routing table,
-//! polling the embedded log, handing batches to the route's handler, and
-//! committing only what was handled. A retryable failure retries with
-//! backoff; a message that can never be handled is logged, counted and
-//! skipped so that it cannot block its topic.
+//! polling the bus, handing batches to the route's handler, and committing
+//! only what was handled. A retryable failure retries with backoff; a
+//! message that can never be handled (it does not decode, or its handler
+//! rejects it for good) goes to the dead-letter topic with the reason, so
+//! that it cannot block its topic and is not lost.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use homeguard_domain::Topic;
-use homeguard_ports::Delivery;
+use homeguard_ports::{Delivery, Position};
 use homeguard_routes::{ROUTES, Route};
-use homeguard_runtime::{Ctx, FnError, bus};
+use homeguard_runtime::bus::{self, Rejected};
+use homeguard_runtime::{Ctx, FnError};
 use prometheus::IntCounterVec;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -19,29 +21,49 @@ use tokio::task::JoinHandle;
 /// The most messages one handler call takes.
 pub const BATCH: usize = 512;
 
-type Handler = fn(Arc<Ctx>, Vec<Delivery>) -> BoxFuture<'static, Result<(), FnError>>;
+/// A route's handler: handles a batch, returning the messages it could not
+/// even decode.
+type Handler = fn(Arc<Ctx>, Vec<Delivery>) -> BoxFuture<'static, Result<Vec<Rejected>, FnError>>;
 
 /// The in-process handler of a route.
 pub fn handler(route: &Route) -> Option<Handler> {
     let h: Handler = match (route.consumer, route.topic) {
-        (hg_fn_events::CONSUMER, Topic::DeviceEvents) => {
-            |ctx, d| Box::pin(async move { hg_fn_events::store(&ctx, bus::decode(&d)).await })
-        }
-        (hg_fn_state::CONSUMER, Topic::DeviceEvents) => {
-            |ctx, d| Box::pin(async move { hg_fn_state::on_events(&ctx, bus::decode(&d)).await })
-        }
-        (hg_fn_state::CONSUMER, Topic::DeviceHeartbeats) => {
-            |ctx, d| Box::pin(async move { hg_fn_state::on_heartbeats(&ctx, bus::decode(&d)).await })
-        }
-        (hg_fn_readings::CONSUMER, Topic::DeviceEvents) => {
-            |ctx, d| Box::pin(async move { hg_fn_readings::on_events(&ctx, bus::decode(&d)).await })
-        }
-        (hg_fn_readings::CONSUMER, Topic::DeviceHeartbeats) => {
-            |ctx, d| Box::pin(async move { hg_fn_readings::on_heartbeats(&ctx, bus::decode(&d)).await })
-        }
-        (hg_fn_commands::CONSUMER, Topic::DeviceCommands) => {
-            |ctx, d| Box::pin(async move { hg_fn_commands::apply(&ctx, bus::decode(&d)).await })
-        }
+        (hg_fn_events::CONSUMER, Topic::DeviceEvents) => |ctx, d| {
+            Box::pin(async move {
+                let d = bus::decode(&d);
+                hg_fn_events::store(&ctx, d.items).await.map(|()| d.rejected)
+            })
+        },
+        (hg_fn_state::CONSUMER, Topic::DeviceEvents) => |ctx, d| {
+            Box::pin(async move {
+                let d = bus::decode(&d);
+                hg_fn_state::on_events(&ctx, d.items).await.map(|()| d.rejected)
+            })
+        },
+        (hg_fn_state::CONSUMER, Topic::DeviceHeartbeats) => |ctx, d| {
+            Box::pin(async move {
+                let d = bus::decode(&d);
+                hg_fn_state::on_heartbeats(&ctx, d.items).await.map(|()| d.rejected)
+            })
+        },
+        (hg_fn_readings::CONSUMER, Topic::DeviceEvents) => |ctx, d| {
+            Box::pin(async move {
+                let d = bus::decode(&d);
+                hg_fn_readings::on_events(&ctx, d.items).await.map(|()| d.rejected)
+            })
+        },
+        (hg_fn_readings::CONSUMER, Topic::DeviceHeartbeats) => |ctx, d| {
+            Box::pin(async move {
+                let d = bus::decode(&d);
+                hg_fn_readings::on_heartbeats(&ctx, d.items).await.map(|()| d.rejected)
+            })
+        },
+        (hg_fn_commands::CONSUMER, Topic::DeviceCommands) => |ctx, d| {
+            Box::pin(async move {
+                let d = bus::decode(&d);
+                hg_fn_commands::apply(&ctx, d.items).await.map(|()| d.rejected)
+            })
+        },
         _ => return None,
     };
     Some(h)
@@ -64,7 +86,10 @@ impl Counters {
         };
         Self {
             handled: make("bus_messages_handled_total", "Bus messages handled, by consumer and topic"),
-            dropped: make("bus_messages_dropped_total", "Bus messages that could never be handled and were skipped"),
+            dropped: make(
+                "bus_messages_dead_lettered_total",
+                "Bus messages that could never be handled, set aside on the dead-letter topic",
+            ),
         }
     }
 }
@@ -82,9 +107,9 @@ pub fn spawn_all(ctx: &Arc<Ctx>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHa
         .collect()
 }
 
-/// How often a busy consumer commits its offset. Offsets only bound how
-/// much is replayed after a crash (handlers are idempotent), so committing
-/// every batch would cost a write per batch for nothing.
+/// How often a busy consumer commits its position. Positions only bound
+/// how much is replayed after a crash (handlers are idempotent), so
+/// committing every batch would cost a write per batch for nothing.
 pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
 
 async fn consume(
@@ -96,7 +121,7 @@ async fn consume(
 ) {
     let labels = [route.consumer, route.topic.as_str()];
     let mut backoff = Backoff::new();
-    let mut pending: Option<i64> = None;
+    let mut pending = Position::new();
     let mut last_commit = tokio::time::Instant::now();
     while !*shutdown.borrow() {
         let polled = tokio::select! {
@@ -111,32 +136,31 @@ async fn consume(
                 continue;
             }
         };
-        if let Some(last) = batch.last().map(|d| d.offset) {
+        if !batch.is_empty() {
             let count = batch.len() as u64;
+            let reached = Position::after(&batch);
             let Some(dropped) = deliver(&ctx, &route, handler, batch, &mut shutdown).await else {
                 // Shutting down mid-retry: leave it uncommitted, to be redelivered.
                 break;
             };
             counters.handled.with_label_values(&labels).inc_by(count - dropped);
             counters.dropped.with_label_values(&labels).inc_by(dropped);
-            pending = Some(last);
+            reached.iter().for_each(|(p, o)| pending.set(p, o));
         }
         let idle = last_commit.elapsed() >= COMMIT_EVERY;
-        if let Some(offset) = pending.filter(|_| idle)
-            && commit(&ctx, &route, offset).await
-        {
-            pending = None;
+        if !pending.is_empty() && idle && commit(&ctx, &route, &pending).await {
+            pending = Position::new();
             last_commit = tokio::time::Instant::now();
         }
         backoff.reset();
     }
-    if let Some(offset) = pending {
-        commit(&ctx, &route, offset).await;
+    if !pending.is_empty() {
+        commit(&ctx, &route, &pending).await;
     }
 }
 
-async fn commit(ctx: &Ctx, route: &Route, offset: i64) -> bool {
-    match ctx.bus.commit(route.consumer, route.topic, offset).await {
+async fn commit(ctx: &Ctx, route: &Route, position: &Position) -> bool {
+    match ctx.bus.commit(route.consumer, route.topic, position).await {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(consumer = route.consumer, error = %e, "commit failed; will retry");
@@ -146,7 +170,7 @@ async fn commit(ctx: &Ctx, route: &Route, offset: i64) -> bool {
 }
 
 /// Hands a batch to the handler until it succeeds; returns how many messages
-/// were skipped as never handleable, or None when shutdown interrupted.
+/// were set aside as never handleable, or None when shutdown interrupted.
 async fn deliver(
     ctx: &Arc<Ctx>,
     route: &Route,
@@ -157,7 +181,13 @@ async fn deliver(
     let mut backoff = Backoff::new();
     loop {
         match handler(ctx.clone(), batch.clone()).await {
-            Ok(()) => return Some(0),
+            Ok(rejected) => {
+                let count = rejected.len() as u64;
+                for r in rejected {
+                    set_aside(ctx, route, &r.message, &r.reason, shutdown).await?;
+                }
+                return Some(count);
+            }
             Err(e) if e.retryable || e.code == homeguard_domain::ErrorCode::InternalError => {
                 tracing::warn!(consumer = route.consumer, topic = %route.topic, error = %e, "handler failed; retrying");
                 if !backoff.wait(shutdown).await {
@@ -165,8 +195,7 @@ async fn deliver(
                 }
             }
             Err(e) if batch.len() == 1 => {
-                let d = &batch[0];
-                tracing::error!(consumer = route.consumer, topic = %route.topic, offset = d.offset, id = %d.id, error = %e, "skipping a message that can never be handled");
+                set_aside(ctx, route, &batch[0], &e.to_string(), shutdown).await?;
                 return Some(1);
             }
             Err(_) => {
@@ -176,6 +205,30 @@ async fn deliver(
                     dropped += Box::pin(deliver(ctx, route, handler, vec![d], shutdown)).await?;
                 }
                 return Some(dropped);
+            }
+        }
+    }
+}
+
+/// Puts a message on the dead-letter topic, retrying until the bus takes it
+/// (a message is never dropped); None when shutdown came first.
+async fn set_aside(
+    ctx: &Ctx,
+    route: &Route,
+    message: &Delivery,
+    reason: &str,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<()> {
+    tracing::error!(consumer = route.consumer, topic = %route.topic, partition = message.partition, offset = message.offset, id = %message.id, reason, "setting aside a message that can never be handled");
+    let mut backoff = Backoff::new();
+    loop {
+        match ctx.bus.dead_letter(route.consumer, message, reason).await {
+            Ok(()) => return Some(()),
+            Err(e) => {
+                tracing::warn!(consumer = route.consumer, error = %e, "dead-lettering failed; retrying");
+                if !backoff.wait(shutdown).await {
+                    return None;
+                }
             }
         }
     }

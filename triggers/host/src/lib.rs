@@ -43,8 +43,9 @@ async fn restore_state(ctx: &Ctx) -> anyhow::Result<()> {
     let folded = hg_fn_state::rebuild(ctx).await.map_err(|e| anyhow::anyhow!("rebuilding device state: {e}"))?;
     let stored = ctx.bus.committed(hg_fn_events::CONSUMER, Topic::DeviceEvents).await?;
     let applied = ctx.bus.committed(hg_fn_state::CONSUMER, Topic::DeviceEvents).await?;
-    ctx.bus.seek(hg_fn_state::CONSUMER, Topic::DeviceEvents, stored.min(applied)).await?;
-    tracing::info!(folded, replay_from = stored.min(applied), "device state restored");
+    let from = stored.min(&applied);
+    ctx.bus.seek(hg_fn_state::CONSUMER, Topic::DeviceEvents, &from).await?;
+    tracing::info!(folded, replay_from = %from, "device state restored");
     Ok(())
 }
 

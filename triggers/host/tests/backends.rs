@@ -1,46 +1,29 @@
-//! The platform on the production backends reachable here: users and
-//! sessions on PostgreSQL, device state, online flags, device sets and the
-//! live pub/sub on Redis, devices and the other documents on the
-//! MongoDB-wire server `scripts/test` starts (`HOMEGUARD_TEST_MONGO_URL`),
-//! the rest embedded. Same binary, chosen by `POSTGRES_URL`, `REDIS_URL`
-//! and `MONGO_URL`.
+//! The platform on the production backends reachable here: the event bus
+//! on Kafka (the broker `scripts/test` starts), users and sessions on
+//! PostgreSQL, readings on PostgreSQL's partitioned table, device state,
+//! online flags, device sets and the live pub/sub on Redis, devices and the
+//! other documents on the MongoDB-wire server `scripts/test` starts, the
+//! rest embedded. Same binary, chosen by `KAFKA_BROKERS`, `POSTGRES_URL`,
+//! `TIMESCALE_URL`, `REDIS_URL` and `MONGO_URL`.
 
 mod common;
 
 use std::time::Duration;
 
+use common::backends::{Backends, as_env};
 use common::*;
 use homeguard_domain::seed::device_id;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-/// A Redis database of this test's own (the contract suites use 0).
-const REDIS_URL: &str = "redis://127.0.0.1:6379/7";
-
-async fn pg() -> sqlx::PgConnection {
-    sqlx::PgConnection::connect(PG_SERVER).await.expect("PostgreSQL on 127.0.0.1:5432 is needed for this test")
-}
-
 #[tokio::test]
-async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_restart() {
-    let db = format!("hg_e2e_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut pg().await).await.unwrap();
-    let pg_url = format!("postgres://postgres@127.0.0.1:5432/{db}");
-    let redis = redis::Client::open(REDIS_URL).unwrap();
-    let mut r = redis.get_multiplexed_async_connection().await.expect("Redis on 127.0.0.1:6379");
-    redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
-
+async fn the_platform_runs_on_the_production_backends_and_keeps_everything_across_a_restart() {
+    let backends = Backends::new(7).await;
+    let pg_url = backends.pg_url.clone();
+    let mut r = Backends::redis(&backends.redis_url).await;
     let (_t, dir) = temp_dir();
-    let mut env =
-        vec![("POSTGRES_URL", pg_url.clone()), ("TIMESCALE_URL", pg_url.clone()), ("REDIS_URL", REDIS_URL.to_owned())];
-    match std::env::var("HOMEGUARD_TEST_MONGO_URL") {
-        Ok(url) => {
-            env.push(("MONGO_URL", format!("{}/hg_e2e_{}", url.trim_end_matches('/'), uuid::Uuid::new_v4().simple())))
-        }
-        Err(_) => eprintln!("MongoDB part SKIPPED: HOMEGUARD_TEST_MONGO_URL is not set (scripts/test sets it)"),
-    }
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = backends.env();
+    let env = as_env(&env);
     let host = Host::start_with(&dir, Some(SECRET), &env);
     let on_mongo = env.iter().any(|(k, _)| *k == "MONGO_URL");
     let john = login(&host, "john@demo.com").await;
@@ -122,10 +105,8 @@ async fn the_platform_runs_on_postgres_and_redis_and_keeps_everything_across_a_r
     assert_eq!(local_devices, if on_mongo { 0 } else { 17 });
     let local_users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut local).await.unwrap();
     assert_eq!(local_users, 0, "users live in PostgreSQL");
+    let on_kafka = env.iter().any(|(k, _)| *k == "KAFKA_BROKERS");
+    assert_eq!(dir.join("bus.db").exists(), !on_kafka, "the events went through Kafka, not the embedded log");
     drop(conn);
-    redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-        .execute(&mut pg().await)
-        .await
-        .unwrap();
+    backends.clean_up().await;
 }

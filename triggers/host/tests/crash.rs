@@ -1,6 +1,8 @@
 //! Durability: the host is killed with SIGKILL while it ingests under load;
-//! after a restart, every event that was answered 202 is in the event store
-//! and has reached the state handler too.
+//! after a restart, every event that was answered 202 is in the event store,
+//! once, and has reached the state handler too. On the embedded backends,
+//! and on every production backend reachable here (Kafka, PostgreSQL, Redis,
+//! the MongoDB-wire server).
 
 mod common;
 
@@ -61,7 +63,26 @@ async fn load(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_survive_sigkill() {
     let (_t, dir) = temp_dir();
-    let mut host = Host::start(&dir, Some(SECRET));
+    survive_sigkill(&dir, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_events_survive_sigkill_on_kafka_and_the_production_stores() {
+    let backends = common::backends::Backends::new(8).await;
+    if backends.kafka.is_none() {
+        eprintln!("SKIPPED: this test is about Kafka");
+        return backends.clean_up().await;
+    }
+    let (_t, dir) = temp_dir();
+    let env = backends.env();
+    survive_sigkill(&dir, &common::backends::as_env(&env)).await;
+    backends.clean_up().await;
+}
+
+/// Loads the host at `dir` (with `env`), kills it, restarts it and checks
+/// that every acknowledged event was stored once and applied.
+async fn survive_sigkill(dir: &std::path::Path, env: &[(&str, &str)]) {
+    let mut host = Host::start_with(dir, Some(SECRET), env);
     let john = login(&host, "john@demo.com").await;
     let acked: Acked = Arc::default();
     let start_ms = (chrono::Utc::now() - chrono::Duration::minutes(30)).timestamp_millis();
@@ -94,13 +115,13 @@ async fn acknowledged_events_survive_sigkill() {
     let total: usize = acked.values().map(Vec::len).sum();
     assert!(total >= 200, "the load was too light to mean anything: {total} events");
 
-    let host = Host::start(&dir, Some(SECRET));
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let host = Host::start_with(dir, Some(SECRET), env);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
     for (device, events) in &acked {
         let want: HashSet<Uuid> = events.iter().map(|(id, _)| *id).collect();
         let newest = events.iter().map(|(_, ts)| *ts).max().unwrap();
         loop {
-            let mut stored = HashSet::new();
+            let mut stored = Vec::new();
             let mut path = format!("/events?device_id={device}&limit=500");
             loop {
                 let (status, page) = get(&host, &path, &john).await;
@@ -123,7 +144,9 @@ async fn acknowledged_events_survive_sigkill() {
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.timestamp_millis())
                 .unwrap_or(0);
-            let missing = want.difference(&stored).count();
+            let unique: HashSet<Uuid> = stored.iter().copied().collect();
+            assert_eq!(unique.len(), stored.len(), "device {device}: an event is stored twice");
+            let missing = want.difference(&unique).count();
             if missing == 0 && applied >= newest {
                 break;
             }
@@ -135,5 +158,5 @@ async fn acknowledged_events_survive_sigkill() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    eprintln!("{total} acknowledged events, all stored and applied after SIGKILL");
+    eprintln!("{total} acknowledged events, all stored once and applied after SIGKILL");
 }

@@ -29,6 +29,12 @@ pub async fn run(bus: &dyn PubSub) {
     assert_eq!(next(&mut both).await, PubSubItem::Message { channel: b.as_str().into(), payload: "two".into() });
     assert_eq!(next(&mut only_b).await, PubSubItem::Message { channel: b.as_str().into(), payload: "two".into() });
 
+    let batch = vec![(a.clone(), "three".to_owned()), (b.clone(), "four".to_owned()), (quiet.clone(), "x".to_owned())];
+    bus.publish_many(&batch).await.unwrap();
+    assert_eq!(next(&mut both).await, PubSubItem::Message { channel: a.as_str().into(), payload: "three".into() });
+    assert_eq!(next(&mut both).await, PubSubItem::Message { channel: b.as_str().into(), payload: "four".into() });
+    assert_eq!(next(&mut only_b).await, PubSubItem::Message { channel: b.as_str().into(), payload: "four".into() });
+
     drop(both);
     drop(only_b);
     tokio::time::sleep(Duration::from_millis(50)).await;

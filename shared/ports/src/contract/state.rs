@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::now_ms;
-use crate::StateStore;
+use crate::{StateStore, StateUpdate};
 
 fn fields(v: serde_json::Value) -> DeviceState {
     serde_json::from_value(v).unwrap()
@@ -36,7 +36,28 @@ async fn state_merges(store: &dyn StateStore) {
     let many = store.get_many(&[other, id]).await.unwrap();
     assert_eq!(many, vec![DeviceState::new(), s]);
 
-    store.remove(id).await.unwrap();
+    // A batch: merges in order, heartbeats where given.
+    let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
+    store.merge(y, &fields(json!({ "battery": 50 }))).await.unwrap();
+    let now = chrono::Utc::now();
+    let updates = [
+        StateUpdate {
+            device_id: x,
+            fields: fields(json!({ "state": "open" })),
+            online: Some((now, Duration::from_secs(60))),
+        },
+        StateUpdate { device_id: y, fields: fields(json!({ "state": "closed" })), online: None },
+    ];
+    let after = store.apply(&updates).await.unwrap();
+    assert_eq!(after, vec![fields(json!({ "state": "open" })), fields(json!({ "state": "closed", "battery": 50 }))]);
+    let beats = store.last_heartbeats(&[x, y]).await.unwrap();
+    assert_eq!(beats[0].map(|t| t.timestamp_millis()), Some(now.timestamp_millis()));
+    assert_eq!(beats[1], None, "no heartbeat given, none recorded");
+    assert!(store.apply(&[]).await.unwrap().is_empty());
+
+    for d in [id, x, y] {
+        store.remove(d).await.unwrap();
+    }
     assert!(store.get(id).await.unwrap().is_empty());
 }
 
