@@ -12,8 +12,10 @@ use tokio::sync::broadcast;
 
 type Message = (Arc<str>, Arc<str>);
 
-/// How many messages a subscriber may fall behind before it loses some.
-const CHANNEL_CAPACITY: usize = 1024;
+/// How many messages a subscriber may fall behind before it loses some:
+/// a few of the state handler's batches (up to 512 events each, published
+/// at once), so that a listener keeping up on average survives a burst.
+const CHANNEL_CAPACITY: usize = 4096;
 
 #[derive(Debug, Default)]
 pub struct MemoryPubSub {
