@@ -31,7 +31,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures::FutureExt;
 use homeguard_domain::Topic;
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published, StoreError};
+use homeguard_ports::{Breaker, DeadLetter, Delivery, EventBus, OutMessage, Position, Published, StoreError};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
@@ -84,6 +84,7 @@ pub struct KafkaBus {
     /// One consumer per (consumer name, topic), created on first use.
     readers: std::sync::Mutex<HashMap<(String, Topic), Slot>>,
     partitions: std::sync::Mutex<HashMap<String, i32>>,
+    breaker: Breaker,
 }
 
 impl std::fmt::Debug for KafkaBus {
@@ -156,6 +157,7 @@ impl KafkaBus {
             producer,
             readers: Default::default(),
             partitions: Default::default(),
+            breaker: Breaker::new("kafka"),
         };
         let mut wait = Duration::from_secs(1);
         for attempt in 1..=attempts {
@@ -298,124 +300,156 @@ async fn take(reader: &Reader, topic: Topic, max: usize, wait: Duration) -> Stor
 #[async_trait]
 impl EventBus for KafkaBus {
     async fn publish(&self, messages: Vec<OutMessage>) -> StoreResult<Vec<Published>> {
-        let sends = messages.iter().map(|m| {
-            let (key, id, name) = (m.key.to_string(), m.id.to_string(), self.topic_name(m.topic));
-            let producer = &self.producer;
-            async move {
-                let record = FutureRecord::to(&name)
-                    .key(&key)
-                    .payload(&m.payload)
-                    .headers(OwnedHeaders::new().insert(Header { key: ID, value: Some(&id) }));
-                producer.send(record, REQUEST_TIMEOUT).await
-            }
-        });
-        futures::future::join_all(sends)
-            .await
-            .into_iter()
-            .map(|r| match r {
-                Ok(d) => Ok(Published::New { partition: d.partition, offset: d.offset }),
-                Err((e, _)) => Err(map_err(e)),
+        self.breaker
+            .call(async {
+                let sends = messages.iter().map(|m| {
+                    let (key, id, name) = (m.key.to_string(), m.id.to_string(), self.topic_name(m.topic));
+                    let producer = &self.producer;
+                    async move {
+                        let record = FutureRecord::to(&name)
+                            .key(&key)
+                            .payload(&m.payload)
+                            .headers(OwnedHeaders::new().insert(Header { key: ID, value: Some(&id) }));
+                        producer.send(record, REQUEST_TIMEOUT).await
+                    }
+                });
+                futures::future::join_all(sends)
+                    .await
+                    .into_iter()
+                    .map(|r| match r {
+                        Ok(d) => Ok(Published::New { partition: d.partition, offset: d.offset }),
+                        Err((e, _)) => Err(map_err(e)),
+                    })
+                    .collect()
             })
-            .collect()
+            .await
     }
 
     async fn poll(&self, consumer: &str, topic: Topic, max: usize, wait: Duration) -> StoreResult<Vec<Delivery>> {
-        let slot = self.slot(consumer, topic).await?;
-        let reader = slot.lock().await;
-        take(&reader, topic, max, wait).await
+        self.breaker
+            .call(async {
+                let slot = self.slot(consumer, topic).await?;
+                let reader = slot.lock().await;
+                take(&reader, topic, max, wait).await
+            })
+            .await
     }
 
     async fn commit(&self, consumer: &str, topic: Topic, position: &Position) -> StoreResult<()> {
-        if position.is_empty() {
-            return Ok(());
-        }
-        let (name, mut tpl) = (self.topic_name(topic), TopicPartitionList::new());
-        for (p, o) in position.iter() {
-            tpl.add_partition_offset(&name, p, Offset::Offset(o + 1)).map_err(map_err)?;
-        }
-        let reader = self.slot(consumer, topic).await?.lock().await.clone();
-        blocking(move || reader.commit(&tpl, CommitMode::Sync)).await
+        self.breaker
+            .call(async {
+                if position.is_empty() {
+                    return Ok(());
+                }
+                let (name, mut tpl) = (self.topic_name(topic), TopicPartitionList::new());
+                for (p, o) in position.iter() {
+                    tpl.add_partition_offset(&name, p, Offset::Offset(o + 1)).map_err(map_err)?;
+                }
+                let reader = self.slot(consumer, topic).await?.lock().await.clone();
+                blocking(move || reader.commit(&tpl, CommitMode::Sync)).await
+            })
+            .await
     }
 
     async fn committed(&self, consumer: &str, topic: Topic) -> StoreResult<Position> {
-        let name = self.topic_name(topic);
-        let partitions = self.partition_count(&name).await?;
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..partitions {
-            tpl.add_partition(&name, p);
-        }
-        let reader = self.slot(consumer, topic).await?.lock().await.clone();
-        let got = blocking(move || reader.committed_offsets(tpl, REQUEST_TIMEOUT)).await?;
-        let mut position = Position::new();
-        for e in got.elements() {
-            if let Offset::Offset(next) = e.offset()
-                && next > 0
-            {
-                position.set(e.partition(), next - 1);
-            }
-        }
-        Ok(position)
+        self.breaker
+            .call(async {
+                let name = self.topic_name(topic);
+                let partitions = self.partition_count(&name).await?;
+                let mut tpl = TopicPartitionList::new();
+                for p in 0..partitions {
+                    tpl.add_partition(&name, p);
+                }
+                let reader = self.slot(consumer, topic).await?.lock().await.clone();
+                let got = blocking(move || reader.committed_offsets(tpl, REQUEST_TIMEOUT)).await?;
+                let mut position = Position::new();
+                for e in got.elements() {
+                    if let Offset::Offset(next) = e.offset()
+                        && next > 0
+                    {
+                        position.set(e.partition(), next - 1);
+                    }
+                }
+                Ok(position)
+            })
+            .await
     }
 
     async fn seek(&self, consumer: &str, topic: Topic, position: &Position) -> StoreResult<()> {
-        let fresh = self.reader(consumer, &self.topic_name(topic), Some(position)).await?;
-        let slot = self.slot(consumer, topic).await?;
-        *slot.lock().await = fresh;
-        Ok(())
+        self.breaker
+            .call(async {
+                let fresh = self.reader(consumer, &self.topic_name(topic), Some(position)).await?;
+                let slot = self.slot(consumer, topic).await?;
+                *slot.lock().await = fresh;
+                Ok(())
+            })
+            .await
     }
 
     async fn dead_letter(&self, consumer: &str, message: &Delivery, reason: &str) -> StoreResult<()> {
-        let topic = self.dead_letter_topic(message.topic);
-        let (key, id) = (message.key.to_string(), message.id.to_string());
-        let (partition, offset) = (message.partition.to_string(), message.offset.to_string());
-        let published = message.published_at.timestamp_millis().to_string();
-        let headers = OwnedHeaders::new()
-            .insert(Header { key: ID, value: Some(&id) })
-            .insert(Header { key: "consumer", value: Some(consumer) })
-            .insert(Header { key: "reason", value: Some(reason) })
-            .insert(Header { key: "source-partition", value: Some(&partition) })
-            .insert(Header { key: "source-offset", value: Some(&offset) })
-            .insert(Header { key: "published-at", value: Some(&published) });
-        let record = FutureRecord::to(&topic).key(&key).payload(&*message.payload).headers(headers);
-        self.producer.send(record, REQUEST_TIMEOUT).await.map(drop).map_err(|(e, _)| map_err(e))
+        self.breaker
+            .call(async {
+                let topic = self.dead_letter_topic(message.topic);
+                let (key, id) = (message.key.to_string(), message.id.to_string());
+                let (partition, offset) = (message.partition.to_string(), message.offset.to_string());
+                let published = message.published_at.timestamp_millis().to_string();
+                let headers = OwnedHeaders::new()
+                    .insert(Header { key: ID, value: Some(&id) })
+                    .insert(Header { key: "consumer", value: Some(consumer) })
+                    .insert(Header { key: "reason", value: Some(reason) })
+                    .insert(Header { key: "source-partition", value: Some(&partition) })
+                    .insert(Header { key: "source-offset", value: Some(&offset) })
+                    .insert(Header { key: "published-at", value: Some(&published) });
+                let record = FutureRecord::to(&topic).key(&key).payload(&*message.payload).headers(headers);
+                self.producer.send(record, REQUEST_TIMEOUT).await.map(drop).map_err(|(e, _)| map_err(e))
+            })
+            .await
     }
 
     async fn dead_letters(&self, topic: Topic, max: usize) -> StoreResult<Vec<DeadLetter>> {
-        let name = self.dead_letter_topic(topic);
-        let partitions = self.partition_count(&name).await?;
-        let reader = self.reader("homeguard-dead-letter-reader", &name, Some(&Position::new())).await?;
-        // Read each partition up to its end as it is now.
-        let mut remaining = 0;
-        for p in 0..partitions {
-            let (r, n) = (reader.clone(), name.clone());
-            let (low, high) = blocking(move || r.fetch_watermarks(&n, p, REQUEST_TIMEOUT)).await?;
-            remaining += (high - low).max(0);
-        }
-        let mut letters = Vec::new();
-        let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
-        while remaining > 0 && letters.len() < max && tokio::time::Instant::now() < deadline {
-            let Ok(m) = tokio::time::timeout_at(deadline, reader.recv()).await else { break };
-            let m = m.map_err(map_err)?;
-            remaining -= 1;
-            let number = |h: &str| header(&m, h).and_then(|v| v.parse::<i64>().ok());
-            let mut message = delivery(topic, &m);
-            message.partition = number("source-partition").unwrap_or(-1) as i32;
-            message.offset = number("source-offset").unwrap_or(-1);
-            message.published_at = ms_time(number("published-at"));
-            letters.push(DeadLetter {
-                message,
-                consumer: header(&m, "consumer").unwrap_or_default().to_owned(),
-                reason: header(&m, "reason").unwrap_or_default().to_owned(),
-                dead_at: ms_time(m.timestamp().to_millis()),
-            });
-        }
-        letters.sort_by_key(|l| l.dead_at);
-        Ok(letters)
+        self.breaker
+            .call(async {
+                let name = self.dead_letter_topic(topic);
+                let partitions = self.partition_count(&name).await?;
+                let reader = self.reader("homeguard-dead-letter-reader", &name, Some(&Position::new())).await?;
+                // Read each partition up to its end as it is now.
+                let mut remaining = 0;
+                for p in 0..partitions {
+                    let (r, n) = (reader.clone(), name.clone());
+                    let (low, high) = blocking(move || r.fetch_watermarks(&n, p, REQUEST_TIMEOUT)).await?;
+                    remaining += (high - low).max(0);
+                }
+                let mut letters = Vec::new();
+                let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
+                while remaining > 0 && letters.len() < max && tokio::time::Instant::now() < deadline {
+                    let Ok(m) = tokio::time::timeout_at(deadline, reader.recv()).await else { break };
+                    let m = m.map_err(map_err)?;
+                    remaining -= 1;
+                    let number = |h: &str| header(&m, h).and_then(|v| v.parse::<i64>().ok());
+                    let mut message = delivery(topic, &m);
+                    message.partition = number("source-partition").unwrap_or(-1) as i32;
+                    message.offset = number("source-offset").unwrap_or(-1);
+                    message.published_at = ms_time(number("published-at"));
+                    letters.push(DeadLetter {
+                        message,
+                        consumer: header(&m, "consumer").unwrap_or_default().to_owned(),
+                        reason: header(&m, "reason").unwrap_or_default().to_owned(),
+                        dead_at: ms_time(m.timestamp().to_millis()),
+                    });
+                }
+                letters.sort_by_key(|l| l.dead_at);
+                Ok(letters)
+            })
+            .await
     }
 
     async fn prune(&self, _before: DateTime<Utc>) -> StoreResult<u64> {
-        // Kafka's retention drops old segments itself.
-        Ok(0)
+        self.breaker
+            .call(async {
+                // Kafka's retention drops old segments itself.
+                Ok(0)
+            })
+            .await
     }
 
     fn detects_duplicates(&self) -> bool {
@@ -423,7 +457,11 @@ impl EventBus for KafkaBus {
     }
 
     async fn health(&self) -> StoreResult<()> {
-        let producer = self.producer.clone();
-        blocking(move || producer.client().fetch_metadata(None, Duration::from_secs(3))).await.map(drop)
+        self.breaker
+            .call(async {
+                let producer = self.producer.clone();
+                blocking(move || producer.client().fetch_metadata(None, Duration::from_secs(3))).await.map(drop)
+            })
+            .await
     }
 }

@@ -5,6 +5,7 @@
 //! plain fields under `doc`, beside the fields queries filter and sort on
 //! (`user_id`, `seq` for registration order, `key_hash`).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use futures::TryStreamExt;
 use homeguard_domain::agent::{ChatMessage, Conversation};
 use homeguard_domain::{AnomalyLabel, Automation, Device};
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{AgentMemory, AutomationStore, DeviceStore, LabelStore, StoreError};
+use homeguard_ports::{AgentMemory, AutomationStore, Breaker, DeviceStore, LabelStore, StoreError};
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
@@ -26,6 +27,7 @@ use uuid::Uuid;
 #[derive(Clone, Debug)]
 pub struct MongoStore {
     db: Database,
+    breaker: Arc<Breaker>,
 }
 
 fn map_err(e: mongodb::error::Error) -> StoreError {
@@ -103,7 +105,8 @@ impl MongoStore {
             .map_err(|e| StoreError::Backend(format!("MONGO_URL: {e}")))?;
         let name = name.map(str::to_owned).or_else(|| options.default_database.clone());
         let client = mongodb::Client::with_options(options).map_err(map_err)?;
-        let store = Self { db: client.database(name.as_deref().unwrap_or("homeguard")) };
+        let db = client.database(name.as_deref().unwrap_or("homeguard"));
+        let store = Self { db, breaker: Arc::new(Breaker::new("mongodb")) };
         store.indexes().await?;
         Ok(store)
     }
@@ -177,67 +180,71 @@ impl MongoStore {
 #[async_trait]
 impl DeviceStore for MongoStore {
     async fn insert(&self, d: &Device) -> StoreResult<()> {
-        self.insert_doc("devices", d.device_id, d.user_id, d).await
+        self.breaker.call(async { self.insert_doc("devices", d.device_id, d.user_id, d).await }).await
     }
 
     async fn get(&self, id: Uuid) -> StoreResult<Option<Device>> {
-        self.get_doc("devices", doc! { "_id": id.to_string() }).await
+        self.breaker.call(async { self.get_doc("devices", doc! { "_id": id.to_string() }).await }).await
     }
 
     async fn list_for_user(&self, user_id: Uuid) -> StoreResult<Vec<Device>> {
-        self.list_docs("devices", doc! { "user_id": user_id.to_string() }).await
+        self.breaker.call(async { self.list_docs("devices", doc! { "user_id": user_id.to_string() }).await }).await
     }
 
     async fn list_all(&self) -> StoreResult<Vec<Device>> {
-        self.list_docs("devices", doc! {}).await
+        self.breaker.call(async { self.list_docs("devices", doc! {}).await }).await
     }
 
     async fn update(&self, d: &Device) -> StoreResult<bool> {
-        self.replace_doc("devices", d.device_id, d.user_id, d).await
+        self.breaker.call(async { self.replace_doc("devices", d.device_id, d.user_id, d).await }).await
     }
 
     async fn delete(&self, id: Uuid) -> StoreResult<bool> {
-        self.delete_doc("devices", id).await
+        self.breaker.call(async { self.delete_doc("devices", id).await }).await
     }
 
     async fn set_key_hash(&self, id: Uuid, key_hash: &str) -> StoreResult<bool> {
-        let r = self
-            .coll("devices")
-            .update_one(doc! { "_id": id.to_string() }, doc! { "$set": { "key_hash": key_hash } })
+        self.breaker
+            .call(async {
+                let r = self
+                    .coll("devices")
+                    .update_one(doc! { "_id": id.to_string() }, doc! { "$set": { "key_hash": key_hash } })
+                    .await
+                    .map_err(map_err)?;
+                Ok(r.matched_count == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(r.matched_count == 1)
     }
 
     async fn find_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Device>> {
-        self.get_doc("devices", doc! { "key_hash": key_hash }).await
+        self.breaker.call(async { self.get_doc("devices", doc! { "key_hash": key_hash }).await }).await
     }
 
     async fn health(&self) -> StoreResult<()> {
-        self.db.run_command(doc! { "ping": 1 }).await.map(drop).map_err(map_err)
+        self.breaker.call(async { self.db.run_command(doc! { "ping": 1 }).await.map(drop).map_err(map_err) }).await
     }
 }
 
 #[async_trait]
 impl AutomationStore for MongoStore {
     async fn insert(&self, a: &Automation) -> StoreResult<()> {
-        self.insert_doc("automations", a.automation_id, a.user_id, a).await
+        self.breaker.call(async { self.insert_doc("automations", a.automation_id, a.user_id, a).await }).await
     }
 
     async fn get(&self, id: Uuid) -> StoreResult<Option<Automation>> {
-        self.get_doc("automations", doc! { "_id": id.to_string() }).await
+        self.breaker.call(async { self.get_doc("automations", doc! { "_id": id.to_string() }).await }).await
     }
 
     async fn list_for_user(&self, user_id: Uuid) -> StoreResult<Vec<Automation>> {
-        self.list_docs("automations", doc! { "user_id": user_id.to_string() }).await
+        self.breaker.call(async { self.list_docs("automations", doc! { "user_id": user_id.to_string() }).await }).await
     }
 
     async fn update(&self, a: &Automation) -> StoreResult<bool> {
-        self.replace_doc("automations", a.automation_id, a.user_id, a).await
+        self.breaker.call(async { self.replace_doc("automations", a.automation_id, a.user_id, a).await }).await
     }
 
     async fn delete(&self, id: Uuid) -> StoreResult<bool> {
-        self.delete_doc("automations", id).await
+        self.breaker.call(async { self.delete_doc("automations", id).await }).await
     }
 }
 
@@ -261,72 +268,85 @@ impl MongoStore {
 #[async_trait]
 impl AgentMemory for MongoStore {
     async fn append(&self, user_id: Uuid, session_id: Uuid, message: &ChatMessage) -> StoreResult<()> {
-        let id = conversation_id(user_id, session_id);
-        let at = message.timestamp.timestamp_millis();
-        self.coll("agent_conversations")
-            .update_one(
-                doc! { "_id": &id },
-                doc! {
-                    "$setOnInsert": { "user_id": user_id.to_string(), "session_id": session_id.to_string(),
-                                      "context": {}, "created_at": at },
-                    "$max": { "updated_at": at },
-                },
-            )
-            .upsert(true)
+        self.breaker
+            .call(async {
+                let id = conversation_id(user_id, session_id);
+                let at = message.timestamp.timestamp_millis();
+                self.coll("agent_conversations")
+                    .update_one(
+                        doc! { "_id": &id },
+                        doc! {
+                            "$setOnInsert": { "user_id": user_id.to_string(), "session_id": session_id.to_string(),
+                                              "context": {}, "created_at": at },
+                            "$max": { "updated_at": at },
+                        },
+                    )
+                    .upsert(true)
+                    .await
+                    .map_err(map_err)?;
+                let m = doc! {
+                    "user_id": user_id.to_string(),
+                    "session_id": session_id.to_string(),
+                    "seq": next_seq(),
+                    "message": to_bson(message)?,
+                };
+                self.coll("agent_messages").insert_one(m).await.map(drop).map_err(map_err)
+            })
             .await
-            .map_err(map_err)?;
-        let m = doc! {
-            "user_id": user_id.to_string(),
-            "session_id": session_id.to_string(),
-            "seq": next_seq(),
-            "message": to_bson(message)?,
-        };
-        self.coll("agent_messages").insert_one(m).await.map(drop).map_err(map_err)
     }
 
     async fn conversation(&self, user_id: Uuid, session_id: Uuid) -> StoreResult<Option<Conversation>> {
-        let id = conversation_id(user_id, session_id);
-        let Some(c) = self.coll("agent_conversations").find_one(doc! { "_id": &id }).await.map_err(map_err)? else {
-            return Ok(None);
-        };
-        let messages: Vec<Document> = self
-            .coll("agent_messages")
-            .find(doc! { "user_id": user_id.to_string(), "session_id": session_id.to_string() })
-            .sort(doc! { "seq": 1 })
+        self.breaker
+            .call(async {
+                let id = conversation_id(user_id, session_id);
+                let Some(c) = self.coll("agent_conversations").find_one(doc! { "_id": &id }).await.map_err(map_err)?
+                else {
+                    return Ok(None);
+                };
+                let messages: Vec<Document> = self
+                    .coll("agent_messages")
+                    .find(doc! { "user_id": user_id.to_string(), "session_id": session_id.to_string() })
+                    .sort(doc! { "seq": 1 })
+                    .await
+                    .map_err(map_err)?
+                    .try_collect()
+                    .await
+                    .map_err(map_err)?;
+                let time = |field: &str| -> StoreResult<DateTime<Utc>> {
+                    let ms = c.get_i64(field).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("{field} {ms}")))
+                };
+                Ok(Some(Conversation {
+                    user_id,
+                    session_id,
+                    messages: messages.into_iter().map(|d| doc_field(d, "message")).collect::<StoreResult<_>>()?,
+                    context: c.get("context").cloned().map(from_bson).transpose()?.unwrap_or_default(),
+                    created_at: time("created_at")?,
+                    updated_at: time("updated_at")?,
+                }))
+            })
             .await
-            .map_err(map_err)?
-            .try_collect()
-            .await
-            .map_err(map_err)?;
-        let time = |field: &str| -> StoreResult<DateTime<Utc>> {
-            let ms = c.get_i64(field).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("{field} {ms}")))
-        };
-        Ok(Some(Conversation {
-            user_id,
-            session_id,
-            messages: messages.into_iter().map(|d| doc_field(d, "message")).collect::<StoreResult<_>>()?,
-            context: c.get("context").cloned().map(from_bson).transpose()?.unwrap_or_default(),
-            created_at: time("created_at")?,
-            updated_at: time("updated_at")?,
-        }))
     }
 
     async fn history(&self, user_id: Uuid, limit: usize) -> StoreResult<Vec<ChatMessage>> {
-        let docs: Vec<Document> = self
-            .coll("agent_messages")
-            .find(doc! { "user_id": user_id.to_string() })
-            .sort(doc! { "seq": -1 })
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        self.breaker
+            .call(async {
+                let docs: Vec<Document> = self
+                    .coll("agent_messages")
+                    .find(doc! { "user_id": user_id.to_string() })
+                    .sort(doc! { "seq": -1 })
+                    .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .await
+                    .map_err(map_err)?
+                    .try_collect()
+                    .await
+                    .map_err(map_err)?;
+                let mut out: Vec<ChatMessage> =
+                    docs.into_iter().map(|d| doc_field(d, "message")).collect::<StoreResult<_>>()?;
+                out.reverse();
+                Ok(out)
+            })
             .await
-            .map_err(map_err)?
-            .try_collect()
-            .await
-            .map_err(map_err)?;
-        let mut out: Vec<ChatMessage> =
-            docs.into_iter().map(|d| doc_field(d, "message")).collect::<StoreResult<_>>()?;
-        out.reverse();
-        Ok(out)
     }
 
     async fn merge_context(
@@ -336,27 +356,31 @@ impl AgentMemory for MongoStore {
         context: &Map<String, Value>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let id = conversation_id(user_id, session_id);
-        let mut merged = self.object("agent_conversations", &id, "context").await?;
-        merge_patch(&mut merged, context);
-        let at = now.timestamp_millis();
-        self.coll("agent_conversations")
-            .update_one(
-                doc! { "_id": &id },
-                doc! {
-                    "$set": { "context": to_bson(&merged)?, "updated_at": at },
-                    "$setOnInsert": { "user_id": user_id.to_string(), "session_id": session_id.to_string(),
-                                      "created_at": at },
-                },
-            )
-            .upsert(true)
+        self.breaker
+            .call(async {
+                let id = conversation_id(user_id, session_id);
+                let mut merged = self.object("agent_conversations", &id, "context").await?;
+                merge_patch(&mut merged, context);
+                let at = now.timestamp_millis();
+                self.coll("agent_conversations")
+                    .update_one(
+                        doc! { "_id": &id },
+                        doc! {
+                            "$set": { "context": to_bson(&merged)?, "updated_at": at },
+                            "$setOnInsert": { "user_id": user_id.to_string(), "session_id": session_id.to_string(),
+                                              "created_at": at },
+                        },
+                    )
+                    .upsert(true)
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
             .await
-            .map(drop)
-            .map_err(map_err)
     }
 
     async fn learnings(&self, user_id: Uuid) -> StoreResult<Map<String, Value>> {
-        self.object("agent_learnings", &user_id.to_string(), "learnings").await
+        self.breaker.call(async { self.object("agent_learnings", &user_id.to_string(), "learnings").await }).await
     }
 
     async fn merge_learnings(
@@ -365,38 +389,46 @@ impl AgentMemory for MongoStore {
         learnings: &Map<String, Value>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let id = user_id.to_string();
-        let mut merged = self.object("agent_learnings", &id, "learnings").await?;
-        merge_patch(&mut merged, learnings);
-        self.coll("agent_learnings")
-            .update_one(
-                doc! { "_id": &id },
-                doc! { "$set": { "learnings": to_bson(&merged)?, "updated_at": now.timestamp_millis() } },
-            )
-            .upsert(true)
+        self.breaker
+            .call(async {
+                let id = user_id.to_string();
+                let mut merged = self.object("agent_learnings", &id, "learnings").await?;
+                merge_patch(&mut merged, learnings);
+                self.coll("agent_learnings")
+                    .update_one(
+                        doc! { "_id": &id },
+                        doc! { "$set": { "learnings": to_bson(&merged)?, "updated_at": now.timestamp_millis() } },
+                    )
+                    .upsert(true)
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
             .await
-            .map(drop)
-            .map_err(map_err)
     }
 }
 
 #[async_trait]
 impl LabelStore for MongoStore {
     async fn record(&self, label: &AnomalyLabel) -> StoreResult<()> {
-        let d = doc! {
-            "user_id": label.user_id.to_string(),
-            "started_at": label.started_at.timestamp_millis(),
-            "ended_at": label.ended_at.timestamp_millis(),
-            "doc": to_bson(label)?,
-        };
-        // An upserting $set rather than replace_one: the same on MongoDB, and
-        // the CRUD-level test server handles only this form without duplicating.
-        self.coll("anomaly_labels")
-            .update_one(doc! { "_id": label.id.to_string() }, doc! { "$set": d })
-            .upsert(true)
+        self.breaker
+            .call(async {
+                let d = doc! {
+                    "user_id": label.user_id.to_string(),
+                    "started_at": label.started_at.timestamp_millis(),
+                    "ended_at": label.ended_at.timestamp_millis(),
+                    "doc": to_bson(label)?,
+                };
+                // An upserting $set rather than replace_one: the same on MongoDB, and
+                // the CRUD-level test server handles only this form without duplicating.
+                self.coll("anomaly_labels")
+                    .update_one(doc! { "_id": label.id.to_string() }, doc! { "$set": d })
+                    .upsert(true)
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
             .await
-            .map(drop)
-            .map_err(map_err)
     }
 
     async fn labels(
@@ -406,24 +438,28 @@ impl LabelStore for MongoStore {
         to: DateTime<Utc>,
         limit: usize,
     ) -> StoreResult<Vec<AnomalyLabel>> {
-        let mut filter = doc! {
-            "started_at": { "$lt": to.timestamp_millis() },
-            "ended_at": { "$gte": from.timestamp_millis() },
-        };
-        if let Some(u) = user_id {
-            filter.insert("user_id", u.to_string());
-        }
-        let docs: Vec<Document> = self
-            .coll("anomaly_labels")
-            .find(filter)
-            .sort(doc! { "started_at": 1, "_id": 1 })
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        self.breaker
+            .call(async {
+                let mut filter = doc! {
+                    "started_at": { "$lt": to.timestamp_millis() },
+                    "ended_at": { "$gte": from.timestamp_millis() },
+                };
+                if let Some(u) = user_id {
+                    filter.insert("user_id", u.to_string());
+                }
+                let docs: Vec<Document> = self
+                    .coll("anomaly_labels")
+                    .find(filter)
+                    .sort(doc! { "started_at": 1, "_id": 1 })
+                    .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .await
+                    .map_err(map_err)?
+                    .try_collect()
+                    .await
+                    .map_err(map_err)?;
+                docs.into_iter().map(|d| doc_field(d, "doc")).collect()
+            })
             .await
-            .map_err(map_err)?
-            .try_collect()
-            .await
-            .map_err(map_err)?;
-        docs.into_iter().map(|d| doc_field(d, "doc")).collect()
     }
 }
 

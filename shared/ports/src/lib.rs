@@ -6,6 +6,7 @@
 //! runs the same contract suite from [`contract`] (feature `contract`).
 
 pub mod agent;
+pub mod breaker;
 pub mod bus;
 pub mod clock;
 pub mod devices;
@@ -22,6 +23,7 @@ pub mod users;
 pub mod contract;
 
 pub use agent::AgentMemory;
+pub use breaker::Breaker;
 pub use bus::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published};
 pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};

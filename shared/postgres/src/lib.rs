@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use homeguard_domain::{Role, User};
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{NewUser, Session, SessionStore, StoreError, UserStore};
+use std::sync::Arc;
+
+use homeguard_ports::{Breaker, NewUser, Session, SessionStore, StoreError, UserStore};
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
@@ -23,6 +25,7 @@ pub use readings::{Mode, PgReadingStore};
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    breaker: Arc<Breaker>,
 }
 
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
@@ -49,7 +52,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy(url)
             .map_err(|e| StoreError::Backend(format!("PostgreSQL URL: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, breaker: Arc::new(Breaker::new("postgresql")) })
     }
 
     /// Connects (retrying with backoff) and migrates the users and sessions schema.
@@ -59,7 +62,7 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating PostgreSQL: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, breaker: Arc::new(Breaker::new("postgresql")) })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -105,48 +108,66 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
 #[async_trait]
 impl UserStore for PgStore {
     async fn create(&self, user: NewUser) -> StoreResult<User> {
-        let row = sqlx::query(
-            "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *",
-        )
-        .bind(user.id)
-        .bind(&user.email)
-        .bind(&user.password_hash)
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(ms(user.now))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        user_from_row(&row)
+        self.breaker
+            .call(async {
+                let row = sqlx::query(
+                    "INSERT INTO users (id, email, password_hash, name, role, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *",
+                )
+                .bind(user.id)
+                .bind(&user.email)
+                .bind(&user.password_hash)
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(ms(user.now))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                user_from_row(&row)
+            })
+            .await
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Option<(User, String)>> {
-        let row = sqlx::query("SELECT * FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
+        self.breaker
+            .call(async {
+                let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|r| Ok((user_from_row(&r)?, r.get("password_hash")))).transpose()
+            })
             .await
-            .map_err(map_err)?;
-        row.map(|r| Ok((user_from_row(&r)?, r.get("password_hash")))).transpose()
     }
 
     async fn get(&self, id: Uuid) -> StoreResult<Option<User>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        self.breaker
+            .call(async {
+                let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.as_ref().map(user_from_row).transpose()
+            })
             .await
-            .map_err(map_err)?;
-        row.as_ref().map(user_from_row).transpose()
     }
 
     async fn list(&self) -> StoreResult<Vec<User>> {
-        let rows =
-            sqlx::query("SELECT * FROM users ORDER BY created_at, id").fetch_all(&self.pool).await.map_err(map_err)?;
-        rows.iter().map(user_from_row).collect()
+        self.breaker
+            .call(async {
+                let rows = sqlx::query("SELECT * FROM users ORDER BY created_at, id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                rows.iter().map(user_from_row).collect()
+            })
+            .await
     }
 
     async fn health(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err)
+        self.breaker.call(async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err) }).await
     }
 }
 
@@ -164,47 +185,63 @@ fn session_from_row(row: &PgRow) -> Session {
 #[async_trait]
 impl SessionStore for PgStore {
     async fn create(&self, s: Session) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(s.id)
-        .bind(s.user_id)
-        .bind(&s.token_hash)
-        .bind(ms(s.expires_at))
-        .bind(ms(s.created_at))
-        .bind(s.revoked_at.map(ms))
-        .execute(&self.pool)
-        .await
-        .map(drop)
-        .map_err(map_err)
+        self.breaker
+            .call(async {
+                sqlx::query(
+                    "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(s.id)
+                .bind(s.user_id)
+                .bind(&s.token_hash)
+                .bind(ms(s.expires_at))
+                .bind(ms(s.created_at))
+                .bind(s.revoked_at.map(ms))
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err(map_err)
+            })
+            .await
     }
 
     async fn get(&self, id: Uuid) -> StoreResult<Option<Session>> {
-        let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        self.breaker
+            .call(async {
+                let row = sqlx::query("SELECT * FROM user_sessions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(row.as_ref().map(session_from_row))
+            })
             .await
-            .map_err(map_err)?;
-        Ok(row.as_ref().map(session_from_row))
     }
 
     async fn revoke(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE user_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(ms(at))
-            .bind(id)
-            .execute(&self.pool)
+        self.breaker
+            .call(async {
+                let done = sqlx::query("UPDATE user_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(ms(at))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected() == 1)
     }
 
     async fn delete_expired(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM user_sessions WHERE expires_at < $1")
-            .bind(ms(before))
-            .execute(&self.pool)
+        self.breaker
+            .call(async {
+                let done = sqlx::query("DELETE FROM user_sessions WHERE expires_at < $1")
+                    .bind(ms(before))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
+            })
             .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected())
     }
 }

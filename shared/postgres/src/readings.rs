@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{HourlyRollup, Reading, ReadingQuery, ReadingStore, StoreError};
+use homeguard_ports::{Breaker, HourlyRollup, Reading, ReadingQuery, ReadingStore, StoreError};
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Row};
 
@@ -48,6 +48,7 @@ pub struct PgReadingStore {
     mode: Mode,
     /// Days whose partition is known to exist (plain mode).
     days: Mutex<HashSet<NaiveDate>>,
+    breaker: Breaker,
 }
 
 const TIMESCALE_SCHEMA: &[&str] = &[
@@ -171,7 +172,7 @@ impl PgReadingStore {
                 .map_err(|e| StoreError::Backend(format!("readings schema ({}): {e}", mode.as_str())))?;
         }
         tracing::info!(mode = mode.as_str(), "sensor readings on PostgreSQL");
-        Ok(Self { pool, mode, days: Mutex::default() })
+        Ok(Self { pool, mode, days: Mutex::default(), breaker: Breaker::new("timescaledb") })
     }
 
     pub fn mode(&self) -> Mode {
@@ -213,148 +214,162 @@ impl PgReadingStore {
 #[async_trait]
 impl ReadingStore for PgReadingStore {
     async fn append(&self, readings: &[Reading]) -> StoreResult<u64> {
-        if readings.is_empty() {
-            return Ok(0);
-        }
-        if self.mode == Mode::Partitioned {
-            self.partitions(readings).await?;
-        }
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let mut stored = 0;
-        for chunk in readings.chunks(1000) {
-            let mut sql = QueryBuilder::<Postgres>::new(
-                "INSERT INTO sensor_readings (time, device_id, user_id, reading_type, value, unit) ",
-            );
-            sql.push_values(chunk, |mut row, r| {
-                row.push_bind(ms(r.time))
-                    .push_bind(r.device_id)
-                    .push_bind(r.user_id)
-                    .push_bind(r.reading_type.clone())
-                    .push_bind(r.value)
-                    .push_bind(r.unit.clone());
-            });
-            sql.push(" ON CONFLICT DO NOTHING RETURNING time, device_id, user_id, reading_type, value");
-            let new = sql.build().fetch_all(&mut *tx).await.map_err(map_err)?;
-            stored += new.len() as u64;
-            if self.mode == Mode::Partitioned && !new.is_empty() {
-                fold(&mut tx, &new).await?;
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(stored)
+        self.breaker
+            .call(async {
+                if readings.is_empty() {
+                    return Ok(0);
+                }
+                if self.mode == Mode::Partitioned {
+                    self.partitions(readings).await?;
+                }
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut stored = 0;
+                for chunk in readings.chunks(1000) {
+                    let mut sql = QueryBuilder::<Postgres>::new(
+                        "INSERT INTO sensor_readings (time, device_id, user_id, reading_type, value, unit) ",
+                    );
+                    sql.push_values(chunk, |mut row, r| {
+                        row.push_bind(ms(r.time))
+                            .push_bind(r.device_id)
+                            .push_bind(r.user_id)
+                            .push_bind(r.reading_type.clone())
+                            .push_bind(r.value)
+                            .push_bind(r.unit.clone());
+                    });
+                    sql.push(" ON CONFLICT DO NOTHING RETURNING time, device_id, user_id, reading_type, value");
+                    let new = sql.build().fetch_all(&mut *tx).await.map_err(map_err)?;
+                    stored += new.len() as u64;
+                    if self.mode == Mode::Partitioned && !new.is_empty() {
+                        fold(&mut tx, &new).await?;
+                    }
+                }
+                tx.commit().await.map_err(map_err)?;
+                Ok(stored)
+            })
+            .await
     }
 
     async fn readings(&self, q: &ReadingQuery, limit: usize) -> StoreResult<Vec<Reading>> {
-        let mut sql = QueryBuilder::<Postgres>::new(
-            "SELECT time, device_id, user_id, reading_type, value, unit FROM sensor_readings",
-        );
-        filter(&mut sql, q, "time");
-        sql.push(" ORDER BY time, device_id, reading_type LIMIT ").push_bind(limit as i64);
-        let rows = sql.build().fetch_all(&self.pool).await.map_err(map_err)?;
-        Ok(rows
-            .iter()
-            .map(|r| Reading {
-                time: r.get("time"),
-                device_id: r.get("device_id"),
-                user_id: r.get("user_id"),
-                reading_type: r.get("reading_type"),
-                value: r.get("value"),
-                unit: r.get("unit"),
-            })
-            .collect())
-    }
-
-    async fn hourly(&self, q: &ReadingQuery) -> StoreResult<Vec<HourlyRollup>> {
-        match self.mode {
-            Mode::Timescale => {
+        self.breaker
+            .call(async {
                 let mut sql = QueryBuilder::<Postgres>::new(
-                    "SELECT time_bucket('1 hour', time) AS bucket, device_id, reading_type, COUNT(*) AS n,
-                            AVG(value) AS avg, MIN(value) AS min, MAX(value) AS max FROM sensor_readings",
+                    "SELECT time, device_id, user_id, reading_type, value, unit FROM sensor_readings",
                 );
                 filter(&mut sql, q, "time");
-                sql.push(" GROUP BY bucket, device_id, reading_type ORDER BY bucket, device_id, reading_type");
-                let rows = sql.build().fetch_all(&self.pool).await.map_err(map_err)?;
-                Ok(rows.iter().map(|r| rollup(r, r.get("avg"))).collect())
-            }
-            Mode::Partitioned => {
-                // Buckets that start within the window, as the raw query would group them.
-                let q = ReadingQuery { from: q.from.duration_trunc(Duration::hours(1)).unwrap_or(q.from), ..q.clone() };
-                let mut sql = QueryBuilder::<Postgres>::new(
-                    "SELECT bucket, device_id, reading_type, event_count AS n, sum_value, min_value AS min, max_value AS max
-                     FROM hourly_readings",
-                );
-                filter(&mut sql, &q, "bucket");
-                sql.push(" ORDER BY bucket, device_id, reading_type");
+                sql.push(" ORDER BY time, device_id, reading_type LIMIT ").push_bind(limit as i64);
                 let rows = sql.build().fetch_all(&self.pool).await.map_err(map_err)?;
                 Ok(rows
                     .iter()
-                    .map(|r| {
-                        let n: i64 = r.get("n");
-                        let sum: f64 = r.get("sum_value");
-                        rollup(r, if n > 0 { sum / n as f64 } else { 0.0 })
+                    .map(|r| Reading {
+                        time: r.get("time"),
+                        device_id: r.get("device_id"),
+                        user_id: r.get("user_id"),
+                        reading_type: r.get("reading_type"),
+                        value: r.get("value"),
+                        unit: r.get("unit"),
                     })
                     .collect())
+            })
+            .await
+    }
+
+    async fn hourly(&self, q: &ReadingQuery) -> StoreResult<Vec<HourlyRollup>> {
+        self.breaker.call(async {
+            match self.mode {
+                Mode::Timescale => {
+                    let mut sql = QueryBuilder::<Postgres>::new(
+                        "SELECT time_bucket('1 hour', time) AS bucket, device_id, reading_type, COUNT(*) AS n,
+                                AVG(value) AS avg, MIN(value) AS min, MAX(value) AS max FROM sensor_readings",
+                    );
+                    filter(&mut sql, q, "time");
+                    sql.push(" GROUP BY bucket, device_id, reading_type ORDER BY bucket, device_id, reading_type");
+                    let rows = sql.build().fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows.iter().map(|r| rollup(r, r.get("avg"))).collect())
+                }
+                Mode::Partitioned => {
+                    // Buckets that start within the window, as the raw query would group them.
+                    let q = ReadingQuery { from: q.from.duration_trunc(Duration::hours(1)).unwrap_or(q.from), ..q.clone() };
+                    let mut sql = QueryBuilder::<Postgres>::new(
+                        "SELECT bucket, device_id, reading_type, event_count AS n, sum_value, min_value AS min, max_value AS max
+                         FROM hourly_readings",
+                    );
+                    filter(&mut sql, &q, "bucket");
+                    sql.push(" ORDER BY bucket, device_id, reading_type");
+                    let rows = sql.build().fetch_all(&self.pool).await.map_err(map_err)?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| {
+                            let n: i64 = r.get("n");
+                            let sum: f64 = r.get("sum_value");
+                            rollup(r, if n > 0 { sum / n as f64 } else { 0.0 })
+                        })
+                        .collect())
+                }
             }
-        }
+        })
+        .await
     }
 
     async fn delete_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sensor_readings WHERE time < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        if self.mode == Mode::Partitioned {
-            let hour = before.duration_trunc(Duration::hours(1)).unwrap_or(before);
-            sqlx::query("DELETE FROM hourly_readings WHERE bucket < $1")
+        self.breaker.call(async {
+            let done = sqlx::query("DELETE FROM sensor_readings WHERE time < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+            if self.mode == Mode::Partitioned {
+                let hour = before.duration_trunc(Duration::hours(1)).unwrap_or(before);
+                sqlx::query("DELETE FROM hourly_readings WHERE bucket < $1")
+                    .bind(hour)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                // The bucket the cut falls in: recount it from what is left.
+                sqlx::query(
+                    "WITH left_over AS (
+                        SELECT device_id, reading_type, COUNT(*) AS n, SUM(value) AS s, MIN(value) AS lo, MAX(value) AS hi
+                        FROM sensor_readings WHERE time >= $1 AND time < $1 + INTERVAL '1 hour'
+                        GROUP BY device_id, reading_type)
+                     UPDATE hourly_readings h SET event_count = l.n, sum_value = l.s, min_value = l.lo, max_value = l.hi
+                     FROM left_over l
+                     WHERE h.bucket = $1 AND h.device_id = l.device_id AND h.reading_type = l.reading_type",
+                )
                 .bind(hour)
                 .execute(&self.pool)
                 .await
                 .map_err(map_err)?;
-            // The bucket the cut falls in: recount it from what is left.
-            sqlx::query(
-                "WITH left_over AS (
-                    SELECT device_id, reading_type, COUNT(*) AS n, SUM(value) AS s, MIN(value) AS lo, MAX(value) AS hi
-                    FROM sensor_readings WHERE time >= $1 AND time < $1 + INTERVAL '1 hour'
-                    GROUP BY device_id, reading_type)
-                 UPDATE hourly_readings h SET event_count = l.n, sum_value = l.s, min_value = l.lo, max_value = l.hi
-                 FROM left_over l
-                 WHERE h.bucket = $1 AND h.device_id = l.device_id AND h.reading_type = l.reading_type",
-            )
-            .bind(hour)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-            sqlx::query(
-                "DELETE FROM hourly_readings h WHERE h.bucket = $1 AND NOT EXISTS (
-                    SELECT 1 FROM sensor_readings s WHERE s.device_id = h.device_id AND s.reading_type = h.reading_type
-                    AND s.time >= $1 AND s.time < $1 + INTERVAL '1 hour')",
-            )
-            .bind(hour)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-            // Whole days before the cut: their partitions go.
-            let old: Vec<String> = sqlx::query_scalar(
-                "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                 JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'sensor_readings'",
-            )
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-            let cut = day_of(before);
-            for name in old {
-                let day =
-                    name.strip_prefix("sensor_readings_").and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok());
-                if let Some(day) = day.filter(|d| *d < cut) {
-                    sqlx::query(AssertSqlSafe(format!("DROP TABLE IF EXISTS {}", partition_name(day))))
-                        .execute(&self.pool)
-                        .await
-                        .map_err(map_err)?;
-                    self.days.lock().unwrap_or_else(|p| p.into_inner()).remove(&day);
+                sqlx::query(
+                    "DELETE FROM hourly_readings h WHERE h.bucket = $1 AND NOT EXISTS (
+                        SELECT 1 FROM sensor_readings s WHERE s.device_id = h.device_id AND s.reading_type = h.reading_type
+                        AND s.time >= $1 AND s.time < $1 + INTERVAL '1 hour')",
+                )
+                .bind(hour)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                // Whole days before the cut: their partitions go.
+                let old: Vec<String> = sqlx::query_scalar(
+                    "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                     JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'sensor_readings'",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let cut = day_of(before);
+                for name in old {
+                    let day =
+                        name.strip_prefix("sensor_readings_").and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok());
+                    if let Some(day) = day.filter(|d| *d < cut) {
+                        sqlx::query(AssertSqlSafe(format!("DROP TABLE IF EXISTS {}", partition_name(day))))
+                            .execute(&self.pool)
+                            .await
+                            .map_err(map_err)?;
+                        self.days.lock().unwrap_or_else(|p| p.into_inner()).remove(&day);
+                    }
                 }
             }
-        }
-        Ok(done.rows_affected())
+            Ok(done.rows_affected())
+        })
+        .await
     }
 }

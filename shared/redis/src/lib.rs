@@ -25,7 +25,7 @@ use futures::StreamExt;
 use homeguard_domain::DeviceState;
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
-    Decision, Limit, PubSub, PubSubItem, RateLimiter, StateStore, StateUpdate, StoreError, Subscription,
+    Breaker, Decision, Limit, PubSub, PubSubItem, RateLimiter, StateStore, StateUpdate, StoreError, Subscription,
 };
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -37,6 +37,7 @@ use uuid::Uuid;
 pub struct RedisStore {
     client: redis::Client,
     conn: ConnectionManager,
+    breaker: Arc<Breaker>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -107,7 +108,7 @@ impl RedisStore {
         let mut wait = Duration::from_secs(1);
         for attempt in 1.. {
             match client.get_connection_manager_with_config(config.clone()).await {
-                Ok(conn) => return Ok(Self { client, conn }),
+                Ok(conn) => return Ok(Self { client, conn, breaker: Arc::new(Breaker::new("redis")) }),
                 Err(e) if attempt < attempts => {
                     tracing::warn!(attempt, error = %e, "Redis is not reachable yet; retrying");
                     tokio::time::sleep(wait).await;
@@ -127,149 +128,209 @@ impl RedisStore {
 #[async_trait]
 impl StateStore for RedisStore {
     async fn get(&self, device_id: Uuid) -> StoreResult<DeviceState> {
-        let fields: BTreeMap<String, String> = self.conn().hgetall(state_key(device_id)).await.map_err(map_err)?;
-        Ok(state_of(fields))
+        self.breaker
+            .call(async {
+                let fields: BTreeMap<String, String> =
+                    self.conn().hgetall(state_key(device_id)).await.map_err(map_err)?;
+                Ok(state_of(fields))
+            })
+            .await
     }
 
     async fn get_many(&self, device_ids: &[Uuid]) -> StoreResult<Vec<DeviceState>> {
-        if device_ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let mut pipe = redis::pipe();
-        for id in device_ids {
-            pipe.hgetall(state_key(*id));
-        }
-        let all: Vec<BTreeMap<String, String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
-        Ok(all.into_iter().map(state_of).collect())
+        self.breaker
+            .call(async {
+                if device_ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut pipe = redis::pipe();
+                for id in device_ids {
+                    pipe.hgetall(state_key(*id));
+                }
+                let all: Vec<BTreeMap<String, String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
+                Ok(all.into_iter().map(state_of).collect())
+            })
+            .await
     }
 
     async fn merge(&self, device_id: Uuid, fields: &DeviceState) -> StoreResult<DeviceState> {
-        let key = state_key(device_id);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        if !fields.is_empty() {
-            let pairs: Vec<(&str, String)> = fields.iter().map(|(k, v)| (k.as_str(), encode(v))).collect();
-            pipe.hset_multiple(&key, &pairs).ignore();
-        }
-        pipe.hgetall(&key);
-        let (all,): (BTreeMap<String, String>,) = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
-        Ok(state_of(all))
+        self.breaker
+            .call(async {
+                let key = state_key(device_id);
+                let mut pipe = redis::pipe();
+                pipe.atomic();
+                if !fields.is_empty() {
+                    let pairs: Vec<(&str, String)> = fields.iter().map(|(k, v)| (k.as_str(), encode(v))).collect();
+                    pipe.hset_multiple(&key, &pairs).ignore();
+                }
+                pipe.hgetall(&key);
+                let (all,): (BTreeMap<String, String>,) = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
+                Ok(state_of(all))
+            })
+            .await
     }
 
     async fn merge_missing(&self, device_id: Uuid, fields: &DeviceState) -> StoreResult<DeviceState> {
-        let key = state_key(device_id);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for (k, v) in fields {
-            pipe.hset_nx(&key, k, encode(v)).ignore();
-        }
-        pipe.hgetall(&key);
-        let (all,): (BTreeMap<String, String>,) = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
-        Ok(state_of(all))
+        self.breaker
+            .call(async {
+                let key = state_key(device_id);
+                let mut pipe = redis::pipe();
+                pipe.atomic();
+                for (k, v) in fields {
+                    pipe.hset_nx(&key, k, encode(v)).ignore();
+                }
+                pipe.hgetall(&key);
+                let (all,): (BTreeMap<String, String>,) = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
+                Ok(state_of(all))
+            })
+            .await
     }
 
     async fn apply(&self, updates: &[StateUpdate]) -> StoreResult<Vec<DeviceState>> {
-        if updates.is_empty() {
-            return Ok(vec![]);
-        }
-        // One round trip for the whole batch: each device's fields, its
-        // heartbeat, then its whole hash.
-        let mut pipe = redis::pipe();
-        for u in updates {
-            let key = state_key(u.device_id);
-            if !u.fields.is_empty() {
-                let pairs: Vec<(&str, String)> = u.fields.iter().map(|(k, v)| (k.as_str(), encode(v))).collect();
-                pipe.hset_multiple(&key, &pairs).ignore();
-            }
-            if let Some((at, ttl)) = u.online {
-                heartbeat_commands(&mut pipe, u.device_id, at, ttl);
-            }
-            pipe.hgetall(&key);
-        }
-        let all: Vec<BTreeMap<String, String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
-        Ok(all.into_iter().map(state_of).collect())
+        self.breaker
+            .call(async {
+                if updates.is_empty() {
+                    return Ok(vec![]);
+                }
+                // One round trip for the whole batch: each device's fields, its
+                // heartbeat, then its whole hash.
+                let mut pipe = redis::pipe();
+                for u in updates {
+                    let key = state_key(u.device_id);
+                    if !u.fields.is_empty() {
+                        let pairs: Vec<(&str, String)> =
+                            u.fields.iter().map(|(k, v)| (k.as_str(), encode(v))).collect();
+                        pipe.hset_multiple(&key, &pairs).ignore();
+                    }
+                    if let Some((at, ttl)) = u.online {
+                        heartbeat_commands(&mut pipe, u.device_id, at, ttl);
+                    }
+                    pipe.hgetall(&key);
+                }
+                let all: Vec<BTreeMap<String, String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
+                Ok(all.into_iter().map(state_of).collect())
+            })
+            .await
     }
 
     async fn remove(&self, device_id: Uuid) -> StoreResult<()> {
-        let keys = [state_key(device_id), online_key(device_id), heartbeat_key(device_id)];
-        self.conn().del::<_, ()>(&keys).await.map_err(map_err)
+        self.breaker
+            .call(async {
+                let keys = [state_key(device_id), online_key(device_id), heartbeat_key(device_id)];
+                self.conn().del::<_, ()>(&keys).await.map_err(map_err)
+            })
+            .await
     }
 
     async fn mark_online(&self, device_id: Uuid, at: DateTime<Utc>, ttl: Duration) -> StoreResult<()> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        heartbeat_commands(&mut pipe, device_id, at, ttl);
-        pipe.query_async::<()>(&mut self.conn()).await.map_err(map_err)
+        self.breaker
+            .call(async {
+                let mut pipe = redis::pipe();
+                pipe.atomic();
+                heartbeat_commands(&mut pipe, device_id, at, ttl);
+                pipe.query_async::<()>(&mut self.conn()).await.map_err(map_err)
+            })
+            .await
     }
 
     async fn last_heartbeats(&self, device_ids: &[Uuid]) -> StoreResult<Vec<Option<DateTime<Utc>>>> {
-        if device_ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let mut pipe = redis::pipe();
-        for id in device_ids {
-            pipe.get(online_key(*id)).get(heartbeat_key(*id));
-        }
-        let values: Vec<Option<String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
-        Ok(values
-            .chunks(2)
-            .map(|pair| match (&pair[0], &pair[1]) {
-                (Some(_), Some(ms)) => ms.parse::<i64>().ok().and_then(|ms| Utc.timestamp_millis_opt(ms).single()),
-                _ => None,
+        self.breaker
+            .call(async {
+                if device_ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let mut pipe = redis::pipe();
+                for id in device_ids {
+                    pipe.get(online_key(*id)).get(heartbeat_key(*id));
+                }
+                let values: Vec<Option<String>> = pipe.query_async(&mut self.conn()).await.map_err(map_err)?;
+                Ok(values
+                    .chunks(2)
+                    .map(|pair| match (&pair[0], &pair[1]) {
+                        (Some(_), Some(ms)) => {
+                            ms.parse::<i64>().ok().and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+                        }
+                        _ => None,
+                    })
+                    .collect())
             })
-            .collect())
+            .await
     }
 
     async fn add_user_device(&self, user_id: Uuid, device_id: Uuid) -> StoreResult<()> {
-        self.conn().sadd::<_, _, ()>(user_key(user_id), device_id.to_string()).await.map_err(map_err)
+        self.breaker
+            .call(async {
+                self.conn().sadd::<_, _, ()>(user_key(user_id), device_id.to_string()).await.map_err(map_err)
+            })
+            .await
     }
 
     async fn remove_user_device(&self, user_id: Uuid, device_id: Uuid) -> StoreResult<()> {
-        self.conn().srem::<_, _, ()>(user_key(user_id), device_id.to_string()).await.map_err(map_err)
+        self.breaker
+            .call(async {
+                self.conn().srem::<_, _, ()>(user_key(user_id), device_id.to_string()).await.map_err(map_err)
+            })
+            .await
     }
 
     async fn user_devices(&self, user_id: Uuid) -> StoreResult<Vec<Uuid>> {
-        let ids: Vec<String> = self.conn().smembers(user_key(user_id)).await.map_err(map_err)?;
-        let mut out: Vec<Uuid> = ids
-            .iter()
-            .map(|s| Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("user:devices member {s:?}: {e}"))))
-            .collect::<StoreResult<_>>()?;
-        out.sort();
-        Ok(out)
+        self.breaker
+            .call(async {
+                let ids: Vec<String> = self.conn().smembers(user_key(user_id)).await.map_err(map_err)?;
+                let mut out: Vec<Uuid> = ids
+                    .iter()
+                    .map(|s| {
+                        Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("user:devices member {s:?}: {e}")))
+                    })
+                    .collect::<StoreResult<_>>()?;
+                out.sort();
+                Ok(out)
+            })
+            .await
     }
 
     async fn health(&self) -> StoreResult<()> {
-        redis::cmd("PING").query_async::<String>(&mut self.conn()).await.map(drop).map_err(map_err)
+        self.breaker
+            .call(async { redis::cmd("PING").query_async::<String>(&mut self.conn()).await.map(drop).map_err(map_err) })
+            .await
     }
 }
 
 #[async_trait]
 impl PubSub for RedisStore {
     async fn publish(&self, channel: &str, payload: &str) -> StoreResult<usize> {
-        self.conn().publish(channel, payload).await.map_err(map_err)
+        self.breaker.call(async { self.conn().publish(channel, payload).await.map_err(map_err) }).await
     }
 
     async fn publish_many(&self, messages: &[(String, String)]) -> StoreResult<()> {
-        if messages.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        for (channel, payload) in messages {
-            pipe.publish(channel, payload).ignore();
-        }
-        pipe.query_async::<()>(&mut self.conn()).await.map_err(map_err)
+        self.breaker
+            .call(async {
+                if messages.is_empty() {
+                    return Ok(());
+                }
+                let mut pipe = redis::pipe();
+                for (channel, payload) in messages {
+                    pipe.publish(channel, payload).ignore();
+                }
+                pipe.query_async::<()>(&mut self.conn()).await.map_err(map_err)
+            })
+            .await
     }
 
     async fn subscribe(&self, channels: &[String]) -> StoreResult<Subscription> {
-        let mut sub = self.client.get_async_pubsub().await.map_err(map_err)?;
-        for c in channels {
-            sub.subscribe(c).await.map_err(map_err)?;
-        }
-        let stream = sub.into_on_message().map(|msg| PubSubItem::Message {
-            channel: Arc::from(msg.get_channel_name()),
-            payload: Arc::from(msg.get_payload::<String>().unwrap_or_default()),
-        });
-        Ok(Box::pin(stream))
+        self.breaker
+            .call(async {
+                let mut sub = self.client.get_async_pubsub().await.map_err(map_err)?;
+                for c in channels {
+                    sub.subscribe(c).await.map_err(map_err)?;
+                }
+                let stream = sub.into_on_message().map(|msg| PubSubItem::Message {
+                    channel: Arc::from(msg.get_channel_name()),
+                    payload: Arc::from(msg.get_payload::<String>().unwrap_or_default()),
+                });
+                Ok(Box::pin(stream) as Subscription)
+            })
+            .await
     }
 }
 
@@ -302,22 +363,27 @@ return {allowed, tostring(tokens)}
 #[async_trait]
 impl RateLimiter for RedisStore {
     async fn acquire(&self, key: &str, limit: Limit, cost: u32) -> StoreResult<Decision> {
-        static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(BUCKET));
-        let (allowed, left): (i64, String) = SCRIPT
-            .key(format!("ratelimit:{key}"))
-            .arg(limit.capacity)
-            .arg(limit.per_second)
-            .arg(cost)
-            .invoke_async(&mut self.conn())
+        self.breaker
+            .call(async {
+                static SCRIPT: std::sync::LazyLock<redis::Script> =
+                    std::sync::LazyLock::new(|| redis::Script::new(BUCKET));
+                let (allowed, left): (i64, String) = SCRIPT
+                    .key(format!("ratelimit:{key}"))
+                    .arg(limit.capacity)
+                    .arg(limit.per_second)
+                    .arg(cost)
+                    .invoke_async(&mut self.conn())
+                    .await
+                    .map_err(map_err)?;
+                let left: f64 = left.parse().map_err(|_| StoreError::Corrupt(format!("bucket {key}: {left}")))?;
+                let retry_after = if left >= 1.0 || limit.per_second <= 0.0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs_f64((1.0 - left) / limit.per_second)
+                };
+                Ok(Decision { allowed: allowed == 1, remaining: left.max(0.0) as u32, retry_after })
+            })
             .await
-            .map_err(map_err)?;
-        let left: f64 = left.parse().map_err(|_| StoreError::Corrupt(format!("bucket {key}: {left}")))?;
-        let retry_after = if left >= 1.0 || limit.per_second <= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((1.0 - left) / limit.per_second)
-        };
-        Ok(Decision { allowed: allowed == 1, remaining: left.max(0.0) as u32, retry_after })
     }
 }
 

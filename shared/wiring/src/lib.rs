@@ -13,8 +13,8 @@ use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeviceStore, EventBus, LabelStore, PubSub, RateLimiter, ReadingStore, SessionStore,
-    SimClock, StateStore, UserStore,
+    AgentMemory, AutomationStore, DeviceStore, EventBus, EventStore, LabelStore, PubSub, RateLimiter, ReadingStore,
+    SessionStore, SimClock, StateStore, UserStore,
 };
 use homeguard_runtime::{AuthKeys, Ctx, Metrics};
 
@@ -29,9 +29,6 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let store = SqliteStore::open(&data_dir.database_path())
         .await
         .with_context(|| format!("opening the database in {}", data_dir.path().display()))?;
-    let events = SqliteEventStore::open(&data_dir.path().join("events.db"))
-        .await
-        .with_context(|| format!("opening the event store in {}", data_dir.path().display()))?;
     let readings = SqliteReadingStore::open(&data_dir.path().join("readings.db"))
         .await
         .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
@@ -46,7 +43,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         automations,
         agent,
         labels,
-        events: Arc::new(events),
+        events: event_store(config, data_dir).await?,
         bus: event_bus(config, data_dir).await?,
         readings: readings_store(config, readings).await?,
         state,
@@ -97,6 +94,23 @@ async fn readings_store(config: &Config, embedded: SqliteReadingStore) -> anyhow
     }
     let _ = config;
     Ok(Arc::new(embedded))
+}
+
+/// Raw events: ScyllaDB when `SCYLLA_HOSTS` is set, else the embedded store.
+async fn event_store(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<dyn EventStore>> {
+    #[cfg(feature = "scylla")]
+    if let Some(hosts) = &config.scylla_hosts {
+        let scylla = homeguard_scylla::ScyllaEventStore::open(hosts, &config.scylla_keyspace)
+            .await
+            .context("connecting to SCYLLA_HOSTS")?;
+        tracing::info!(backend = "scylladb", keyspace = %config.scylla_keyspace, "raw events");
+        return Ok(Arc::new(scylla));
+    }
+    let _ = config;
+    let events = SqliteEventStore::open(&data_dir.path().join("events.db"))
+        .await
+        .with_context(|| format!("opening the event store in {}", data_dir.path().display()))?;
+    Ok(Arc::new(events))
 }
 
 /// The event bus: Kafka when `KAFKA_BROKERS` is set, else the embedded log.
