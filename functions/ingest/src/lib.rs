@@ -379,3 +379,67 @@ pub fn router(ctx: &Arc<Ctx>) -> Router {
         );
     homeguard_runtime::http::mount(SERVICE, ctx, routes)
 }
+
+/// Where Knative's KafkaSources send what a function could never handle
+/// (their dead-letter sink): on to the bus's dead-letter topic, with the reason.
+pub fn cloudevents_router(ctx: &Arc<Ctx>) -> Router {
+    let routes =
+        Router::new().route("/ce/dead-letters/{topic}/{consumer}", homeguard_runtime::cloudevents::dead_letter_route());
+    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+}
+
+/// Everything this function serves as its own image.
+pub fn service(ctx: &Arc<Ctx>) -> Router {
+    router(ctx).merge(cloudevents_router(ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use homeguard_domain::Topic;
+    use tower::ServiceExt;
+
+    /// What a KafkaSource sends its dead-letter sink after the function
+    /// refused an event: the original event plus Knative's error attributes.
+    #[tokio::test]
+    async fn knative_dead_letters_reach_the_dead_letter_topic_with_the_reason() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let (id, device) = (Uuid::new_v4(), Uuid::new_v4());
+        let ce = json!({
+            "specversion": "1.0",
+            "id": "partition:2/offset:41",
+            "type": "dev.knative.kafka.event",
+            "source": "/apis/v1/namespaces/homeguard-apps/kafkasources/device-events-to-event-store#device.events",
+            "subject": "partition:2#41",
+            "key": device.to_string(),
+            "kafkaheaderid": id.to_string(),
+            "knativeerrorcode": "400",
+            "knativeerrordest": "http://hg-fn-events.homeguard-apps.svc.cluster.local/ce/device-events",
+            "knativeerrordata": "eyJlcnJvciI6eyJjb2RlIjoiVkFMSURBVElPTl9FUlJPUiJ9fQ==",
+            "datacontenttype": "application/json",
+            "data": {"device_id": device, "event_type": "door_open"},
+        });
+        let post = |path: &str, body: String| {
+            Request::post(path).header("content-type", "application/cloudevents+json").body(Body::from(body)).unwrap()
+        };
+        let res = service(&ctx).oneshot(post("/ce/dead-letters/device.events/event-store", ce.to_string())).await;
+        assert_eq!(res.unwrap().status(), StatusCode::ACCEPTED);
+
+        let letters = ctx.bus.dead_letters(Topic::DeviceEvents, 10).await.unwrap();
+        assert_eq!(letters.len(), 1);
+        let l = &letters[0];
+        assert_eq!((l.consumer.as_str(), l.message.id, l.message.key), ("event-store", id, device));
+        assert_eq!(l.message.offset, 41);
+        assert!(l.reason.contains("HTTP 400") && l.reason.contains("VALIDATION_ERROR"), "{}", l.reason);
+        assert!(l.reason.contains("hg-fn-events"), "{}", l.reason);
+        assert_eq!(serde_json::from_str::<Value>(&l.message.payload).unwrap()["event_type"], "door_open");
+
+        let unknown = service(&ctx).oneshot(post("/ce/dead-letters/device.nope/event-store", ce.to_string())).await;
+        assert_eq!(unknown.unwrap().status(), StatusCode::NOT_FOUND);
+        let garbage = service(&ctx).oneshot(post("/ce/dead-letters/device.events/event-store", "{".into())).await;
+        assert_eq!(garbage.unwrap().status(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -114,3 +114,85 @@ pub fn for_delivery(d: &homeguard_ports::Delivery) -> Result<Event, FnError> {
         .build()
         .map_err(FnError::internal)
 }
+
+/// Where Knative sends what a function could not handle: the KafkaSource
+/// of `topic` for `consumer` names this route (with both in the path) as
+/// its dead-letter sink, and the message goes to the bus's dead letters with
+/// the reason Knative gives (`knativeerrorcode`, `knativeerrordata`,
+/// `knativeerrordest`), as the local host's consumers do for their own.
+/// Kafka's coordinates come from what KafkaSource puts in the event where
+/// present (the `key` extension, `partition:P#O` as subject, the `id` header
+/// as `kafkaheaderid`), else from the payload.
+pub fn dead_letter_route() -> MethodRouter<Arc<Ctx>> {
+    post(
+        |State(ctx): State<Arc<Ctx>>,
+         axum::extract::Path((topic, consumer)): axum::extract::Path<(String, String)>,
+         headers: http::HeaderMap,
+         body: Bytes| async move { respond(dead_letter(&ctx, &topic, &consumer, &headers, body).await) },
+    )
+}
+
+async fn dead_letter(
+    ctx: &Ctx,
+    topic: &str,
+    consumer: &str,
+    headers: &http::HeaderMap,
+    body: Bytes,
+) -> Result<(), FnError> {
+    use base64::Engine as _;
+    let topic = homeguard_domain::Topic::parse(topic)
+        .ok_or_else(|| FnError::new(ErrorCode::NotFound, format!("No topic '{topic}'")))?;
+    if consumer.is_empty() || consumer.len() > 63 || !consumer.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(FnError::new(ErrorCode::ValidationError, format!("Not a consumer name: '{consumer}'")));
+    }
+    let event: Event = cloudevents::binding::http::to_event(headers, body.to_vec())
+        .map_err(|e| FnError::malformed(format!("Not a CloudEvent: {e}")))?;
+    let payload = match event.data() {
+        Some(Data::Json(v)) => v.to_string(),
+        Some(Data::Binary(b)) => String::from_utf8_lossy(b).into_owned(),
+        Some(Data::String(s)) => s.clone(),
+        None => String::new(),
+    };
+    let ext = |name: &str| event.extension(name).map(|v| v.to_string());
+    let json: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+    let field = |names: &[&str]| names.iter().find_map(|n| json.get(*n).and_then(|v| v.as_str()).map(str::to_owned));
+    let uuid = |s: Option<String>| s.and_then(|s| uuid::Uuid::parse_str(&s).ok());
+    let id = uuid(ext("kafkaheaderid"))
+        .or_else(|| uuid(field(&["event_id", "heartbeat_id", "command_id"])))
+        .or_else(|| uuid(Some(event.id().to_owned())))
+        .unwrap_or_else(|| uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, event.id().as_bytes()));
+    let key = uuid(ext("key")).or_else(|| uuid(field(&["device_id"]))).unwrap_or_default();
+    let (partition, offset) = event
+        .subject()
+        .and_then(|s| s.strip_prefix("partition:"))
+        .and_then(|s| s.split_once('#'))
+        .and_then(|(p, o)| Some((p.parse().ok()?, o.parse().ok()?)))
+        .unwrap_or((-1, -1));
+    let data = ext("knativeerrordata")
+        .map(|d| match base64::engine::general_purpose::STANDARD.decode(&d) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(_) => d,
+        })
+        .unwrap_or_default();
+    let mut reason = format!(
+        "delivery to {} failed with {}",
+        ext("knativeerrordest").unwrap_or_else(|| "the function".into()),
+        ext("knativeerrorcode").map_or_else(|| "an error".to_owned(), |c| format!("HTTP {c}"))
+    );
+    if !data.is_empty() {
+        reason.push_str(": ");
+        reason.extend(data.chars().take(1000));
+    }
+    let message = homeguard_ports::Delivery {
+        topic,
+        key,
+        id,
+        payload: payload.into(),
+        partition,
+        offset,
+        published_at: event.time().copied().unwrap_or_else(Utc::now),
+    };
+    tracing::error!(consumer, topic = %topic, id = %id, reason, "setting aside a message Knative could not deliver");
+    ctx.bus.dead_letter(consumer, &message, &reason).await?;
+    Ok(())
+}

@@ -57,6 +57,9 @@ pub const FUNCTIONS: &[Function] = &[
 ];
 
 const NAMESPACE: &str = "homeguard-apps";
+/// The function whose `/ce/dead-letters/{topic}/{consumer}` takes what a
+/// KafkaSource could not deliver, onto the topic's dead-letter topic.
+const DEAD_LETTERS: &str = "hg-fn-ingest";
 const KAFKA_BOOTSTRAP: &str = "homeguard-kafka-kafka-bootstrap.homeguard-messaging.svc:9092";
 
 fn service(f: &Function) -> String {
@@ -127,6 +130,12 @@ spec:
     retry: 10
     backoffPolicy: exponential
     backoffDelay: PT0.2S
+    deadLetterSink:
+      ref:
+        apiVersion: serving.knative.dev/v1
+        kind: Service
+        name: {DEAD_LETTERS}
+      uri: /ce/dead-letters/{topic}/{consumer}
   sink:
     ref:
       apiVersion: serving.knative.dev/v1
