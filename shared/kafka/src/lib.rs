@@ -79,6 +79,9 @@ type Slot = Arc<Mutex<Arc<Reader>>>;
 /// The event bus on a Kafka cluster.
 pub struct KafkaBus {
     brokers: String,
+    /// Settings every client starts from: the brokers, then the caller's
+    /// librdkafka overrides.
+    base: ClientConfig,
     prefix: String,
     producer: FutureProducer<Logs>,
     /// One consumer per (consumer name, topic), created on first use.
@@ -136,23 +139,45 @@ fn delivery(topic: Topic, m: &BorrowedMessage<'_>) -> Delivery {
 impl KafkaBus {
     /// Connects to `brokers` (comma-separated `host:port`), waiting for the
     /// cluster with the requirements' backoff, and creates missing topics
-    /// (named with `prefix` in front).
-    pub async fn open(brokers: &str, prefix: &str) -> StoreResult<Self> {
-        Self::open_with(brokers, prefix, 5).await
+    /// (named with `prefix` in front). `client` holds librdkafka settings
+    /// that override the adapter's own (e.g. `fetch.wait.max.ms`, or
+    /// `security.protocol` and SASL settings).
+    pub async fn open(brokers: &str, prefix: &str, client: &[(String, String)]) -> StoreResult<Self> {
+        Self::open_with(brokers, prefix, client, 5).await
     }
 
     /// As [`open`](Self::open), giving up after `attempts` tries.
-    pub async fn open_with(brokers: &str, prefix: &str, attempts: u32) -> StoreResult<Self> {
-        let producer: FutureProducer<Logs> = Self::config(brokers)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("partitioner", "murmur2_random")
-            .set("linger.ms", "2")
-            .set("message.timeout.ms", "15000")
-            .create_with_context(Logs)
-            .map_err(map_err)?;
+    pub async fn open_with(
+        brokers: &str,
+        prefix: &str,
+        client: &[(String, String)],
+        attempts: u32,
+    ) -> StoreResult<Self> {
+        let mut base = ClientConfig::new();
+        base.set("bootstrap.servers", brokers)
+            .set("client.id", "homeguard")
+            .set("socket.timeout.ms", "10000")
+            .set("log_level", "4");
+        let with = |defaults: &[(&str, &str)]| {
+            let mut c = base.clone();
+            for (k, v) in defaults {
+                c.set(*k, *v);
+            }
+            for (k, v) in client {
+                c.set(k, v);
+            }
+            c
+        };
+        // Durable and in order whatever the overrides: idempotent, acks=all.
+        let producer: FutureProducer<Logs> =
+            with(&[("partitioner", "murmur2_random"), ("linger.ms", "2"), ("message.timeout.ms", "15000")])
+                .set("enable.idempotence", "true")
+                .set("acks", "all")
+                .create_with_context(Logs)
+                .map_err(map_err)?;
         let bus = Self {
             brokers: brokers.to_owned(),
+            base: with(&[]),
             prefix: prefix.to_owned(),
             producer,
             readers: Default::default(),
@@ -184,12 +209,15 @@ impl KafkaBus {
         format!("{}{}.dlq", self.prefix, topic.as_str())
     }
 
-    fn config(brokers: &str) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", brokers)
-            .set("client.id", "homeguard")
-            .set("socket.timeout.ms", "10000")
-            .set("log_level", "4");
+    /// A consumer's or admin client's settings: the adapter's `defaults`,
+    /// unless the caller's overrides set them.
+    fn config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
+        let mut c = self.base.clone();
+        for (k, v) in defaults {
+            if c.get(k).is_none() {
+                c.set(*k, *v);
+            }
+        }
         c
     }
 
@@ -202,7 +230,7 @@ impl KafkaBus {
             Topic::ALL.iter().flat_map(|t| [self.topic_name(*t), self.dead_letter_topic(*t)]).collect();
         let topics: Vec<NewTopic<'_>> =
             names.iter().map(|n| NewTopic::new(n, PARTITIONS, TopicReplication::Fixed(replicas))).collect();
-        let admin: AdminClient<Logs> = Self::config(&self.brokers).create_with_context(Logs).map_err(map_err)?;
+        let admin: AdminClient<Logs> = self.config(&[]).create_with_context(Logs).map_err(map_err)?;
         let results = admin
             .create_topics(&topics, &AdminOptions::new().operation_timeout(Some(REQUEST_TIMEOUT)))
             .await
@@ -243,12 +271,12 @@ impl KafkaBus {
     /// the group's committed offset, or the start).
     async fn reader(&self, group: &str, topic: &str, position: Option<&Position>) -> StoreResult<Arc<Reader>> {
         let partitions = self.partition_count(topic).await?;
-        let reader: Reader = Self::config(&self.brokers)
+        // Offsets are committed only by `commit`, after the handler succeeded.
+        let reader: Reader = self
+            .config(&[("auto.offset.reset", "earliest"), ("fetch.wait.max.ms", "100")])
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("fetch.wait.max.ms", "100")
             .create_with_context(Logs)
             .map_err(map_err)?;
         let mut tpl = TopicPartitionList::new();

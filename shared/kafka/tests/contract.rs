@@ -15,7 +15,7 @@ async fn kafka() -> Option<KafkaBus> {
     };
     // Topics of this run's own, so that runs sharing the broker never meet.
     let prefix = format!("contract-{}.", uuid::Uuid::new_v4().simple());
-    Some(KafkaBus::open(&brokers, &prefix).await.unwrap_or_else(|e| panic!("Kafka at {brokers}: {e}")))
+    Some(KafkaBus::open(&brokers, &prefix, &[]).await.unwrap_or_else(|e| panic!("Kafka at {brokers}: {e}")))
 }
 
 #[tokio::test]
@@ -48,7 +48,7 @@ async fn devices_spread_over_the_partitions_and_each_keeps_one() {
 #[tokio::test]
 async fn an_unreachable_cluster_is_a_clear_error() {
     let started = std::time::Instant::now();
-    let e = KafkaBus::open_with("127.0.0.1:1", "", 1).await.unwrap_err().to_string();
+    let e = KafkaBus::open_with("127.0.0.1:1", "", &[], 1).await.unwrap_err().to_string();
     assert!(e.contains("kafka"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(30), "fails within its timeout");
 }

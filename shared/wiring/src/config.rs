@@ -46,9 +46,31 @@ pub struct Config {
     /// A prefix for every Kafka topic name (several installations or test runs on one cluster).
     #[arg(long, env = "KAFKA_TOPIC_PREFIX", default_value = "")]
     pub kafka_topic_prefix: String,
+    /// librdkafka settings for every Kafka client, `key=value` separated by
+    /// commas (e.g. `fetch.wait.max.ms=20` or SASL settings); they override
+    /// the adapter's defaults but not its guarantees (idempotent producer,
+    /// acks=all, commits only after handling).
+    #[arg(long, env = "KAFKA_CLIENT_CONFIG", hide_env_values = true, value_parser = parse_pairs, default_value = "")]
+    pub kafka_client_config: Pairs,
     /// TimescaleDB for readings (unset: embedded SQLite).
     #[arg(long, env = "TIMESCALE_URL", hide_env_values = true)]
     pub timescale_url: Option<String>,
+}
+
+/// `key=value` settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pairs(pub Vec<(String, String)>);
+
+fn parse_pairs(s: &str) -> Result<Pairs, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+            _ => Err(format!("'{p}' is not key=value")),
+        })
+        .collect::<Result<_, _>>()
+        .map(Pairs)
 }
 
 impl Config {
@@ -106,6 +128,18 @@ mod tests {
         ])
         .unwrap();
         assert!(c.check_backends().is_ok());
+    }
+
+    #[test]
+    fn kafka_client_settings_are_key_value_pairs() {
+        let c = Config::try_parse_from(["x", "--kafka-client-config", "fetch.wait.max.ms=20, linger.ms=0"]).unwrap();
+        assert_eq!(
+            c.kafka_client_config.0,
+            vec![("fetch.wait.max.ms".into(), "20".into()), ("linger.ms".into(), "0".into())]
+        );
+        assert!(Config::try_parse_from(["x"]).unwrap().kafka_client_config.0.is_empty());
+        let e = Config::try_parse_from(["x", "--kafka-client-config", "linger.ms"]).unwrap_err().to_string();
+        assert!(e.contains("not key=value"), "{e}");
     }
 
     #[test]

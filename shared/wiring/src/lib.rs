@@ -117,7 +117,7 @@ async fn event_store(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<
 async fn event_bus(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<dyn EventBus>> {
     #[cfg(feature = "kafka")]
     if let Some(brokers) = &config.kafka_brokers {
-        let kafka = homeguard_kafka::KafkaBus::open(brokers, &config.kafka_topic_prefix)
+        let kafka = homeguard_kafka::KafkaBus::open(brokers, &config.kafka_topic_prefix, &config.kafka_client_config.0)
             .await
             .context("connecting to KAFKA_BROKERS")?;
         tracing::info!(backend = "kafka", partitions = homeguard_kafka::PARTITIONS, "event bus");
