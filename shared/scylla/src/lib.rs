@@ -10,8 +10,8 @@
 //! event), and `events_by_id`, one row per event, for reading one event and
 //! for telling a new event from a redelivered one.
 //!
-//! Writes go through prepared statements; a new event is written to the
-//! three views first and to `events_by_id` last, so that an event counts as
+//! Writes go through prepared statements, many events at once; a new event
+//! is written to the three views first and to `events_by_id` last, so that an event counts as
 //! stored only once every view has it (a failed write is retried whole by
 //! the bus). Reads walk day partitions newest first, several days at once,
 //! with the driver's paging inside each day, and stop as soon as the page is
@@ -39,6 +39,8 @@ pub const LOOKBACK_DAYS: i64 = 90;
 const DAYS_AT_ONCE: usize = 8;
 /// Rows per page of the driver's paging.
 const PAGE_SIZE: i32 = 500;
+/// Events written at once (each to its four tables).
+const WRITES_AT_ONCE: usize = 32;
 /// Event ids per `IN (...)` lookup.
 const IDS_PER_LOOKUP: usize = 100;
 
@@ -269,15 +271,12 @@ impl EventStore for ScyllaEventStore {
             .call(async {
                 let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
                 let mut known = self.known(&ids).await?;
-                let mut new = 0;
-                for e in events {
-                    // A redelivered event, or one twice in the batch, is written once.
-                    if known.insert(e.event_id) {
-                        self.write(e).await?;
-                        new += 1;
-                    }
+                // A redelivered event, or one twice in the batch, is written once.
+                let fresh: Vec<&Event> = events.iter().filter(|e| known.insert(e.event_id)).collect();
+                for chunk in fresh.chunks(WRITES_AT_ONCE) {
+                    futures::future::try_join_all(chunk.iter().map(|e| self.write(e))).await?;
                 }
-                Ok(new)
+                Ok(fresh.len() as u64)
             })
             .await
     }
