@@ -21,6 +21,13 @@ use uuid::Uuid;
 /// The service name in metrics and logs.
 pub const SERVICE: &str = "user-service";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Users]
+};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {

@@ -18,6 +18,13 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = "device-commands";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Devices, Port::State, Port::Bus]
+};
+
 /// The consumer name this handler commits its offsets under.
 pub const CONSUMER: &str = "device-commands";
 

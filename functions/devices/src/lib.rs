@@ -19,6 +19,13 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = "device-service";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Devices, Port::State]
+};
+
 /// How many devices one home may register.
 pub const MAX_DEVICES_PER_HOME: usize = 200;
 

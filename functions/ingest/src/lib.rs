@@ -24,6 +24,13 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = "device-ingest-service";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Devices, Port::State, Port::Bus]
+};
+
 /// The most items one batch may hold.
 pub const MAX_BATCH: usize = 1000;
 

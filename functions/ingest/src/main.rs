@@ -3,6 +3,7 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let result = homeguard_wiring::serve_function(hg_fn_ingest::SERVICE, hg_fn_ingest::service).await;
+    let result =
+        homeguard_wiring::serve_function(hg_fn_ingest::SERVICE, hg_fn_ingest::service, hg_fn_ingest::USES).await;
     homeguard_wiring::exit_code("hg-fn-ingest", result)
 }

@@ -28,6 +28,13 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = "notification-service";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Users, Port::State]
+};
+
 /// How long one message may take to reach a client before it counts as too slow.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a connection is pinged, and its session checked (a logout

@@ -16,6 +16,13 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = "readings";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Devices]
+};
+
 /// The consumer name this handler commits its offsets under.
 pub const CONSUMER: &str = "readings";
 

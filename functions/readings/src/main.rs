@@ -3,6 +3,7 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let result = homeguard_wiring::serve_function(hg_fn_readings::SERVICE, hg_fn_readings::service).await;
+    let result =
+        homeguard_wiring::serve_function(hg_fn_readings::SERVICE, hg_fn_readings::service, hg_fn_readings::USES).await;
     homeguard_wiring::exit_code("hg-fn-readings", result)
 }

@@ -29,6 +29,9 @@ pub use model::{Library, Scenario, ScenarioError};
 
 pub const SERVICE: &str = "scenario-engine";
 
+/// The ports this function depends on (its readiness checks them).
+pub const USES: &[homeguard_runtime::http::Port] = homeguard_runtime::http::Port::ALL;
+
 /// One scenario as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioSummary {

@@ -3,6 +3,8 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let result = homeguard_wiring::serve_function(hg_fn_scenarios::SERVICE, hg_fn_scenarios::service).await;
+    let result =
+        homeguard_wiring::serve_function(hg_fn_scenarios::SERVICE, hg_fn_scenarios::service, hg_fn_scenarios::USES)
+            .await;
     homeguard_wiring::exit_code("hg-fn-scenarios", result)
 }

@@ -11,6 +11,13 @@ use serde::Serialize;
 
 pub const SERVICE: &str = "user-service";
 
+/// The ports this function depends on (its readiness checks them; the
+/// production backends of the others are never connected).
+pub const USES: &[homeguard_runtime::http::Port] = {
+    use homeguard_runtime::http::Port;
+    &[Port::Users]
+};
+
 /// The caller's own profile.
 pub async fn me(ctx: &Ctx, caller: &Caller) -> Result<User, FnError> {
     ctx.users.get(caller.user_id).await?.ok_or_else(|| {

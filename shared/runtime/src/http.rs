@@ -41,23 +41,55 @@ async fn not_found(method: http::Method, uri: http::Uri) -> FnError {
     FnError::new(ErrorCode::NotFound, format!("No route for {} {}", method, uri.path()))
 }
 
-/// `/health/liveness`, `/health/readiness` and `/metrics`.
-pub fn system_routes(service: &'static str, ctx: &Arc<Ctx>) -> Router {
+/// A port a function depends on: what its readiness checks (and, with
+/// production backends connecting on first use, what it connects to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    Users,
+    Devices,
+    State,
+    Events,
+    Bus,
+}
+
+impl Port {
+    pub const ALL: &'static [Port] = &[Port::Users, Port::Devices, Port::State, Port::Events, Port::Bus];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Port::Users => "users",
+            Port::Devices => "devices",
+            Port::State => "state",
+            Port::Events => "events",
+            Port::Bus => "bus",
+        }
+    }
+
+    async fn health(self, ctx: &Ctx) -> homeguard_ports::error::StoreResult<()> {
+        match self {
+            Port::Users => ctx.users.health().await,
+            Port::Devices => ctx.devices.health().await,
+            Port::State => ctx.state.health().await,
+            Port::Events => ctx.events.health().await,
+            Port::Bus => ctx.bus.health().await,
+        }
+    }
+}
+
+/// `/health/liveness`, `/health/readiness` (the ports in `uses`) and `/metrics`.
+pub fn system_routes(service: &'static str, ctx: &Arc<Ctx>, uses: &'static [Port]) -> Router {
     let routes = Router::new()
         .route("/health/liveness", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        .route("/health/readiness", get(readiness))
+        .route("/health/readiness", get(move |State(ctx): State<Arc<Ctx>>| readiness(ctx, uses)))
         .route("/metrics", get(metrics));
     mount(service, ctx, routes)
 }
 
-async fn readiness(State(ctx): State<Arc<Ctx>>) -> Response {
-    let checks = [
-        ("users", ctx.users.health().await),
-        ("devices", ctx.devices.health().await),
-        ("state", ctx.state.health().await),
-        ("events", ctx.events.health().await),
-        ("bus", ctx.bus.health().await),
-    ];
+async fn readiness(ctx: Arc<Ctx>, uses: &'static [Port]) -> Response {
+    let mut checks = Vec::with_capacity(uses.len());
+    for port in uses {
+        checks.push((port.name(), port.health(&ctx).await));
+    }
     let ready = checks.iter().all(|(_, r)| r.is_ok());
     let detail: serde_json::Map<_, _> = checks
         .iter()

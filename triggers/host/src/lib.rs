@@ -27,7 +27,7 @@ pub fn app(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
         .merge(hg_fn_events::router(ctx))
         .merge(hg_fn_notify::router(ctx))
         .merge(hg_fn_scenarios::router(ctx, engine))
-        .merge(http::system_routes(SERVICE, ctx));
+        .merge(http::system_routes(SERVICE, ctx, http::Port::ALL));
     http::finish(app, ctx)
 }
 
