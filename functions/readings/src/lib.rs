@@ -20,7 +20,7 @@ pub const SERVICE: &str = "readings";
 /// production backends of the others are never connected).
 pub const USES: &[homeguard_runtime::http::Port] = {
     use homeguard_runtime::http::Port;
-    &[Port::Devices]
+    &[Port::Devices, Port::Readings]
 };
 
 /// The consumer name this handler commits its offsets under.

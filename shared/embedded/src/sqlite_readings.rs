@@ -116,4 +116,8 @@ impl ReadingStore for SqliteReadingStore {
             .map_err(map_err)?;
         Ok(done.rows_affected())
     }
+
+    async fn health(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err)
+    }
 }

@@ -54,4 +54,6 @@ pub trait ReadingStore: Send + Sync {
     async fn hourly(&self, query: &ReadingQuery) -> StoreResult<Vec<HourlyRollup>>;
     /// Deletes readings older than `before` (the retention policy); returns how many.
     async fn delete_before(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Checks that the backend answers.
+    async fn health(&self) -> StoreResult<()>;
 }

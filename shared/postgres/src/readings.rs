@@ -372,4 +372,8 @@ impl ReadingStore for PgReadingStore {
         })
         .await
     }
+
+    async fn health(&self) -> StoreResult<()> {
+        self.breaker.call(async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(map_err) }).await
+    }
 }

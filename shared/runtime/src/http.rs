@@ -50,10 +50,12 @@ pub enum Port {
     State,
     Events,
     Bus,
+    Readings,
 }
 
 impl Port {
-    pub const ALL: &'static [Port] = &[Port::Users, Port::Devices, Port::State, Port::Events, Port::Bus];
+    pub const ALL: &'static [Port] =
+        &[Port::Users, Port::Devices, Port::State, Port::Events, Port::Bus, Port::Readings];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,6 +64,7 @@ impl Port {
             Port::State => "state",
             Port::Events => "events",
             Port::Bus => "bus",
+            Port::Readings => "readings",
         }
     }
 
@@ -72,6 +75,7 @@ impl Port {
             Port::State => ctx.state.health().await,
             Port::Events => ctx.events.health().await,
             Port::Bus => ctx.bus.health().await,
+            Port::Readings => ctx.readings.health().await,
         }
     }
 }

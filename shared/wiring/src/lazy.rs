@@ -143,6 +143,7 @@ delegate!(ReadingStore {
     fn readings(&self, query: &ReadingQuery, limit: usize) -> Vec<Reading>;
     fn hourly(&self, query: &ReadingQuery) -> Vec<HourlyRollup>;
     fn delete_before(&self, before: DateTime<Utc>) -> u64;
+    fn health(&self) -> ();
 });
 
 delegate!(StateStore {

@@ -276,7 +276,11 @@ async fn health_and_metrics_are_served() {
     assert_eq!(r.status(), 200);
     let r = c.get(host.url("/health/readiness")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "ready");
+    let ready = r.json::<Value>().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    let mut checked: Vec<&String> = ready["checks"].as_object().unwrap().keys().collect();
+    checked.sort();
+    assert_eq!(checked, ["bus", "devices", "events", "readings", "state", "users"], "the host checks every port");
     let john = login(&host, "john@demo.com").await;
     get(&host, "/devices", &john).await;
     let text = c.get(host.url("/metrics")).send().await.unwrap().text().await.unwrap();

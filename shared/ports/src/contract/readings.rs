@@ -7,6 +7,7 @@ use super::now_ms;
 use crate::{Reading, ReadingQuery, ReadingStore};
 
 pub async fn run(store: &dyn ReadingStore) {
+    store.health().await.expect("health");
     let (user, device, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let hour = now_ms().duration_trunc(Duration::hours(1)).unwrap() - Duration::hours(3);
     let reading = |device: Uuid, minutes: i64, kind: &str, value: f64| Reading {
