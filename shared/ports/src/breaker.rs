@@ -1,10 +1,12 @@
-//! A circuit breaker for a backend: after [`Breaker::THRESHOLD`]
-//! consecutive failures that say the backend is unreachable
-//! ([`StoreError::Unavailable`]), calls fail at once for a cool-down instead
-//! of each waiting for its own timeout; then one trial call goes through,
-//! and its outcome closes the circuit again or reopens it for another
-//! cool-down. Other errors (a constraint, a bad document) say nothing about
-//! the backend's health and do not count.
+//! A circuit breaker for a backend, configured as the requirements give it
+//! (their `DefaultCBConfig`): while closed it counts the calls of each
+//! 10-second window and opens when a window has seen at least 10 calls of
+//! which at least 60 % found the backend unreachable
+//! ([`StoreError::Unavailable`]); open, it fails calls at once for 30 s
+//! instead of letting each wait for its own timeout; then it lets 3 trial
+//! calls through, closing again when all 3 succeed and reopening at the
+//! first that fails. Other errors (a constraint, a bad document) mean the
+//! backend answered, and count as successes.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -12,18 +14,46 @@ use std::time::{Duration, Instant};
 
 use crate::error::{StoreError, StoreResult};
 
+/// The breaker's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerConfig {
+    /// Trial calls let through once the open period is over.
+    pub max_requests: u32,
+    /// The window over which a closed breaker counts calls.
+    pub interval: Duration,
+    /// How long an open breaker fails calls at once.
+    pub timeout: Duration,
+    /// The fewest calls in a window that may open the breaker.
+    pub min_requests: u32,
+    /// The share of failed calls in a window that opens it.
+    pub failure_ratio: f64,
+}
+
+impl BreakerConfig {
+    /// The requirements' `DefaultCBConfig`.
+    pub const DEFAULT: Self = Self {
+        max_requests: 3,
+        interval: Duration::from_secs(10),
+        timeout: Duration::from_secs(30),
+        min_requests: 10,
+        failure_ratio: 0.6,
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Closed {
+        since: Instant,
+        requests: u32,
         failures: u32,
     },
     Open {
         until: Instant,
     },
-    /// The cool-down is over and one trial call is out (another may go
-    /// when this one has not answered within a cool-down).
-    Trial {
-        since: Instant,
+    /// Trial calls let through so far, and how many of them succeeded.
+    HalfOpen {
+        admitted: u32,
+        succeeded: u32,
     },
 }
 
@@ -31,22 +61,18 @@ enum State {
 #[derive(Debug)]
 pub struct Breaker {
     backend: &'static str,
-    cool_down: Duration,
+    config: BreakerConfig,
     state: Mutex<State>,
 }
 
 impl Breaker {
-    /// Consecutive unavailability failures that open the circuit.
-    pub const THRESHOLD: u32 = 5;
-    /// How long an open circuit fails calls at once.
-    pub const COOL_DOWN: Duration = Duration::from_secs(10);
-
     pub fn new(backend: &'static str) -> Self {
-        Self::with_cool_down(backend, Self::COOL_DOWN)
+        Self::with_config(backend, BreakerConfig::DEFAULT)
     }
 
-    pub fn with_cool_down(backend: &'static str, cool_down: Duration) -> Self {
-        Self { backend, cool_down, state: Mutex::new(State::Closed { failures: 0 }) }
+    pub fn with_config(backend: &'static str, config: BreakerConfig) -> Self {
+        let state = State::Closed { since: Instant::now(), requests: 0, failures: 0 };
+        Self { backend, config, state: Mutex::new(state) }
     }
 
     /// Whether calls currently fail at once.
@@ -68,47 +94,59 @@ impl Breaker {
 
     fn admit(&self) -> StoreResult<()> {
         let mut state = self.lock();
+        let now = Instant::now();
         match *state {
-            State::Closed { .. } => Ok(()),
-            State::Open { until } if Instant::now() >= until => {
-                *state = State::Trial { since: Instant::now() };
-                tracing::info!(backend = self.backend, "circuit half-open: trying the backend again");
+            State::Closed { since, .. } if now.duration_since(since) >= self.config.interval => {
+                *state = State::Closed { since: now, requests: 0, failures: 0 };
                 Ok(())
             }
-            State::Open { until } => Err(StoreError::Unavailable(format!(
+            State::Closed { .. } => Ok(()),
+            State::Open { until } if now < until => Err(StoreError::Unavailable(format!(
                 "{} is failing; circuit open for another {} ms",
                 self.backend,
-                until.saturating_duration_since(Instant::now()).as_millis()
+                until.duration_since(now).as_millis()
             ))),
-            State::Trial { since } if since.elapsed() >= self.cool_down => {
-                *state = State::Trial { since: Instant::now() };
+            State::Open { .. } => {
+                tracing::info!(backend = self.backend, "circuit half-open: trying the backend again");
+                *state = State::HalfOpen { admitted: 1, succeeded: 0 };
                 Ok(())
             }
-            State::Trial { .. } => {
-                Err(StoreError::Unavailable(format!("{} is failing; a trial call is out", self.backend)))
+            State::HalfOpen { admitted, succeeded } if admitted < self.config.max_requests => {
+                *state = State::HalfOpen { admitted: admitted + 1, succeeded };
+                Ok(())
+            }
+            State::HalfOpen { .. } => {
+                Err(StoreError::Unavailable(format!("{} is failing; its trial calls are out", self.backend)))
             }
         }
     }
 
     fn record(&self, error: Option<&StoreError>) {
-        let down = matches!(error, Some(StoreError::Unavailable(_)));
+        let failed = matches!(error, Some(StoreError::Unavailable(_)));
         let mut state = self.lock();
-        *state = match (*state, down) {
-            (State::Trial { .. }, false) => {
-                tracing::info!(backend = self.backend, "circuit closed: the backend answers again");
-                State::Closed { failures: 0 }
-            }
-            (State::Closed { .. }, false) => State::Closed { failures: 0 },
-            (State::Closed { failures }, true) if failures + 1 < Self::THRESHOLD => {
-                State::Closed { failures: failures + 1 }
-            }
-            (State::Closed { .. } | State::Trial { .. }, true) => {
-                tracing::warn!(backend = self.backend, error = %error.expect("a failure"), cool_down_ms = self.cool_down.as_millis() as u64, "circuit open: failing calls at once");
-                State::Open { until: Instant::now() + self.cool_down }
-            }
-            // Calls admitted before the circuit opened finish while it is open.
-            (open @ State::Open { .. }, _) => open,
+        let open = |state: &mut State| {
+            tracing::warn!(backend = self.backend, error = %error.map(ToString::to_string).unwrap_or_default(), open_for_ms = self.config.timeout.as_millis() as u64, "circuit open: failing calls at once");
+            *state = State::Open { until: Instant::now() + self.config.timeout };
         };
+        match *state {
+            State::Closed { since, requests, failures } => {
+                let (requests, failures) = (requests + 1, failures + u32::from(failed));
+                let ratio = f64::from(failures) / f64::from(requests);
+                if requests >= self.config.min_requests && ratio >= self.config.failure_ratio {
+                    open(&mut state);
+                } else {
+                    *state = State::Closed { since, requests, failures };
+                }
+            }
+            State::HalfOpen { .. } if failed => open(&mut state),
+            State::HalfOpen { admitted, succeeded } if succeeded + 1 >= self.config.max_requests => {
+                tracing::info!(backend = self.backend, admitted, "circuit closed: the backend answers again");
+                *state = State::Closed { since: Instant::now(), requests: 0, failures: 0 };
+            }
+            State::HalfOpen { admitted, succeeded } => *state = State::HalfOpen { admitted, succeeded: succeeded + 1 },
+            // Calls admitted before the circuit opened finish while it is open.
+            State::Open { .. } => {}
+        }
     }
 }
 
@@ -120,13 +158,29 @@ mod tests {
         Err(StoreError::Unavailable("connection refused".into()))
     }
 
+    fn quick() -> BreakerConfig {
+        BreakerConfig { timeout: Duration::from_millis(50), ..BreakerConfig::DEFAULT }
+    }
+
+    #[test]
+    fn the_default_is_the_requirements_configuration() {
+        let c = BreakerConfig::DEFAULT;
+        assert_eq!((c.max_requests, c.interval, c.timeout), (3, Duration::from_secs(10), Duration::from_secs(30)));
+        assert_eq!((c.min_requests, c.failure_ratio), (10, 0.6));
+    }
+
     #[tokio::test]
-    async fn opens_after_consecutive_outages_fails_fast_then_tries_once() {
-        let b = Breaker::with_cool_down("test", Duration::from_millis(50));
-        for _ in 0..Breaker::THRESHOLD {
-            assert!(b.call(async { down() }).await.is_err());
+    async fn opens_at_60_percent_of_10_calls_fails_fast_then_tries_3() {
+        let b = Breaker::with_config("test", quick());
+        for _ in 0..3 {
+            let _ = b.call(async { Ok(()) }).await;
         }
-        assert!(b.is_open());
+        for _ in 0..6 {
+            let _ = b.call(async { down() }).await;
+        }
+        assert!(!b.is_open(), "9 calls are too few, whatever their ratio");
+        let _ = b.call(async { down() }).await;
+        assert!(b.is_open(), "7 failures of 10 open it");
         let mut ran = false;
         let e = b
             .call(async {
@@ -136,25 +190,40 @@ mod tests {
             .await
             .unwrap_err();
         assert!(!ran, "an open circuit does not call the backend");
-        assert!(e.to_string().contains("circuit open"), "{e}");
+        assert!(e.is_retryable() && e.to_string().contains("circuit open"), "{e}");
 
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert!(b.call(async { down() }).await.is_err(), "the trial fails");
+        assert!(b.call(async { down() }).await.is_err(), "a trial fails");
         assert!(b.is_open(), "a failed trial reopens the circuit");
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert!(b.call(async { Ok(()) }).await.is_ok(), "the trial succeeds");
-        assert!(!b.is_open());
-        assert!(b.call(async { Ok(()) }).await.is_ok());
+        for _ in 0..3 {
+            assert!(b.call(async { Ok(()) }).await.is_ok());
+        }
+        assert!(!b.is_open(), "three good trials close it");
+        for _ in 0..9 {
+            let _ = b.call(async { down() }).await;
+        }
+        assert!(!b.is_open(), "closing starts a fresh count");
     }
 
     #[tokio::test]
-    async fn other_errors_and_successes_keep_it_closed() {
+    async fn other_errors_and_a_healthy_share_keep_it_closed() {
         let b = Breaker::new("test");
-        for _ in 0..10 {
+        for _ in 0..20 {
             let _ = b.call(async { Err::<(), _>(StoreError::Conflict("taken".into())) }).await;
             let _ = b.call(async { down() }).await;
-            let _ = b.call(async { Ok(()) }).await;
         }
-        assert!(!b.is_open(), "failures that are not consecutive, or not outages, never open it");
+        assert!(!b.is_open(), "half the calls failing is under 60 %; a refusal is an answer");
+    }
+
+    #[tokio::test]
+    async fn a_window_forgets_the_one_before() {
+        let b = Breaker::with_config("test", BreakerConfig { interval: Duration::from_millis(30), ..quick() });
+        for _ in 0..9 {
+            let _ = b.call(async { down() }).await;
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let _ = b.call(async { down() }).await;
+        assert!(!b.is_open(), "the failures of an old window do not count");
     }
 }

@@ -23,7 +23,7 @@ pub mod users;
 pub mod contract;
 
 pub use agent::AgentMemory;
-pub use breaker::Breaker;
+pub use breaker::{Breaker, BreakerConfig};
 pub use bus::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published};
 pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
