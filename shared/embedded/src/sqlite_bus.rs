@@ -166,6 +166,19 @@ async fn write_group(pool: &SqlitePool, group: &[WriteRequest]) -> StoreResult<(
     Ok((outcomes, max))
 }
 
+/// A message as read back from the log or the dead letters.
+fn delivery(topic: Topic, r: &sqlx::sqlite::SqliteRow) -> StoreResult<Delivery> {
+    Ok(Delivery {
+        topic,
+        key: uuid(r.get("key"))?,
+        id: uuid(r.get("id"))?,
+        payload: r.get::<String, _>("payload").into(),
+        partition: PARTITION,
+        offset: r.get("offset"),
+        published_at: from_ms(r.get("published_at"))?,
+    })
+}
+
 #[async_trait]
 impl EventBus for SqliteBus {
     async fn publish(&self, messages: Vec<OutMessage>) -> StoreResult<Vec<Published>> {
@@ -200,20 +213,7 @@ impl EventBus for SqliteBus {
             .await
             .map_err(map_err)?;
             if !rows.is_empty() {
-                let deliveries = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(Delivery {
-                            topic,
-                            key: uuid(r.get("key"))?,
-                            id: uuid(r.get("id"))?,
-                            payload: r.get::<String, _>("payload").into(),
-                            partition: PARTITION,
-                            offset: r.get("offset"),
-                            published_at: from_ms(r.get("published_at"))?,
-                        })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
+                let deliveries = rows.iter().map(|r| delivery(topic, r)).collect::<StoreResult<Vec<_>>>()?;
                 self.set_position(consumer, topic, deliveries.last().map(|d| d.offset).unwrap_or(after));
                 return Ok(deliveries);
             }
@@ -289,15 +289,7 @@ impl EventBus for SqliteBus {
         rows.iter()
             .map(|r| {
                 Ok(DeadLetter {
-                    message: Delivery {
-                        topic,
-                        key: uuid(r.get("key"))?,
-                        id: uuid(r.get("id"))?,
-                        payload: r.get::<String, _>("payload").into(),
-                        partition: PARTITION,
-                        offset: r.get("offset"),
-                        published_at: from_ms(r.get("published_at"))?,
-                    },
+                    message: delivery(topic, r)?,
                     consumer: r.get("consumer"),
                     reason: r.get("reason"),
                     dead_at: from_ms(r.get("dead_at"))?,
