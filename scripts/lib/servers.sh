@@ -44,4 +44,6 @@ start_servers() {
     wait_port "$kafka_port" tansu "$servers_dir/kafka.log"
     export HOMEGUARD_TEST_MONGO_URL="mongodb://127.0.0.1:$mongo_port/"
     export HOMEGUARD_TEST_KAFKA_BROKERS="127.0.0.1:$kafka_port"
+    # The tests that need these servers now fail instead of skipping without them.
+    export HOMEGUARD_TEST_SERVERS=1
 }

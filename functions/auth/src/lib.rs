@@ -13,20 +13,21 @@ use homeguard_domain::{ErrorCode, User};
 use homeguard_ports::{Limit, Session};
 use homeguard_runtime::auth::{self, Claims};
 use homeguard_runtime::extract::Json;
-use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_runtime::{Caller, FnError, Function};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-/// The service name in metrics and logs.
-pub const SERVICE: &str = "user-service";
+homeguard_runtime::holds! {
+    /// What login and logout hold: the accounts, their sessions, and the
+    /// failed-login buckets.
+    pub struct AuthCtx { users, sessions, limits }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Users]
-};
+/// The function: `POST /auth/login`, `POST /auth/logout`.
+pub fn function() -> Function<AuthCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Login and logout").routes(routes)
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +65,7 @@ async fn decoy_hash() -> &'static str {
 pub const LOGIN_FAILURES: Limit = Limit { capacity: 5, per_second: 1.0 / 60.0 };
 
 /// Records a failed login against the account's bucket.
-async fn failed(ctx: &Ctx, key: &str) -> FnError {
+async fn failed(ctx: &AuthCtx, key: &str) -> FnError {
     if let Err(e) = ctx.limits.acquire(key, LOGIN_FAILURES, 1).await {
         tracing::warn!(error = %e, "could not record a failed login");
     }
@@ -73,7 +74,7 @@ async fn failed(ctx: &Ctx, key: &str) -> FnError {
 
 /// Checks the credentials and opens a session.
 #[tracing::instrument(skip_all)]
-pub async fn login(ctx: &Ctx, input: LoginInput) -> Result<LoginOutput, FnError> {
+pub async fn login(ctx: &AuthCtx, input: LoginInput) -> Result<LoginOutput, FnError> {
     let email = normalize_email(&input.email)?;
     check_password_input(&input.password)?;
     let key = format!("login:{email}");
@@ -125,34 +126,34 @@ pub async fn login(ctx: &Ctx, input: LoginInput) -> Result<LoginOutput, FnError>
 }
 
 /// Revokes the caller's session; its token stops working at once.
-pub async fn logout(ctx: &Ctx, caller: &Caller) -> Result<(), FnError> {
+pub async fn logout(ctx: &AuthCtx, caller: &Caller) -> Result<(), FnError> {
     ctx.sessions.revoke(caller.session_id, ctx.clock.wall()).await?;
     tracing::info!(user_id = %caller.user_id, "logged out");
     Ok(())
 }
 
-pub fn router(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new()
+fn routes(_: &Arc<AuthCtx>) -> Router<Arc<AuthCtx>> {
+    Router::new()
         .route(
             "/auth/login",
             post(
-                |axum::extract::State(ctx): axum::extract::State<Arc<Ctx>>, Json(input): Json<LoginInput>| async move {
+                |axum::extract::State(ctx): axum::extract::State<Arc<AuthCtx>>, Json(input): Json<LoginInput>| async move {
                     login(&ctx, input).await.map(axum::Json)
                 },
             ),
         )
         .route(
             "/auth/logout",
-            post(|axum::extract::State(ctx): axum::extract::State<Arc<Ctx>>, caller: Caller| async move {
+            post(|axum::extract::State(ctx): axum::extract::State<Arc<AuthCtx>>, caller: Caller| async move {
                 logout(&ctx, &caller).await.map(|()| StatusCode::NO_CONTENT)
             }),
-        );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+        )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use homeguard_runtime::Holds;
 
     fn input(email: &str, password: &str) -> LoginInput {
         LoginInput { email: email.into(), password: password.into() }
@@ -162,6 +163,7 @@ mod tests {
     async fn login_opens_a_session_and_logout_closes_it() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = AuthCtx::from_ctx(&ctx);
         let out = login(&ctx, input(" John@Demo.com ", "demo123")).await.unwrap();
         assert_eq!(out.user.email, "john@demo.com");
         assert_eq!(out.expires_in, 86_400);
@@ -179,6 +181,7 @@ mod tests {
     async fn wrong_credentials_are_refused_alike() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = AuthCtx::from_ctx(&ctx);
         let wrong_pw = login(&ctx, input("john@demo.com", "demo124")).await.unwrap_err();
         let no_user = login(&ctx, input("ghost@demo.com", "demo123")).await.unwrap_err();
         assert_eq!((wrong_pw.code, no_user.code), (ErrorCode::InvalidCredentials, ErrorCode::InvalidCredentials));
@@ -191,6 +194,7 @@ mod tests {
     async fn repeated_failures_throttle_the_account_only() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = AuthCtx::from_ctx(&ctx);
         for _ in 0..LOGIN_FAILURES.capacity {
             let e = login(&ctx, input("sarah@demo.com", "guess")).await.unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidCredentials);

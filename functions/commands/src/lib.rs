@@ -6,30 +6,26 @@
 //! A resulting event's id derives from the command's id, so a redelivered
 //! command yields the same events, which the bus and the event store keep once.
 
-use std::sync::Arc;
-
-use axum::Router;
 use homeguard_domain::state::command_result;
-use homeguard_domain::{CommandMessage, DeviceCommand, Event};
-use homeguard_runtime::cloudevents::{self, Envelope};
-use homeguard_runtime::{Ctx, FnError, bus};
+use homeguard_domain::{CommandMessage, DeviceCommand, Event, Topic};
+use homeguard_runtime::{FnError, Function, bus};
 use serde_json::json;
 use uuid::Uuid;
 
-pub const SERVICE: &str = "device-commands";
+homeguard_runtime::holds! {
+    /// What the command handler holds: the registry, each device's state
+    /// (a command's result depends on it), and the bus it answers on.
+    pub struct CommandsCtx { devices, state, bus }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Devices, Port::State, Port::Bus]
-};
-
-/// The consumer name this handler commits its offsets under.
-pub const CONSUMER: &str = "device-commands";
+/// The function: carries out `device.commands`.
+pub fn function() -> Function<CommandsCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Carries out device commands")
+        .subscribe(Topic::DeviceCommands, |ctx, commands| Box::pin(async move { apply(&ctx, commands).await }))
+}
 
 /// The events `command` makes its device emit.
-pub async fn results(ctx: &Ctx, command: &CommandMessage) -> Result<Vec<Event>, FnError> {
+pub async fn results(ctx: &CommandsCtx, command: &CommandMessage) -> Result<Vec<Event>, FnError> {
     let Some(device) = ctx.devices.get(command.device_id).await? else {
         tracing::info!(device_id = %command.device_id, "dropping a command for a device that no longer exists");
         return Ok(vec![]);
@@ -69,7 +65,7 @@ pub async fn results(ctx: &Ctx, command: &CommandMessage) -> Result<Vec<Event>, 
 
 /// Carries out commands and publishes what the devices report.
 #[tracing::instrument(skip_all, fields(commands = commands.len()))]
-pub async fn apply(ctx: &Ctx, commands: Vec<CommandMessage>) -> Result<(), FnError> {
+pub async fn apply(ctx: &CommandsCtx, commands: Vec<CommandMessage>) -> Result<(), FnError> {
     let mut out = vec![];
     for c in &commands {
         for e in results(ctx, c).await? {
@@ -80,25 +76,18 @@ pub async fn apply(ctx: &Ctx, commands: Vec<CommandMessage>) -> Result<(), FnErr
     Ok(())
 }
 
-/// The CloudEvents route Knative delivers `device.commands` to.
-pub fn service(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new().route(
-        "/ce/commands",
-        cloudevents::route(|ctx: Arc<Ctx>, c: Envelope<CommandMessage>| async move { apply(&ctx, vec![c.data]).await }),
-    );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use homeguard_domain::EventType;
     use homeguard_domain::seed::{device_id, user_id};
-    use homeguard_domain::{EventType, Topic};
+    use homeguard_runtime::Holds;
 
     #[tokio::test]
     async fn a_lock_answers_unlock_with_unlocked_once() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = CommandsCtx::from_ctx(&ctx);
         let john = user_id("john@demo.com");
         let lock = device_id("john@demo.com", "Front Door Lock");
         let cmd = CommandMessage::new(Uuid::now_v7(), lock, john, john, &DeviceCommand::Unlock, ctx.clock.now());

@@ -1,9 +1,5 @@
-//! The command function as its own server (its Knative image):
-//! `device.commands` delivered as CloudEvents.
+//! The function as its own server (its Knative image).
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let result =
-        homeguard_wiring::serve_function(hg_fn_commands::SERVICE, hg_fn_commands::service, hg_fn_commands::USES).await;
-    homeguard_wiring::exit_code("hg-fn-commands", result)
+fn main() -> std::process::ExitCode {
+    homeguard_wiring::main(hg_fn_commands::function())
 }

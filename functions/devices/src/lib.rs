@@ -10,34 +10,23 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
-use homeguard_domain::{Device, DeviceDraft, DevicePatch, DeviceState, DomainError, ErrorCode};
+use homeguard_domain::{DeviceDraft, DevicePatch};
 use homeguard_runtime::extract::{Json, Path, Query};
-use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_runtime::{Caller, FnError, Function};
+use homeguard_usecases::access;
+use homeguard_usecases::devices::{CreatedDevice, DeviceView, new_key, views};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub const SERVICE: &str = "device-service";
+homeguard_runtime::holds! {
+    /// What the device registry holds: the devices, their state, and the
+    /// users (an admin registers into another home by its user id).
+    pub struct DevicesCtx { devices, state, users, sessions }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Devices, Port::State]
-};
-
-/// How many devices one home may register.
-pub const MAX_DEVICES_PER_HOME: usize = 200;
-
-/// A device as the API shows it: its document, its current state, and
-/// whether it has sent a heartbeat recently.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceView {
-    #[serde(flatten)]
-    pub device: Device,
-    pub state: DeviceState,
-    pub online: bool,
-    pub last_heartbeat: Option<DateTime<Utc>>,
+/// The function: `/devices` and `/devices/{id}`, `/devices/{id}/key`.
+pub fn function() -> Function<DevicesCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Device registry").routes(routes)
 }
 
 #[derive(Debug, Serialize)]
@@ -56,19 +45,8 @@ pub struct ListQuery {
     pub device_type: Option<String>,
 }
 
-async fn views(ctx: &Ctx, devices: Vec<Device>) -> Result<Vec<DeviceView>, FnError> {
-    let ids: Vec<Uuid> = devices.iter().map(|d| d.device_id).collect();
-    let states = ctx.state.get_many(&ids).await?;
-    let beats = ctx.state.last_heartbeats(&ids).await?;
-    Ok(devices
-        .into_iter()
-        .zip(states.into_iter().zip(beats))
-        .map(|(device, (state, beat))| DeviceView { device, state, online: beat.is_some(), last_heartbeat: beat })
-        .collect())
-}
-
 /// The caller's devices; for an admin every home's, or one home's with `user_id`.
-pub async fn list(ctx: &Ctx, caller: &Caller, q: ListQuery) -> Result<DeviceList, FnError> {
+pub async fn list(ctx: &DevicesCtx, caller: &Caller, q: ListQuery) -> Result<DeviceList, FnError> {
     let type_filter = q.device_type.as_deref().map(homeguard_domain::DeviceType::parse).transpose()?;
     let devices = match q.user_id {
         Some(user) if !caller.can_access(user) => {
@@ -83,27 +61,9 @@ pub async fn list(ctx: &Ctx, caller: &Caller, q: ListQuery) -> Result<DeviceList
     Ok(DeviceList { count: devices.len(), devices })
 }
 
-/// A device the caller may see; 404 for anyone else's, so ids of other homes
-/// cannot even be probed.
-pub async fn owned(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<Device, FnError> {
-    match ctx.devices.get(id).await? {
-        Some(d) if caller.can_access(d.user_id) => Ok(d),
-        _ => Err(FnError::device_not_found(id)),
-    }
-}
-
-pub async fn get_one(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<DeviceView, FnError> {
-    let device = owned(ctx, caller, id).await?;
+pub async fn get_one(ctx: &DevicesCtx, caller: &Caller, id: Uuid) -> Result<DeviceView, FnError> {
+    let device = access::device(ctx, caller, id).await?;
     Ok(views(ctx, vec![device]).await?.remove(0))
-}
-
-/// A newly registered device, with the key it posts events with. The key is
-/// shown this once; only its hash is kept.
-#[derive(Debug, Clone, Serialize)]
-pub struct CreatedDevice {
-    #[serde(flatten)]
-    pub view: DeviceView,
-    pub device_key: String,
 }
 
 /// A device's new ingest key.
@@ -113,15 +73,9 @@ pub struct DeviceKey {
     pub device_key: String,
 }
 
-/// A fresh ingest key: 244 random bits from the OS generator, behind a
-/// prefix that makes a leaked key easy to recognise.
-fn new_key() -> String {
-    format!("hgk_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
-}
-
 /// Issues a new ingest key for a device the caller owns; the old key stops working.
-pub async fn rotate_key(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<DeviceKey, FnError> {
-    owned(ctx, caller, id).await?;
+pub async fn rotate_key(ctx: &DevicesCtx, caller: &Caller, id: Uuid) -> Result<DeviceKey, FnError> {
+    access::device(ctx, caller, id).await?;
     let key = new_key();
     if !ctx.devices.set_key_hash(id, &homeguard_runtime::auth::token_hash(&key)).await? {
         return Err(FnError::device_not_found(id));
@@ -131,33 +85,13 @@ pub async fn rotate_key(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<DeviceKe
 }
 
 /// Registers a device in the caller's home (an admin may name another home).
-pub async fn create(ctx: &Ctx, caller: &Caller, draft: DeviceDraft) -> Result<CreatedDevice, FnError> {
-    let owner = match draft.user_id {
-        Some(u) if u != caller.user_id => {
-            caller.require_admin()?;
-            if ctx.users.get(u).await?.is_none() {
-                return Err(DomainError::new(ErrorCode::UserNotFound, format!("User with ID {u} not found")).into());
-            }
-            u
-        }
-        _ => caller.user_id,
-    };
-    let device = draft.into_device(Uuid::new_v4(), owner, ctx.clock.now())?;
-    if ctx.devices.list_for_user(owner).await?.len() >= MAX_DEVICES_PER_HOME {
-        return Err(FnError::invalid("user_id", format!("a home may have at most {MAX_DEVICES_PER_HOME} devices")));
-    }
-    ctx.devices.insert(&device).await?;
-    let device_key = new_key();
-    ctx.devices.set_key_hash(device.device_id, &homeguard_runtime::auth::token_hash(&device_key)).await?;
-    ctx.state.add_user_device(owner, device.device_id).await?;
-    ctx.state.merge_missing(device.device_id, &device.device_type.initial_state()).await?;
-    tracing::info!(device_id = %device.device_id, device_type = %device.device_type, "device registered");
-    Ok(CreatedDevice { view: views(ctx, vec![device]).await?.remove(0), device_key })
+pub async fn create(ctx: &DevicesCtx, caller: &Caller, draft: DeviceDraft) -> Result<CreatedDevice, FnError> {
+    homeguard_usecases::devices::create(ctx, caller, draft).await
 }
 
 /// Changes a device's name, model, firmware, location or config.
-pub async fn update(ctx: &Ctx, caller: &Caller, id: Uuid, patch: DevicePatch) -> Result<DeviceView, FnError> {
-    let current = owned(ctx, caller, id).await?;
+pub async fn update(ctx: &DevicesCtx, caller: &Caller, id: Uuid, patch: DevicePatch) -> Result<DeviceView, FnError> {
+    let current = access::device(ctx, caller, id).await?;
     let next = patch.apply(&current, ctx.clock.now())?;
     if !ctx.devices.update(&next).await? {
         return Err(FnError::device_not_found(id));
@@ -167,8 +101,8 @@ pub async fn update(ctx: &Ctx, caller: &Caller, id: Uuid, patch: DevicePatch) ->
 }
 
 /// Removes a device, its state and its place in its user's set.
-pub async fn delete(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<(), FnError> {
-    let device = owned(ctx, caller, id).await?;
+pub async fn delete(ctx: &DevicesCtx, caller: &Caller, id: Uuid) -> Result<(), FnError> {
+    let device = access::device(ctx, caller, id).await?;
     if !ctx.devices.delete(id).await? {
         return Err(FnError::device_not_found(id));
     }
@@ -178,11 +112,10 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, id: Uuid) -> Result<(), FnError>
     Ok(())
 }
 
-type S = State<Arc<Ctx>>;
+type S = State<Arc<DevicesCtx>>;
 
-pub fn router(ctx: &Arc<Ctx>) -> Router {
-    let routes =
-        Router::new()
+fn routes(_: &Arc<DevicesCtx>) -> Router<Arc<DevicesCtx>> {
+    Router::new()
             .route(
                 "/devices",
                 get(|State(ctx): S, c: Caller, Query(q): Query<ListQuery>| async move {
@@ -209,24 +142,25 @@ pub fn router(ctx: &Arc<Ctx>) -> Router {
                 post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
                     rotate_key(&ctx, &c, id).await.map(axum::Json)
                 }),
-            );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+            )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use homeguard_domain::Role;
     use homeguard_domain::seed::{device_id, user_id};
+    use homeguard_domain::{ErrorCode, Role};
+    use homeguard_runtime::Holds;
 
     fn caller(email: &str, role: Role) -> Caller {
-        Caller { user_id: user_id(email), role, session_id: Uuid::new_v4(), expires_at: Utc::now() }
+        Caller { user_id: user_id(email), role, session_id: Uuid::new_v4(), expires_at: chrono::Utc::now() }
     }
 
     #[tokio::test]
     async fn homes_are_private_and_admins_see_all() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = DevicesCtx::from_ctx(&ctx);
         let john = caller("john@demo.com", Role::User);
         let admin = caller("admin@demo.com", Role::Admin);
         let sarahs = device_id("sarah@demo.com", "Back Door Lock");
@@ -248,6 +182,7 @@ mod tests {
     async fn state_follows_the_registry() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = DevicesCtx::from_ctx(&ctx);
         let john = caller("john@demo.com", Role::User);
         let draft: DeviceDraft = serde_json::from_value(serde_json::json!({
             "name": "Kitchen Motion", "type": "motion", "model": "Aqara P1", "location": {"zone": "Kitchen", "floor": 1}
@@ -268,6 +203,7 @@ mod tests {
     async fn only_admins_register_into_other_homes() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = DevicesCtx::from_ctx(&ctx);
         let draft = |owner: Uuid| -> DeviceDraft {
             serde_json::from_value(serde_json::json!({
                 "name": "Gift Camera", "type": "camera", "model": "Arlo Pro 5S",

@@ -8,29 +8,35 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
+use homeguard_domain::Topic;
 use homeguard_domain::{Event, EventType};
 use homeguard_ports::{Cursor, EventQuery};
-use homeguard_runtime::cloudevents::{self, Envelope};
 use homeguard_runtime::extract::Query;
-use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_runtime::{Caller, FnError, Function};
+use homeguard_usecases::access;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub const SERVICE: &str = "event-processor";
+homeguard_runtime::holds! {
+    /// What the event store holds: the events, and the registry and
+    /// sessions to check who may read a device's history.
+    pub struct EventsCtx { events, devices, sessions }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Events, Port::Devices]
-};
+/// The function: stores `device.events`; `GET /events`.
+pub fn function() -> Function<EventsCtx> {
+    Function::new(NAME, "Event store and feed")
+        .always_on()
+        .routes(routes)
+        .subscribe(Topic::DeviceEvents, |ctx, events| Box::pin(async move { store(&ctx, events).await }))
+}
 
-/// The consumer name this handler commits its offsets under.
-pub const CONSUMER: &str = "event-store";
+/// Its name, also its consumer group (the host restores state from its position).
+pub const NAME: &str = env!("CARGO_PKG_NAME");
 
 /// Stores events; ones already stored are skipped, so redelivery is harmless.
 #[tracing::instrument(skip_all, fields(events = events.len()))]
-pub async fn store(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
+pub async fn store(ctx: &EventsCtx, events: Vec<Event>) -> Result<(), FnError> {
     let stored = ctx.events.append(&events).await?;
     if stored < events.len() as u64 {
         tracing::debug!(duplicates = events.len() as u64 - stored, "skipped events stored before");
@@ -62,7 +68,7 @@ pub struct Feed {
 }
 
 /// `GET /events`: the caller's events, newest first, filtered and paged.
-pub async fn feed(ctx: &Ctx, caller: &Caller, q: FeedQuery) -> Result<Feed, FnError> {
+pub async fn feed(ctx: &EventsCtx, caller: &Caller, q: FeedQuery) -> Result<Feed, FnError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(FnError::invalid("limit", format!("must be from 1 to {MAX_LIMIT}")));
@@ -88,12 +94,7 @@ pub async fn feed(ctx: &Ctx, caller: &Caller, q: FeedQuery) -> Result<Feed, FnEr
         None => Some(caller.user_id),
     };
     if let Some(device) = q.device_id {
-        match ctx.devices.get(device).await? {
-            Some(d) if caller.can_access(d.user_id) => {}
-            // Deleted devices keep their history; only an admin may still read it.
-            None if caller.is_admin() => {}
-            _ => return Err(FnError::device_not_found(device)),
-        }
+        access::device_history(ctx, caller, device).await?;
     }
     let query =
         EventQuery { user_id, device_id: q.device_id, event_type, from: q.from, to: q.to, after, limit: limit + 1 };
@@ -107,29 +108,13 @@ pub async fn feed(ctx: &Ctx, caller: &Caller, q: FeedQuery) -> Result<Feed, FnEr
     Ok(Feed { count: events.len(), events, next_cursor })
 }
 
-/// The HTTP routes (the feed).
-pub fn router(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new().route(
+fn routes(_: &Arc<EventsCtx>) -> Router<Arc<EventsCtx>> {
+    Router::new().route(
         "/events",
-        get(|State(ctx): State<Arc<Ctx>>, c: Caller, Query(q): Query<FeedQuery>| async move {
+        get(|State(ctx): State<Arc<EventsCtx>>, c: Caller, Query(q): Query<FeedQuery>| async move {
             feed(&ctx, &c, q).await.map(axum::Json)
         }),
-    );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
-/// The CloudEvents route Knative delivers `device.events` to.
-pub fn cloudevents_router(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new().route(
-        "/ce/device-events",
-        cloudevents::route(|ctx: Arc<Ctx>, e: Envelope<Event>| async move { store(&ctx, vec![e.data]).await }),
-    );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
-/// Everything this function serves as its own image.
-pub fn service(ctx: &Arc<Ctx>) -> Router {
-    router(ctx).merge(cloudevents_router(ctx))
+    )
 }
 
 #[cfg(test)]
@@ -138,6 +123,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use homeguard_domain::seed::{device_id, user_id};
+    use homeguard_runtime::{Declared, cloudevents};
     use tower::ServiceExt;
 
     /// A device event delivered as Knative delivers it (a structured-mode
@@ -158,19 +144,23 @@ mod tests {
         let ce = cloudevents::for_event(&e).unwrap();
         let body = serde_json::to_string(&ce).unwrap();
         for _ in 0..2 {
-            let req = Request::post("/ce/device-events")
+            let req = Request::post("/ce/device.events")
                 .header("content-type", "application/cloudevents+json")
                 .body(Body::from(body.clone()))
                 .unwrap();
-            assert_eq!(service(&ctx).oneshot(req).await.unwrap().status(), StatusCode::ACCEPTED);
+            assert_eq!(function().server(&ctx).oneshot(req).await.unwrap().status(), StatusCode::ACCEPTED);
         }
         let query = EventQuery { device_id: Some(e.device_id), limit: 10, ..Default::default() };
         assert_eq!(ctx.events.query(&query).await.unwrap(), vec![e]);
 
-        let bad = Request::post("/ce/device-events")
+        let bad = Request::post("/ce/device.events")
             .header("content-type", "application/cloudevents+json")
             .body(Body::from(r#"{"specversion":"1.0","id":"x","type":"t","source":"/s","data":{"nope":1}}"#))
             .unwrap();
-        assert_eq!(service(&ctx).oneshot(bad).await.unwrap().status(), StatusCode::BAD_REQUEST, "never redelivered");
+        assert_eq!(
+            function().server(&ctx).oneshot(bad).await.unwrap().status(),
+            StatusCode::BAD_REQUEST,
+            "never redelivered"
+        );
     }
 }

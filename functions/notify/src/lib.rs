@@ -18,22 +18,26 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use futures::StreamExt;
-use homeguard_domain::ErrorCode;
+use homeguard_domain::{ErrorCode, channels};
 use homeguard_ports::{PubSubItem, Subscription};
 use homeguard_runtime::extract::Query;
-use homeguard_runtime::{Caller, Ctx, FnError, auth};
+use homeguard_runtime::{Caller, FnError, Function, auth};
+use homeguard_usecases::access;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-pub const SERVICE: &str = "notification-service";
+homeguard_runtime::holds! {
+    /// What the notification stream holds: sessions (a stream closes when
+    /// its session ends), the pub/sub it listens to, each home's device set
+    /// and the registry (to check a `device:<id>` subscription).
+    pub struct NotifyCtx { sessions, pubsub, state, devices }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Users, Port::State]
-};
+/// The function: `GET /events/stream`.
+pub fn function() -> Function<NotifyCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Live notification stream (WebSocket)").always_on().routes(routes)
+}
 
 /// How long one message may take to reach a client before it counts as too slow.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,14 +62,14 @@ pub enum ClientMessage {
 }
 
 /// The pub/sub channels behind one protocol channel, as `caller` may hear them.
-pub async fn resolve(ctx: &Ctx, caller: &Caller, channel: &str) -> Result<Vec<String>, FnError> {
+pub async fn resolve(ctx: &NotifyCtx, caller: &Caller, channel: &str) -> Result<Vec<String>, FnError> {
     let user = caller.user_id;
     match channel {
-        "events" => Ok(vec![format!("events:user:{user}")]),
-        "agent" => Ok(vec![format!("agent:response:{user}")]),
+        "events" => Ok(vec![channels::user_events(user)]),
+        "agent" => Ok(vec![channels::agent_responses(user)]),
         "global" => {
             caller.require_admin().map_err(|_| FnError::forbidden("Only an admin may subscribe to global"))?;
-            Ok(vec!["events:global".into()])
+            Ok(vec![channels::GLOBAL_EVENTS.into()])
         }
         "devices" => {
             let ids = if caller.is_admin() {
@@ -73,7 +77,7 @@ pub async fn resolve(ctx: &Ctx, caller: &Caller, channel: &str) -> Result<Vec<St
             } else {
                 ctx.state.user_devices(user).await?
             };
-            Ok(ids.into_iter().map(|id| format!("device:state:{id}")).collect())
+            Ok(ids.into_iter().map(channels::device_state).collect())
         }
         other => {
             let device = other.strip_prefix("device:").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(|| {
@@ -82,10 +86,8 @@ pub async fn resolve(ctx: &Ctx, caller: &Caller, channel: &str) -> Result<Vec<St
                     format!("unknown channel '{other}' (events, devices, agent, global, device:<id>)"),
                 )
             })?;
-            match ctx.devices.get(device).await? {
-                Some(d) if caller.can_access(d.user_id) => Ok(vec![format!("device:state:{device}")]),
-                _ => Err(FnError::device_not_found(device)),
-            }
+            access::device(ctx, caller, device).await?;
+            Ok(vec![channels::device_state(device)])
         }
     }
 }
@@ -107,7 +109,7 @@ enum Flow {
 }
 
 struct Session {
-    ctx: Arc<Ctx>,
+    ctx: Arc<NotifyCtx>,
     caller: Caller,
     /// Protocol channels subscribed, and the pub/sub channels behind them.
     subscribed: BTreeSet<String>,
@@ -197,7 +199,7 @@ async fn forward(socket: &mut WebSocket, sub: &mut Option<Subscription>, first: 
 
 /// Whether the stream's session was revoked (logout) since it opened. A
 /// store that cannot answer keeps the stream open: the next check decides.
-async fn session_ended(ctx: &Ctx, caller: &Caller) -> bool {
+async fn session_ended(ctx: &NotifyCtx, caller: &Caller) -> bool {
     match ctx.sessions.get(caller.session_id).await {
         Ok(Some(s)) => !s.is_active(ctx.clock.wall()),
         Ok(None) => true,
@@ -208,7 +210,7 @@ async fn session_ended(ctx: &Ctx, caller: &Caller) -> bool {
     }
 }
 
-async fn run(ctx: Arc<Ctx>, caller: Caller, mut socket: WebSocket) {
+async fn run(ctx: Arc<NotifyCtx>, caller: Caller, mut socket: WebSocket) {
     let mut session = Session { ctx, caller, subscribed: BTreeSet::new(), sub: None };
     let expires_in = (session.caller.expires_at - session.ctx.clock.wall()).to_std().unwrap_or_default();
     let expiry = tokio::time::sleep(expires_in);
@@ -261,7 +263,7 @@ async fn run(ctx: Arc<Ctx>, caller: Caller, mut socket: WebSocket) {
 /// `GET /events/stream`: authenticates (bearer header, or `token` for
 /// browsers), then upgrades.
 pub async fn stream(
-    ctx: Arc<Ctx>,
+    ctx: Arc<NotifyCtx>,
     headers: &HeaderMap,
     q: StreamQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -271,24 +273,23 @@ pub async fn stream(
         (Err(_), Some(t)) if !t.is_empty() => t.to_owned(),
         (Err(e), _) => return Err(e),
     };
-    let caller = auth::authenticate(&ctx, &token).await?;
+    let caller = auth::authenticate(&*ctx, &token).await?;
     let upgrade =
         upgrade.map_err(|r| FnError::malformed(format!("This endpoint is a WebSocket: {}", r.body_text())))?;
     tracing::info!(user_id = %caller.user_id, "stream opened");
     Ok(upgrade.on_upgrade(move |socket| run(ctx, caller, socket)))
 }
 
-pub fn router(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new().route(
+fn routes(_: &Arc<NotifyCtx>) -> Router<Arc<NotifyCtx>> {
+    Router::new().route(
         "/events/stream",
         get(
-            |State(ctx): State<Arc<Ctx>>,
+            |State(ctx): State<Arc<NotifyCtx>>,
              headers: HeaderMap,
              Query(q): Query<StreamQuery>,
              upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| async move {
                 stream(ctx, &headers, q, upgrade).await
             },
         ),
-    );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+    )
 }

@@ -3,28 +3,25 @@
 //! in the reading store, for analytics, energy insights and battery
 //! predictions. Idempotent: a reading is keyed by device, type and time.
 
-use std::sync::Arc;
-
-use axum::Router;
 use chrono::{DateTime, Utc};
 use homeguard_domain::state::{heartbeat_readings, readings_of};
-use homeguard_domain::{Event, Heartbeat};
+use homeguard_domain::{Event, Heartbeat, Topic};
 use homeguard_ports::Reading;
-use homeguard_runtime::cloudevents::{self, Envelope};
-use homeguard_runtime::{Ctx, FnError};
+use homeguard_runtime::{FnError, Function};
 use uuid::Uuid;
 
-pub const SERVICE: &str = "readings";
+homeguard_runtime::holds! {
+    /// What the readings handler holds: the reading store alone.
+    pub struct ReadingsCtx { readings }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Devices, Port::Readings]
-};
-
-/// The consumer name this handler commits its offsets under.
-pub const CONSUMER: &str = "readings";
+/// The function: the numbers of `device.events` and `device.heartbeats`.
+pub fn function() -> Function<ReadingsCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Sensor readings as time series")
+        .always_on()
+        .subscribe(Topic::DeviceEvents, |ctx, events| Box::pin(async move { on_events(&ctx, events).await }))
+        .subscribe(Topic::DeviceHeartbeats, |ctx, beats| Box::pin(async move { on_heartbeats(&ctx, beats).await }))
+}
 
 /// How long readings are kept (the requirements' retention policy).
 pub const RETENTION: chrono::Duration = chrono::Duration::days(90);
@@ -36,7 +33,7 @@ fn reading(time: DateTime<Utc>, device_id: Uuid, user_id: Uuid, (kind, value, un
 }
 
 /// Stores the readings that events carry.
-pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
+pub async fn on_events(ctx: &ReadingsCtx, events: Vec<Event>) -> Result<(), FnError> {
     let readings: Vec<Reading> = events
         .iter()
         .flat_map(|e| readings_of(e).into_iter().map(|s| reading(e.timestamp, e.device_id, e.user_id, s)))
@@ -48,7 +45,7 @@ pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
 }
 
 /// Stores the readings that heartbeats carry.
-pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
+pub async fn on_heartbeats(ctx: &ReadingsCtx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
     let readings: Vec<Reading> = heartbeats
         .iter()
         .flat_map(|h| heartbeat_readings(h).into_iter().map(|s| reading(h.timestamp, h.device_id, h.user_id, s)))
@@ -59,34 +56,19 @@ pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), 
     Ok(())
 }
 
-/// The CloudEvents routes Knative delivers `device.events` and
-/// `device.heartbeats` to.
-pub fn service(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new()
-        .route(
-            "/ce/device-events",
-            cloudevents::route(|ctx: Arc<Ctx>, e: Envelope<Event>| async move { on_events(&ctx, vec![e.data]).await }),
-        )
-        .route(
-            "/ce/heartbeats",
-            cloudevents::route(|ctx: Arc<Ctx>, h: Envelope<Heartbeat>| async move {
-                on_heartbeats(&ctx, vec![h.data]).await
-            }),
-        );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use homeguard_domain::EventType;
     use homeguard_domain::seed::{device_id, user_id};
     use homeguard_ports::ReadingQuery;
+    use homeguard_runtime::Holds;
 
     #[tokio::test]
     async fn numbers_become_time_series_once() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = ReadingsCtx::from_ctx(&ctx);
         let (john, thermostat) = (user_id("john@demo.com"), device_id("john@demo.com", "Hallway Thermostat"));
         let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
         let e = Event {

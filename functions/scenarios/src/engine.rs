@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use hg_fn_ingest::{CommandInput, Poster};
 use homeguard_domain::{Device, DeviceDraft, Location};
 use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_usecases::commands::{self, CommandInput};
+use homeguard_usecases::ingest::{self, IncomingEvent, IncomingHeartbeat, Outcome, Poster};
 use indexmap::IndexMap;
 use prometheus::IntCounterVec;
 use serde::Serialize;
@@ -169,7 +170,9 @@ fn conflict(message: impl Into<String>) -> FnError {
 }
 
 impl Engine {
-    pub fn new(ctx: Arc<Ctx>, library: Library) -> Arc<Self> {
+    /// An engine over `library`; the devices its runs drive are marked in
+    /// `held` (the simulator leaves those alone).
+    pub fn new(ctx: Arc<Ctx>, library: Library, held: Arc<HeldDevices>) -> Arc<Self> {
         let executions = IntCounterVec::new(
             prometheus::Opts::new("scenario_executions_total", "Scenario runs, by how they ended"),
             &["scenario_name", "status"],
@@ -183,13 +186,7 @@ impl Engine {
         // A second engine on the same registry (tests) keeps the first one's counters.
         let _ = ctx.metrics.registry().register(Box::new(executions.clone()));
         let _ = ctx.metrics.registry().register(Box::new(injected.clone()));
-        Arc::new(Self {
-            ctx,
-            library,
-            runs: Mutex::default(),
-            held: Arc::default(),
-            metrics: Metrics { executions, injected },
-        })
+        Arc::new(Self { ctx, library, runs: Mutex::default(), held, metrics: Metrics { executions, injected } })
     }
 
     pub fn library(&self) -> &Library {
@@ -417,7 +414,7 @@ impl Engine {
                 config: None,
                 user_id: Some(user_id),
             };
-            let created = hg_fn_devices::create(&self.ctx, actor, draft).await?;
+            let created = homeguard_usecases::devices::create(&*self.ctx, actor, draft).await?;
             tracing::info!(scenario_name = %scenario.name, role = %role.name, device_id = %created.view.device.device_id, "device created for a scenario role");
             out.insert(
                 role.name.clone(),
@@ -504,11 +501,11 @@ impl Engine {
                     Action::Command { command, parameters } => {
                         let input = CommandInput { command: command.clone(), parameters: parameters.clone() };
                         let device = device_of(step.role).unwrap_or_default();
-                        match hg_fn_ingest::send_command(&self.ctx, user, device, input).await {
+                        match commands::send(&*self.ctx, user, device, input).await {
                             Ok(out) => {
                                 trace.own_commands.insert(out.command_id);
                             }
-                            Err(e) if is_platform_failure(&e) => return Err((e, trace)),
+                            Err(e) if e.is_platform() => return Err((e, trace)),
                             Err(e) => self.skip(status, step, format!("command refused: {}", e.message)),
                         }
                     }
@@ -542,29 +539,35 @@ impl Engine {
         trace: &mut Trace,
     ) -> Result<(), FnError> {
         let poster = Poster::System(PRODUCER);
-        for chunk in items.chunks(hg_fn_ingest::MAX_BATCH) {
-            let body = Value::Array(chunk.iter().map(|(_, _, v)| v.clone()).collect());
+        for chunk in items.chunks(ingest::MAX_BATCH) {
+            let values = chunk.iter().map(|(_, _, v)| v.clone());
             let sent = match kind {
-                Kind::Event => hg_fn_ingest::ingest_events(&self.ctx, &poster, body).await,
-                Kind::Heartbeat => hg_fn_ingest::ingest_heartbeats(&self.ctx, &poster, body).await,
+                Kind::Event => {
+                    let items = values.map(ingest::item::<IncomingEvent>).collect();
+                    ingest::post_events(&*self.ctx, &poster, items).await
+                }
+                Kind::Heartbeat => {
+                    let items = values.map(ingest::item::<IncomingHeartbeat>).collect();
+                    ingest::post_heartbeats(&*self.ctx, &poster, items).await
+                }
             };
             match sent {
-                Ok((out, _)) => {
-                    for (r, (step, id, _)) in out.results.iter().zip(chunk) {
-                        if r.status == "rejected" {
+                Ok(report) => {
+                    for (outcome, (step, id, _)) in report.outcomes.iter().zip(chunk) {
+                        if let Outcome::Rejected(e) = outcome {
                             trace.rejected += 1;
-                            let why = r.error.as_ref().and_then(|e| e["message"].as_str()).unwrap_or("rejected");
-                            self.skip(status, step, format!("{} rejected by ingest: {why}", kind.as_str()));
+                            self.skip(status, step, format!("{} rejected by ingest: {}", kind.as_str(), e.message));
                         } else if let Some(id) = id {
                             trace.event_ids.push(*id);
                         }
                     }
                     if kind == Kind::Event {
-                        self.metrics.injected.with_label_values(&[scenario.name.as_str()]).inc_by(out.accepted as u64);
-                        lock(status).events_injected += out.accepted as u64;
+                        let accepted = report.accepted() as u64;
+                        self.metrics.injected.with_label_values(&[scenario.name.as_str()]).inc_by(accepted);
+                        lock(status).events_injected += accepted;
                     }
                 }
-                Err(e) if is_platform_failure(&e) => return Err(e),
+                Err(e) if e.is_platform() => return Err(e),
                 Err(e) => {
                     trace.rejected += chunk.len();
                     for (step, _, _) in chunk {
@@ -628,11 +631,6 @@ impl Kind {
             Self::Heartbeat => "heartbeat",
         }
     }
-}
-
-fn is_platform_failure(e: &FnError) -> bool {
-    use homeguard_domain::ErrorCode as C;
-    matches!(e.code, C::ServiceUnavailable | C::InternalError)
 }
 
 /// How far ahead the next `at` o'clock (UTC) is; a full day when it is now.

@@ -19,7 +19,8 @@ use axum::{Router, body::Bytes};
 use chrono::{DateTime, Utc};
 use homeguard_ports::ClockReading;
 use homeguard_runtime::extract::{Json, Path};
-use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_runtime::{Caller, Ctx, FnError, Function};
+use homeguard_usecases::ingest::{self, Poster};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -27,10 +28,15 @@ use uuid::Uuid;
 pub use engine::{Engine, HeldDevices, RunStatus, StartInput};
 pub use model::{Library, Scenario, ScenarioError};
 
-pub const SERVICE: &str = "scenario-engine";
-
-/// The ports this function depends on (its readiness checks them).
-pub const USES: &[homeguard_runtime::http::Port] = homeguard_runtime::http::Port::ALL;
+/// The function: an engine over `library`, which runs its scenarios through
+/// the whole platform (so it holds every port) and owns the simulated
+/// clock, marking the devices its runs drive in `held`. Runs and the clock
+/// live in its process: it runs as a single replica.
+pub fn function(library: Library, held: Arc<HeldDevices>) -> Function<Ctx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Demo scenarios, simulated clock and verifier")
+        .always_on()
+        .routes(move |ctx: &Arc<Ctx>| routes(&Engine::new(ctx.clone(), library.clone(), held.clone())))
+}
 
 /// One scenario as listed.
 #[derive(Debug, Clone, Serialize)]
@@ -159,10 +165,16 @@ pub async fn inject(ctx: &Ctx, caller: &Caller, mut event: Map<String, Value>) -
         _ => return Err(FnError::invalid("metadata", "must be an object")),
     }
     event.entry("event_id").or_insert_with(|| json!(Uuid::now_v7()));
-    let poster = hg_fn_ingest::Poster::Admin(caller.clone());
-    let (out, batch) = hg_fn_ingest::ingest_events(ctx, &poster, Value::Object(event)).await?;
-    let (_, body) = hg_fn_ingest::answer(out, batch)?;
-    Ok(body.0)
+    let poster = Poster::Admin(caller.clone());
+    let item = ingest::item(Value::Object(event));
+    let report = ingest::post_events(ctx, &poster, vec![item]).await?;
+    match report.outcomes.into_iter().next() {
+        Some(ingest::Outcome::Rejected(e)) => Err(e),
+        Some(outcome @ (ingest::Outcome::Accepted(id) | ingest::Outcome::Duplicate(id))) => {
+            Ok(json!({ "id": id, "status": outcome.status() }))
+        }
+        None => Err(FnError::internal("ingest answered nothing for one event")),
+    }
 }
 
 /// `GET /demo/labels`: the simulator's ground truth, for measuring detectors.
@@ -206,8 +218,8 @@ fn start_input(body: &Bytes) -> Result<StartInput, FnError> {
 type E = Extension<Arc<Engine>>;
 
 /// The HTTP routes under `/demo`.
-pub fn router(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
-    let routes = Router::new()
+fn routes(engine: &Arc<Engine>) -> Router<Arc<Ctx>> {
+    Router::new()
         .route("/demo/scenarios", get(|_: Caller, Extension(engine): E| async move { axum::Json(list(&engine)) }))
         .route(
             "/demo/scenarios/{name}/start",
@@ -273,17 +285,5 @@ pub fn router(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
                 },
             ),
         )
-        .layer(Extension(engine.clone()));
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
-/// The function's own server routes (its Knative image): the engine over
-/// the built-in scenarios and `HOMEGUARD_SCENARIOS_DIR`.
-pub fn service(ctx: &Arc<Ctx>) -> Router {
-    let dir = std::env::var_os("HOMEGUARD_SCENARIOS_DIR").map(std::path::PathBuf::from);
-    let library = Library::load(dir.as_deref());
-    for e in &library.errors {
-        tracing::error!(file = %e.file, line = e.line, problem = %e.message, "scenario file rejected");
-    }
-    router(ctx, &Engine::new(ctx.clone(), library))
+        .layer(Extension(engine.clone()))
 }

@@ -154,7 +154,7 @@ impl Default for SimulatorConfig {
 /// The most events a second the simulator may be asked for.
 pub const MAX_EVENT_RATE: f64 = 100_000.0;
 /// The most devices one simulated home may have (a home's limit).
-pub const MAX_DEVICES_PER_USER: usize = hg_fn_devices::MAX_DEVICES_PER_HOME;
+pub const MAX_DEVICES_PER_USER: usize = homeguard_usecases::devices::MAX_DEVICES_PER_HOME;
 
 impl SimulatorConfig {
     /// Reads the `simulator:` block of a YAML file.

@@ -17,11 +17,10 @@ pub mod generator;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hg_fn_ingest::Poster;
 use homeguard_domain::{DeviceDraft, DeviceType, Location};
 use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_usecases::ingest::{self, IncomingEvent, IncomingHeartbeat, Poster, Report};
 use prometheus::IntCounterVec;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub use config::SimulatorConfig;
@@ -71,7 +70,7 @@ pub async fn homes(ctx: &Ctx, cfg: &SimulatorConfig) -> Result<Vec<SimDevice>, F
                 config: None,
                 user_id: Some(user.id),
             };
-            match hg_fn_devices::create(ctx, &Caller::system(), draft).await {
+            match homeguard_usecases::devices::create(ctx, &Caller::system(), draft).await {
                 Ok(created) => devices.push(created.view.device),
                 // The home is full: simulate what it has.
                 Err(e) if e.code == homeguard_domain::ErrorCode::ValidationError => {
@@ -126,32 +125,33 @@ impl Metrics {
 async fn send(ctx: &Ctx, out: Output, hold: &Hold, m: &Metrics) -> Result<(), FnError> {
     let poster = Poster::System(SERVICE);
     let events: Vec<_> = out.events.into_iter().filter(|e| !hold(e.device_id)).collect();
-    for chunk in events.chunks(hg_fn_ingest::MAX_BATCH) {
-        let body = Value::Array(chunk.iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect());
-        let (r, _) = hg_fn_ingest::ingest_events(ctx, &poster, body).await?;
-        m.produced.with_label_values(&["event", "accepted"]).inc_by(r.accepted as u64);
-        m.produced.with_label_values(&["event", "rejected"]).inc_by(r.rejected as u64);
-        if let Some(first) = r.results.iter().find_map(|x| x.error.as_ref()) {
-            tracing::warn!(rejected = r.rejected, error = %first, "ingest refused simulated events");
+    let count = |kind: &str, r: &Report| {
+        m.produced.with_label_values(&[kind, "accepted"]).inc_by(r.accepted() as u64);
+        m.produced.with_label_values(&[kind, "rejected"]).inc_by(r.rejected() as u64);
+    };
+    for chunk in events.chunks(ingest::MAX_BATCH) {
+        let items = chunk.iter().map(|e| Ok(IncomingEvent::from(e.clone()))).collect();
+        let r = ingest::post_events(ctx, &poster, items).await?;
+        count("event", &r);
+        if let Some(first) = r.first_error() {
+            tracing::warn!(rejected = r.rejected(), error = %first, "ingest refused simulated events");
         }
     }
-    let beats: Vec<Value> = out
+    let beats: Vec<_> = out
         .heartbeats
         .iter()
         .filter(|h| !hold(h.device_id))
-        .map(|h| {
-            json!({
-                "device_id": h.device_id,
-                "timestamp": h.timestamp,
-                "battery": h.battery,
-                "signal_strength": h.signal_strength,
-            })
+        .map(|h| IncomingHeartbeat {
+            device_id: h.device_id,
+            timestamp: Some(h.timestamp),
+            battery: h.battery,
+            signal_strength: h.signal_strength,
+            firmware_version: None,
         })
         .collect();
-    for chunk in beats.chunks(hg_fn_ingest::MAX_BATCH) {
-        let (r, _) = hg_fn_ingest::ingest_heartbeats(ctx, &poster, Value::Array(chunk.to_vec())).await?;
-        m.produced.with_label_values(&["heartbeat", "accepted"]).inc_by(r.accepted as u64);
-        m.produced.with_label_values(&["heartbeat", "rejected"]).inc_by(r.rejected as u64);
+    for chunk in beats.chunks(ingest::MAX_BATCH) {
+        let r = ingest::post_heartbeats(ctx, &poster, chunk.iter().cloned().map(Ok).collect()).await?;
+        count("heartbeat", &r);
     }
     for label in out.labels.iter().filter(|l| !hold(l.device_id)) {
         ctx.labels.record(label).await?;

@@ -5,48 +5,44 @@
 //!
 //! - `events:user:{user_id}` and `events:global`: every event (`device_event`);
 //! - `device:state:{device_id}`: the device's new state (`device_state`).
+//!
+//! (The names are [`homeguard_domain::channels`].)
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use homeguard_domain::channels;
 use homeguard_domain::state::{hvac_activity, is_newer, state_change};
-use homeguard_domain::{Device, DeviceState, DeviceType, Event, Heartbeat};
+use homeguard_domain::{Device, DeviceState, DeviceType, Event, Heartbeat, Topic};
 use homeguard_ports::{EventQuery, StateUpdate};
-use homeguard_runtime::cloudevents::{self, Envelope};
-use homeguard_runtime::{Ctx, FnError};
+use homeguard_runtime::{FnError, Function};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const SERVICE: &str = "device-state";
+homeguard_runtime::holds! {
+    /// What the state handler holds: the state it keeps, the registry (each
+    /// device's type), the pub/sub it announces on, and the event store it
+    /// rebuilds from after a restart.
+    pub struct StateCtx { state, devices, pubsub, events }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::State, Port::Devices]
-};
+/// The function: folds `device.events` and `device.heartbeats` into state.
+pub fn function() -> Function<StateCtx> {
+    Function::new(NAME, "Device state and live publication")
+        .always_on()
+        .subscribe(Topic::DeviceEvents, |ctx, events| Box::pin(async move { on_events(&ctx, events).await }))
+        .subscribe(Topic::DeviceHeartbeats, |ctx, beats| Box::pin(async move { on_heartbeats(&ctx, beats).await }))
+}
 
-/// The consumer name this handler commits its offsets under.
-pub const CONSUMER: &str = "device-state";
+/// Its name, also its consumer group (the host replays from its position).
+pub const NAME: &str = env!("CARGO_PKG_NAME");
 
 /// A device is online while it has sent something within this long.
 pub const ONLINE_TTL: Duration = Duration::from_secs(60);
 
 /// How many of a device's latest events rebuild its state after a restart.
 pub const REBUILD_DEPTH: usize = 100;
-
-pub fn user_channel(user: Uuid) -> String {
-    format!("events:user:{user}")
-}
-
-pub const GLOBAL_CHANNEL: &str = "events:global";
-
-pub fn state_channel(device: Uuid) -> String {
-    format!("device:state:{device}")
-}
 
 /// The `device_event` message of the notification protocol.
 pub fn event_message(e: &Event) -> Value {
@@ -62,14 +58,14 @@ pub fn event_message(e: &Event) -> Value {
     })
 }
 
-/// The `device_state` message of the notification protocol.
-pub fn state_message(device: Uuid, state: &DeviceState, online: bool) -> Value {
+/// The `device_state` message of the notification protocol, as of `now`.
+pub fn state_message(device: Uuid, state: &DeviceState, online: bool, now: DateTime<Utc>) -> Value {
     json!({
         "type": "device_state",
         "device_id": device,
         "state": state,
         "online": online,
-        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
     })
 }
 
@@ -88,7 +84,7 @@ fn fold(device_type: DeviceType, state: &mut DeviceState, e: &Event) -> bool {
     true
 }
 
-async fn publish(ctx: &Ctx, messages: &[(String, String)]) {
+async fn publish(ctx: &StateCtx, messages: &[(String, String)]) {
     // Pub/sub is best effort by design: a listener that misses a message
     // reads the feed; failing the batch would only replay it.
     if let Err(e) = ctx.pubsub.publish_many(messages).await {
@@ -96,7 +92,7 @@ async fn publish(ctx: &Ctx, messages: &[(String, String)]) {
     }
 }
 
-async fn devices_of(ctx: &Ctx, ids: impl Iterator<Item = Uuid>) -> Result<HashMap<Uuid, Device>, FnError> {
+async fn devices_of(ctx: &StateCtx, ids: impl Iterator<Item = Uuid>) -> Result<HashMap<Uuid, Device>, FnError> {
     let mut out = HashMap::new();
     for id in ids {
         if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id)
@@ -109,7 +105,7 @@ async fn devices_of(ctx: &Ctx, ids: impl Iterator<Item = Uuid>) -> Result<HashMa
 }
 
 /// The current state of each of `ids` (distinct), in one read.
-async fn states_of(ctx: &Ctx, ids: &[Uuid]) -> Result<BTreeMap<Uuid, DeviceState>, FnError> {
+async fn states_of(ctx: &StateCtx, ids: &[Uuid]) -> Result<BTreeMap<Uuid, DeviceState>, FnError> {
     let states = ctx.state.get_many(ids).await?;
     Ok(ids.iter().copied().zip(states).collect())
 }
@@ -120,7 +116,7 @@ async fn states_of(ctx: &Ctx, ids: &[Uuid]) -> Result<BTreeMap<Uuid, DeviceState
 /// changed). A batch costs three round trips to the state store and pub/sub
 /// whatever its size: one read, one write, one publish.
 #[tracing::instrument(skip_all, fields(events = events.len()))]
-pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
+pub async fn on_events(ctx: &StateCtx, events: Vec<Event>) -> Result<(), FnError> {
     let devices = devices_of(ctx, events.iter().map(|e| e.device_id)).await?;
     // A device that was removed since keeps its history, but has no state.
     let ids: Vec<Uuid> = devices.keys().copied().collect();
@@ -138,11 +134,12 @@ pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
     let mut messages = Vec::with_capacity(events.len() * 2 + updates.len());
     for e in &events {
         let message = event_message(e).to_string();
-        messages.push((user_channel(e.user_id), message.clone()));
-        messages.push((GLOBAL_CHANNEL.to_owned(), message));
+        messages.push((channels::user_events(e.user_id), message.clone()));
+        messages.push((channels::GLOBAL_EVENTS.to_owned(), message));
     }
+    let now = ctx.clock.now();
     for (u, state) in updates.iter().zip(&after) {
-        messages.push((state_channel(u.device_id), state_message(u.device_id, state, true).to_string()));
+        messages.push((channels::device_state(u.device_id), state_message(u.device_id, state, true, now).to_string()));
     }
     publish(ctx, &messages).await;
     Ok(())
@@ -153,7 +150,7 @@ pub async fn on_events(ctx: &Ctx, events: Vec<Event>) -> Result<(), FnError> {
 /// changed. Several heartbeats of one device in a batch count as one, the
 /// latest last.
 #[tracing::instrument(skip_all, fields(heartbeats = heartbeats.len()))]
-pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
+pub async fn on_heartbeats(ctx: &StateCtx, heartbeats: Vec<Heartbeat>) -> Result<(), FnError> {
     let devices = devices_of(ctx, heartbeats.iter().map(|h| h.device_id)).await?;
     let ids: Vec<Uuid> = devices.keys().copied().collect();
     let was_online: HashMap<Uuid, bool> =
@@ -188,13 +185,16 @@ pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), 
     }
     let updates: Vec<StateUpdate> = updates.into_values().collect();
     let after = ctx.state.apply(&updates).await?;
+    let now = ctx.clock.now();
     let messages: Vec<(String, String)> = updates
         .iter()
         .zip(&after)
         .filter(|(u, state)| {
             !was_online[&u.device_id] || before.get(&u.device_id).and_then(|b| b.get("battery")) != state.get("battery")
         })
-        .map(|(u, state)| (state_channel(u.device_id), state_message(u.device_id, state, true).to_string()))
+        .map(|(u, state)| {
+            (channels::device_state(u.device_id), state_message(u.device_id, state, true, now).to_string())
+        })
         .collect();
     publish(ctx, &messages).await;
     Ok(())
@@ -202,7 +202,7 @@ pub async fn on_heartbeats(ctx: &Ctx, heartbeats: Vec<Heartbeat>) -> Result<(), 
 
 /// Rebuilds in-memory state after a start: each device's latest events,
 /// folded oldest first over its initial state.
-pub async fn rebuild(ctx: &Ctx) -> Result<usize, FnError> {
+pub async fn rebuild(ctx: &StateCtx) -> Result<usize, FnError> {
     let devices = ctx.devices.list_all().await?;
     let mut folded = 0;
     for d in &devices {
@@ -217,29 +217,13 @@ pub async fn rebuild(ctx: &Ctx) -> Result<usize, FnError> {
     Ok(folded)
 }
 
-/// The CloudEvents routes Knative delivers `device.events` and
-/// `device.heartbeats` to; this function has no public HTTP routes.
-pub fn service(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new()
-        .route(
-            "/ce/device-events",
-            cloudevents::route(|ctx: Arc<Ctx>, e: Envelope<Event>| async move { on_events(&ctx, vec![e.data]).await }),
-        )
-        .route(
-            "/ce/heartbeats",
-            cloudevents::route(|ctx: Arc<Ctx>, h: Envelope<Heartbeat>| async move {
-                on_heartbeats(&ctx, vec![h.data]).await
-            }),
-        );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use futures::StreamExt;
     use homeguard_domain::EventType;
     use homeguard_domain::seed::{device_id, user_id};
+    use homeguard_runtime::Holds;
 
     fn event(device: Uuid, user: Uuid, t: EventType, secs_ago: i64) -> Event {
         Event {
@@ -257,10 +241,12 @@ mod tests {
     async fn events_change_state_and_are_announced_to_the_owner() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = StateCtx::from_ctx(&ctx);
         let john = user_id("john@demo.com");
         let lock = device_id("john@demo.com", "Front Door Lock");
-        let mut mine = ctx.pubsub.subscribe(&[user_channel(john), state_channel(lock)]).await.unwrap();
-        let mut sarahs = ctx.pubsub.subscribe(&[user_channel(user_id("sarah@demo.com"))]).await.unwrap();
+        let mut mine =
+            ctx.pubsub.subscribe(&[channels::user_events(john), channels::device_state(lock)]).await.unwrap();
+        let mut sarahs = ctx.pubsub.subscribe(&[channels::user_events(user_id("sarah@demo.com"))]).await.unwrap();
 
         on_events(&ctx, vec![event(lock, john, EventType::Unlocked, 1)]).await.unwrap();
         let state = ctx.state.get(lock).await.unwrap();
@@ -286,6 +272,7 @@ mod tests {
     async fn state_is_rebuilt_from_the_event_store() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = StateCtx::from_ctx(&ctx);
         let john = user_id("john@demo.com");
         let door = device_id("john@demo.com", "Garage Door");
         let events = vec![event(door, john, EventType::DoorOpen, 20), event(door, john, EventType::DoorHeldOpen, 10)];
@@ -299,6 +286,7 @@ mod tests {
     async fn heartbeats_mark_devices_online() {
         let tmp = tempfile::tempdir().unwrap();
         let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = StateCtx::from_ctx(&ctx);
         let lock = device_id("john@demo.com", "Front Door Lock");
         let hb = Heartbeat {
             heartbeat_id: Uuid::now_v7(),

@@ -6,20 +6,21 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use homeguard_domain::{DomainError, ErrorCode, User};
-use homeguard_runtime::{Caller, Ctx, FnError};
+use homeguard_runtime::{Caller, FnError, Function};
 use serde::Serialize;
 
-pub const SERVICE: &str = "user-service";
+homeguard_runtime::holds! {
+    /// What the user directory holds (sessions, to authenticate callers).
+    pub struct UsersCtx { users, sessions }
+}
 
-/// The ports this function depends on (its readiness checks them; the
-/// production backends of the others are never connected).
-pub const USES: &[homeguard_runtime::http::Port] = {
-    use homeguard_runtime::http::Port;
-    &[Port::Users]
-};
+/// The function: `GET /users/me`, `GET /users`, `GET /users/{id}`.
+pub fn function() -> Function<UsersCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Current user and user directory").routes(routes)
+}
 
 /// The caller's own profile.
-pub async fn me(ctx: &Ctx, caller: &Caller) -> Result<User, FnError> {
+pub async fn me(ctx: &UsersCtx, caller: &Caller) -> Result<User, FnError> {
     ctx.users.get(caller.user_id).await?.ok_or_else(|| {
         // The token is valid but its user is gone: treat as signed out.
         FnError::unauthorized("The user of this token no longer exists")
@@ -33,14 +34,14 @@ pub struct UserList {
 }
 
 /// Every user (admins only).
-pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<UserList, FnError> {
+pub async fn list(ctx: &UsersCtx, caller: &Caller) -> Result<UserList, FnError> {
     caller.require_admin()?;
     let users = ctx.users.list().await?;
     Ok(UserList { count: users.len(), users })
 }
 
 /// One user: yourself, or anyone for an admin.
-pub async fn get_one(ctx: &Ctx, caller: &Caller, id: uuid::Uuid) -> Result<User, FnError> {
+pub async fn get_one(ctx: &UsersCtx, caller: &Caller, id: uuid::Uuid) -> Result<User, FnError> {
     let not_found = || FnError::from(DomainError::new(ErrorCode::UserNotFound, format!("User with ID {id} not found")));
     if !caller.can_access(id) {
         return Err(not_found());
@@ -48,25 +49,24 @@ pub async fn get_one(ctx: &Ctx, caller: &Caller, id: uuid::Uuid) -> Result<User,
     ctx.users.get(id).await?.ok_or_else(not_found)
 }
 
-pub fn router(ctx: &Arc<Ctx>) -> Router {
-    let routes = Router::new()
+fn routes(_: &Arc<UsersCtx>) -> Router<Arc<UsersCtx>> {
+    Router::new()
         .route(
             "/users/me",
-            get(|State(ctx): State<Arc<Ctx>>, c: Caller| async move { me(&ctx, &c).await.map(axum::Json) }),
+            get(|State(ctx): State<Arc<UsersCtx>>, c: Caller| async move { me(&ctx, &c).await.map(axum::Json) }),
         )
         .route(
             "/users",
-            get(|State(ctx): State<Arc<Ctx>>, c: Caller| async move { list(&ctx, &c).await.map(axum::Json) }),
+            get(|State(ctx): State<Arc<UsersCtx>>, c: Caller| async move { list(&ctx, &c).await.map(axum::Json) }),
         )
         .route(
             "/users/{id}",
             get(
-                |State(ctx): State<Arc<Ctx>>,
+                |State(ctx): State<Arc<UsersCtx>>,
                  c: Caller,
                  homeguard_runtime::extract::Path(id): homeguard_runtime::extract::Path<uuid::Uuid>| async move {
                     get_one(&ctx, &c, id).await.map(axum::Json)
                 },
             ),
-        );
-    homeguard_runtime::http::mount(SERVICE, ctx, routes)
+        )
 }

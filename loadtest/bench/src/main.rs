@@ -52,6 +52,10 @@ struct Args {
     /// (e.g. `--host-env REDIS_URL=redis://127.0.0.1:6379/3` to measure on Redis).
     #[arg(long = "host-env", value_parser = parse_env)]
     host_env: Vec<(String, String)>,
+    /// The consumer whose handled count says the event store caught up
+    /// (the event store function's name; `event-store` before it took it).
+    #[arg(long, default_value = "hg-fn-events")]
+    drain_consumer: String,
     /// The phases to run.
     #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency,simulator")]
     phases: Vec<String>,
@@ -182,8 +186,8 @@ async fn metric(base: &str, prefix: &str, part: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-async fn stored(base: &str) -> u64 {
-    metric(base, "bus_messages_handled_total", r#"consumer="event-store""#).await as u64
+async fn stored(base: &str, consumer: &str) -> u64 {
+    metric(base, "bus_messages_handled_total", &format!(r#"consumer="{consumer}""#)).await as u64
 }
 
 const ACCEPTED: &str = r#"kind="event",outcome="accepted""#;
@@ -197,13 +201,16 @@ async fn simulator(args: &Args) -> anyhow::Result<()> {
     std::fs::write(&file, format!("simulator:\n  event_rate: {}\n  anomaly_rate: 0.01\n{homes}", args.sim_rate))?;
     let host = start_host(&args.host_bin, &args.host_log, Some(&file), &args.host_env)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (a0, s0, t0) =
-        (metric(&host.base, "simulator_messages_total", ACCEPTED).await, stored(&host.base).await, Instant::now());
+    let (a0, s0, t0) = (
+        metric(&host.base, "simulator_messages_total", ACCEPTED).await,
+        stored(&host.base, &args.drain_consumer).await,
+        Instant::now(),
+    );
     let target = metric(&host.base, "simulator_target_events_per_second", "").await;
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let (a1, s1, secs) = (
         metric(&host.base, "simulator_messages_total", ACCEPTED).await,
-        stored(&host.base).await,
+        stored(&host.base, &args.drain_consumer).await,
         t0.elapsed().as_secs_f64(),
     );
     let rejected = metric(&host.base, "simulator_messages_total", r#"kind="event",outcome="rejected""#).await;
@@ -219,11 +226,13 @@ async fn simulator(args: &Args) -> anyhow::Result<()> {
 
 struct Setup {
     base: String,
+    /// The consumer that says the event store caught up.
+    consumer: String,
     keys: Vec<(uuid::Uuid, &'static str, String)>,
     pushed: mpsc::UnboundedReceiver<(u64, Instant)>,
 }
 
-async fn setup(host: &Host) -> anyhow::Result<Setup> {
+async fn setup(host: &Host, consumer: &str) -> anyhow::Result<Setup> {
     let c = client();
     let login: Value = c
         .post(format!("{}/auth/login", host.base))
@@ -241,7 +250,7 @@ async fn setup(host: &Host) -> anyhow::Result<Setup> {
         keys.push((id, event_type, r["device_key"].as_str().context("device key")?.to_owned()));
     }
     let pushed = listen(&host.base, &token).await?;
-    Ok(Setup { base: host.base.clone(), keys, pushed })
+    Ok(Setup { base: host.base.clone(), consumer: consumer.to_owned(), keys, pushed })
 }
 
 /// Requests per second of the cheapest endpoint, at the same concurrency.
@@ -284,7 +293,7 @@ async fn throughput(
     secs: u64,
     seq_base: u64,
 ) -> anyhow::Result<Throughput> {
-    let stored_before = stored(&s.base).await;
+    let stored_before = stored(&s.base, &s.consumer).await;
     let seq = Arc::new(AtomicU64::new(seq_base));
     let accepted = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(AtomicU64::new(0));
@@ -332,7 +341,7 @@ async fn throughput(
             _ => bail!("only {pushed} of {accepted} accepted events reached the WebSocket"),
         }
     }
-    while stored(&s.base).await < stored_before + accepted {
+    while stored(&s.base, &s.consumer).await < stored_before + accepted {
         if Instant::now() > deadline {
             bail!("the event store did not catch up");
         }
@@ -429,7 +438,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let host = start_host(&args.host_bin, &args.host_log, None, &args.host_env)?;
     let run = |phase: &str| args.phases.iter().any(|p| p == phase);
-    let mut s = setup(&host).await?;
+    let mut s = setup(&host, &args.drain_consumer).await?;
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     println!(
         "HomeGuard pipeline benchmark: {cpus} CPUs, {}s per phase, {} connections",

@@ -44,23 +44,6 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The HTTP status this code is answered with.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Self::ValidationError | Self::MalformedRequest => 400,
-            Self::Unauthorized | Self::TokenExpired | Self::InvalidCredentials => 401,
-            Self::Forbidden => 403,
-            Self::DeviceNotFound | Self::UserNotFound | Self::NotFound => 404,
-            Self::MethodNotAllowed => 405,
-            Self::Conflict => 409,
-            Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::RateLimited => 429,
-            Self::InternalError => 500,
-            Self::ServiceUnavailable => 503,
-        }
-    }
-
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -132,14 +115,6 @@ mod tests {
         for code in [ErrorCode::DeviceNotFound, ErrorCode::ValidationError, ErrorCode::TokenExpired] {
             assert_eq!(serde_json::to_value(code).unwrap(), Value::String(code.as_str().into()));
         }
-    }
-
-    #[test]
-    fn statuses_follow_http_semantics() {
-        assert_eq!(ErrorCode::InvalidCredentials.http_status(), 401);
-        assert_eq!(ErrorCode::DeviceNotFound.http_status(), 404);
-        assert_eq!(ErrorCode::MalformedRequest.http_status(), 400);
-        assert_eq!(ErrorCode::ServiceUnavailable.http_status(), 503);
     }
 
     #[test]

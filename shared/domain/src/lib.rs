@@ -9,6 +9,7 @@
 pub mod agent;
 pub mod automation;
 pub mod bus;
+pub mod channels;
 pub mod command;
 pub mod device;
 pub mod error;

@@ -1,6 +1,6 @@
 //! The bus contract, run against a Kafka-protocol broker: the one of
 //! `HOMEGUARD_TEST_KAFKA_BROKERS` (scripts/test starts tansu and sets it).
-//! Without it these tests say they are skipped and why.
+//! Without it these tests say they are skipped and why (under `CI`, fail).
 
 use std::time::Duration;
 
@@ -9,10 +9,7 @@ use homeguard_kafka::{KafkaBus, PARTITIONS};
 use homeguard_ports::{EventBus, OutMessage, Published, contract};
 
 async fn kafka() -> Option<KafkaBus> {
-    let Ok(brokers) = std::env::var("HOMEGUARD_TEST_KAFKA_BROKERS") else {
-        eprintln!("SKIPPED: HOMEGUARD_TEST_KAFKA_BROKERS is not set (scripts/test starts a broker and sets it)");
-        return None;
-    };
+    let brokers = contract::test_server("HOMEGUARD_TEST_KAFKA_BROKERS", "a Kafka-protocol broker")?;
     // Topics of this run's own, so that runs sharing the broker never meet.
     let prefix = format!("contract-{}.", uuid::Uuid::new_v4().simple());
     Some(KafkaBus::open(&brokers, &prefix, &[]).await.unwrap_or_else(|e| panic!("Kafka at {brokers}: {e}")))

@@ -1,15 +1,13 @@
 //! The document contracts, run against a MongoDB-wire server: the one of
 //! `HOMEGUARD_TEST_MONGO_URL` (CI starts `nx-27017`, a CRUD-level server on
-//! SQLite, and sets it). Without it these tests say they are skipped and why.
+//! SQLite, and sets it). Without it these tests say they are skipped and why
+//! (under `CI`, fail).
 
 use homeguard_mongo::MongoStore;
 use homeguard_ports::contract;
 
 async fn mongo() -> Option<MongoStore> {
-    let Ok(url) = std::env::var("HOMEGUARD_TEST_MONGO_URL") else {
-        eprintln!("SKIPPED: HOMEGUARD_TEST_MONGO_URL is not set (scripts/test starts a server and sets it)");
-        return None;
-    };
+    let url = contract::test_server("HOMEGUARD_TEST_MONGO_URL", "a MongoDB-wire server")?;
     let name = format!("hg_contract_{}", uuid::Uuid::new_v4().simple());
     Some(MongoStore::open_database(&url, &name).await.unwrap_or_else(|e| panic!("MongoDB at {url}: {e}")))
 }

@@ -6,8 +6,12 @@
 use homeguard_ports::contract;
 use homeguard_redis::RedisStore;
 
+fn redis_url() -> String {
+    homeguard_ports::contract::local_server("HOMEGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/")
+}
+
 async fn redis() -> RedisStore {
-    let url = std::env::var("HOMEGUARD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let url = redis_url();
     RedisStore::open(&url).await.unwrap_or_else(|e| panic!("Redis at {url} is needed for these tests: {e}"))
 }
 
@@ -38,7 +42,7 @@ async fn redis_keys_are_the_requirements_names() {
     store.mark_online(device, chrono::Utc::now(), std::time::Duration::from_secs(60)).await.unwrap();
     store.add_user_device(user, device).await.unwrap();
 
-    let client = redis::Client::open("redis://127.0.0.1:6379/").unwrap();
+    let client = redis::Client::open(redis_url()).unwrap();
     let mut c = client.get_multiplexed_async_connection().await.unwrap();
     let fields: std::collections::HashMap<String, String> =
         redis::cmd("HGETALL").arg(format!("device:state:{device}")).query_async(&mut c).await.unwrap();

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::context::Ctx;
 use crate::error::FnError;
+use crate::ports::{HasSessions, Holds};
 
 /// The JWT signing keys and token lifetime. The secret comes from the
 /// environment (or the data dir) and is never logged.
@@ -131,10 +131,10 @@ impl Caller {
 
 /// Authenticates a bearer token: a valid signature, not expired, and a live
 /// session whose hash matches (so logout revokes the token at once).
-pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Caller, FnError> {
-    let now = ctx.clock.wall();
-    let claims = verify_token(&ctx.auth, token, now)?;
-    let session = ctx.sessions.get(claims.sid).await?;
+pub async fn authenticate(ctx: &(impl HasSessions + Holds), token: &str) -> Result<Caller, FnError> {
+    let now = ctx.clock().wall();
+    let claims = verify_token(ctx.auth(), token, now)?;
+    let session = ctx.sessions().get(claims.sid).await?;
     match session {
         Some(s) if s.user_id == claims.sub && s.token_hash == token_hash(token) && s.is_active(now) => {}
         _ => return Err(FnError::unauthorized("The session has ended; log in again")),
@@ -160,12 +160,12 @@ pub fn bearer_token(headers: &http::HeaderMap) -> Result<&str, FnError> {
     }
 }
 
-impl FromRequestParts<Arc<Ctx>> for Caller {
+impl<S: HasSessions + Holds> FromRequestParts<Arc<S>> for Caller {
     type Rejection = FnError;
 
-    async fn from_request_parts(parts: &mut http::request::Parts, ctx: &Arc<Ctx>) -> Result<Self, FnError> {
+    async fn from_request_parts(parts: &mut http::request::Parts, ctx: &Arc<S>) -> Result<Self, FnError> {
         let token = bearer_token(&parts.headers)?;
-        authenticate(ctx, token).await
+        authenticate(&**ctx, token).await
     }
 }
 

@@ -19,8 +19,8 @@ use cloudevents::{AttributesReader, Event};
 use homeguard_domain::ErrorCode;
 use serde::de::DeserializeOwned;
 
-use crate::context::Ctx;
 use crate::error::FnError;
+use crate::ports::{HasBus, Holds};
 
 /// A decoded CloudEvent: its attributes and its typed data.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,13 +67,14 @@ pub fn respond(result: Result<(), FnError>) -> Response {
 }
 
 /// A POST route that decodes CloudEvents carrying `T` and hands them to `handler`.
-pub fn route<T, F, Fut>(handler: F) -> MethodRouter<Arc<Ctx>>
+pub fn route<S, T, F, Fut>(handler: F) -> MethodRouter<Arc<S>>
 where
+    S: Send + Sync + 'static,
     T: DeserializeOwned + Send + 'static,
-    F: Fn(Arc<Ctx>, Envelope<T>) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Arc<S>, Envelope<T>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(), FnError>> + Send + 'static,
 {
-    post(move |State(ctx): State<Arc<Ctx>>, headers: http::HeaderMap, body: Bytes| {
+    post(move |State(ctx): State<Arc<S>>, headers: http::HeaderMap, body: Bytes| {
         let handler = handler.clone();
         async move {
             match decode::<T>(&headers, body) {
@@ -123,17 +124,20 @@ pub fn for_delivery(d: &homeguard_ports::Delivery) -> Result<Event, FnError> {
 /// Kafka's coordinates come from what KafkaSource puts in the event where
 /// present (the `key` extension, `partition:P#O` as subject, the `id` header
 /// as `kafkaheaderid`), else from the payload.
-pub fn dead_letter_route() -> MethodRouter<Arc<Ctx>> {
+pub fn dead_letter_route<S: HasBus + Holds>() -> MethodRouter<Arc<S>> {
     post(
-        |State(ctx): State<Arc<Ctx>>,
+        |State(ctx): State<Arc<S>>,
          axum::extract::Path((topic, consumer)): axum::extract::Path<(String, String)>,
          headers: http::HeaderMap,
-         body: Bytes| async move { respond(dead_letter(&ctx, &topic, &consumer, &headers, body).await) },
+         body: Bytes| async move { respond(dead_letter(&*ctx, &topic, &consumer, &headers, body).await) },
     )
 }
 
+/// Where the dead-letter sink is served.
+pub const DEAD_LETTER_PATH: &str = "/ce/dead-letters/{topic}/{consumer}";
+
 async fn dead_letter(
-    ctx: &Ctx,
+    ctx: &impl HasBus,
     topic: &str,
     consumer: &str,
     headers: &http::HeaderMap,
@@ -193,6 +197,6 @@ async fn dead_letter(
         published_at: event.time().copied().unwrap_or_else(Utc::now),
     };
     tracing::error!(consumer, topic = %topic, id = %id, reason, "setting aside a message Knative could not deliver");
-    ctx.bus.dead_letter(consumer, &message, &reason).await?;
+    ctx.bus().dead_letter(consumer, &message, &reason).await?;
     Ok(())
 }

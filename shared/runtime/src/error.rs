@@ -55,8 +55,21 @@ impl FnError {
         Self::new(ErrorCode::InternalError, "An internal error occurred; quote the trace_id when reporting it")
     }
 
+    /// An item that is not of the shape an endpoint takes.
+    pub fn invalid_shape(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationError, message)
+    }
+
+    /// Whether the platform failed (a store is down, a bug), rather than the
+    /// input being wrong: the sender should retry, a batch should not be
+    /// judged item by item, a consumer should not set the message aside.
+    pub fn is_platform(&self) -> bool {
+        self.retryable || matches!(self.code, ErrorCode::ServiceUnavailable | ErrorCode::InternalError)
+    }
+
+    /// The HTTP status it is answered with.
     pub fn status(&self) -> http::StatusCode {
-        http::StatusCode::from_u16(self.code.http_status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+        status_of(self.code)
     }
 
     /// The error body of the requirements, stamped with the current trace id.
@@ -71,6 +84,25 @@ impl FnError {
                 "timestamp": timestamp,
             }
         })
+    }
+}
+
+/// The HTTP status each error code is answered with (the edge's concern:
+/// the domain only names the codes).
+pub fn status_of(code: ErrorCode) -> http::StatusCode {
+    use http::StatusCode as S;
+    match code {
+        ErrorCode::ValidationError | ErrorCode::MalformedRequest => S::BAD_REQUEST,
+        ErrorCode::Unauthorized | ErrorCode::TokenExpired | ErrorCode::InvalidCredentials => S::UNAUTHORIZED,
+        ErrorCode::Forbidden => S::FORBIDDEN,
+        ErrorCode::DeviceNotFound | ErrorCode::UserNotFound | ErrorCode::NotFound => S::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => S::METHOD_NOT_ALLOWED,
+        ErrorCode::Conflict => S::CONFLICT,
+        ErrorCode::PayloadTooLarge => S::PAYLOAD_TOO_LARGE,
+        ErrorCode::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::RateLimited => S::TOO_MANY_REQUESTS,
+        ErrorCode::InternalError => S::INTERNAL_SERVER_ERROR,
+        ErrorCode::ServiceUnavailable => S::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -114,5 +146,26 @@ impl IntoResponse for FnError {
             response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds.max(1)));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_http_semantics() {
+        assert_eq!(status_of(ErrorCode::InvalidCredentials), 401);
+        assert_eq!(status_of(ErrorCode::DeviceNotFound), 404);
+        assert_eq!(status_of(ErrorCode::MalformedRequest), 400);
+        assert_eq!(status_of(ErrorCode::ServiceUnavailable), 503);
+    }
+
+    #[test]
+    fn platform_failures_are_told_from_bad_input() {
+        assert!(!FnError::invalid("name", "must not be empty").is_platform());
+        assert!(FnError::from(StoreError::Unavailable("down".into())).is_platform());
+        assert!(FnError::new(ErrorCode::InternalError, "bug").is_platform());
+        assert!(!FnError::device_not_found("x").is_platform());
     }
 }

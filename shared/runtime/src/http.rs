@@ -13,23 +13,23 @@ use homeguard_domain::ErrorCode;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::context::Ctx;
 use crate::error::FnError;
+use crate::ports::{Ctx, Holds, Port, stores_of};
 use crate::telemetry::{Observe, observe};
 
 /// The largest request body any endpoint takes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-fn observe_layer(service: &'static str, ctx: &Ctx) -> Observe {
-    Observe { service, clock: ctx.clock.base(), metrics: ctx.metrics.clone() }
+fn observe_layer(service: &'static str, ctx: &impl Holds) -> Observe {
+    Observe { service, clock: ctx.clock().base(), metrics: ctx.metrics().clone() }
 }
 
 /// Mounts one function's routes: its telemetry (labelled `service`), the
 /// error body for a wrong method, and the context.
-pub fn mount(service: &'static str, ctx: &Arc<Ctx>, routes: Router<Arc<Ctx>>) -> Router {
+pub fn mount<S: Holds>(service: &'static str, ctx: &Arc<S>, routes: Router<Arc<S>>) -> Router {
     routes
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(observe_layer(service, ctx), observe))
+        .layer(from_fn_with_state(observe_layer(service, &**ctx), observe))
         .with_state(ctx.clone())
 }
 
@@ -41,58 +41,21 @@ async fn not_found(method: http::Method, uri: http::Uri) -> FnError {
     FnError::new(ErrorCode::NotFound, format!("No route for {} {}", method, uri.path()))
 }
 
-/// A port a function depends on: what its readiness checks (and, with
-/// production backends connecting on first use, what it connects to).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Port {
-    Users,
-    Devices,
-    State,
-    Events,
-    Bus,
-    Readings,
-}
-
-impl Port {
-    pub const ALL: &'static [Port] =
-        &[Port::Users, Port::Devices, Port::State, Port::Events, Port::Bus, Port::Readings];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Port::Users => "users",
-            Port::Devices => "devices",
-            Port::State => "state",
-            Port::Events => "events",
-            Port::Bus => "bus",
-            Port::Readings => "readings",
-        }
-    }
-
-    async fn health(self, ctx: &Ctx) -> homeguard_ports::error::StoreResult<()> {
-        match self {
-            Port::Users => ctx.users.health().await,
-            Port::Devices => ctx.devices.health().await,
-            Port::State => ctx.state.health().await,
-            Port::Events => ctx.events.health().await,
-            Port::Bus => ctx.bus.health().await,
-            Port::Readings => ctx.readings.health().await,
-        }
-    }
-}
-
-/// `/health/liveness`, `/health/readiness` (the ports in `uses`) and `/metrics`.
-pub fn system_routes(service: &'static str, ctx: &Arc<Ctx>, uses: &'static [Port]) -> Router {
+/// `/health/liveness`, `/health/readiness` (each store behind the ports
+/// in `holds`, once) and `/metrics`.
+pub fn system_routes(service: &'static str, ctx: &Arc<Ctx>, holds: &'static [Port]) -> Router {
     let routes = Router::new()
         .route("/health/liveness", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        .route("/health/readiness", get(move |State(ctx): State<Arc<Ctx>>| readiness(ctx, uses)))
+        .route("/health/readiness", get(move |State(ctx): State<Arc<Ctx>>| readiness(ctx, holds)))
         .route("/metrics", get(metrics));
     mount(service, ctx, routes)
 }
 
-async fn readiness(ctx: Arc<Ctx>, uses: &'static [Port]) -> Response {
-    let mut checks = Vec::with_capacity(uses.len());
-    for port in uses {
-        checks.push((port.name(), port.health(&ctx).await));
+async fn readiness(ctx: Arc<Ctx>, holds: &'static [Port]) -> Response {
+    let stores = stores_of(holds);
+    let mut checks = Vec::with_capacity(stores.len());
+    for store in stores {
+        checks.push((store.name(), store.health(&ctx).await));
     }
     let ready = checks.iter().all(|(_, r)| r.is_ok());
     let detail: serde_json::Map<_, _> = checks
@@ -117,7 +80,7 @@ async fn metrics(State(ctx): State<Arc<Ctx>>) -> Response {
 pub fn finish(app: Router, ctx: &Arc<Ctx>) -> Router {
     let fallback = Router::new()
         .fallback(not_found)
-        .layer(from_fn_with_state(observe_layer("gateway", ctx), observe))
+        .layer(from_fn_with_state(observe_layer("gateway", &**ctx), observe))
         .with_state(ctx.clone());
     app.merge(fallback).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

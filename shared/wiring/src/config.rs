@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use homeguard_runtime::ports::Store;
 
 /// Settings shared by the local host and every function binary.
 #[derive(Debug, Clone, Parser)]
@@ -80,18 +81,23 @@ impl Config {
     }
 
     /// Fails with a clear message when a production backend is configured
-    /// that this build does not include (a typed error, not a panic; every
-    /// backend is in the default build, so this concerns slimmed images).
-    pub fn check_backends(&self) -> anyhow::Result<()> {
+    /// for one of `stores` that this build does not include (a typed error,
+    /// not a panic). A function's image is built with the backends of the
+    /// stores it holds; the settings of the others do not concern it.
+    pub fn check_backends(&self, stores: &[Store]) -> anyhow::Result<()> {
         let configured = [
-            ("POSTGRES_URL", self.postgres_url.is_some() && !cfg!(feature = "postgres")),
-            ("MONGO_URL", self.mongo_url.is_some() && !cfg!(feature = "mongo")),
-            ("REDIS_URL", self.redis_url.is_some() && !cfg!(feature = "redis")),
-            ("SCYLLA_HOSTS", self.scylla_hosts.is_some() && !cfg!(feature = "scylla")),
-            ("KAFKA_BROKERS", self.kafka_brokers.is_some() && !cfg!(feature = "kafka")),
-            ("TIMESCALE_URL", self.timescale_url.is_some() && !cfg!(feature = "postgres")),
+            ("POSTGRES_URL", Store::Users, self.postgres_url.is_some() && !cfg!(feature = "postgres")),
+            ("MONGO_URL", Store::Devices, self.mongo_url.is_some() && !cfg!(feature = "mongo")),
+            ("REDIS_URL", Store::State, self.redis_url.is_some() && !cfg!(feature = "redis")),
+            ("SCYLLA_HOSTS", Store::Events, self.scylla_hosts.is_some() && !cfg!(feature = "scylla")),
+            ("KAFKA_BROKERS", Store::Bus, self.kafka_brokers.is_some() && !cfg!(feature = "kafka")),
+            ("TIMESCALE_URL", Store::Readings, self.timescale_url.is_some() && !cfg!(feature = "postgres")),
         ];
-        let missing: Vec<_> = configured.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
+        let missing: Vec<_> = configured
+            .iter()
+            .filter(|(_, store, set)| *set && stores.contains(store))
+            .map(|(name, ..)| *name)
+            .collect();
         if missing.is_empty() {
             Ok(())
         } else {
@@ -112,7 +118,7 @@ mod tests {
         let c = Config::try_parse_from(["x"]).unwrap();
         assert_eq!(c.port, 8080);
         assert!(c.seed_demo);
-        assert!(c.check_backends().is_ok());
+        assert!(c.check_backends(Store::ALL).is_ok());
     }
 
     #[test]
@@ -127,7 +133,7 @@ mod tests {
             "--timescale-url=postgres://t",
         ])
         .unwrap();
-        assert!(c.check_backends().is_ok());
+        assert!(c.check_backends(Store::ALL).is_ok());
     }
 
     #[test]

@@ -2,6 +2,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+/// The embedded database's file in the data dir.
+pub const DATABASE_FILE: &str = "homeguard.db";
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -59,7 +62,7 @@ impl DataDir {
     }
 
     pub fn database_path(&self) -> PathBuf {
-        self.path.join("homeguard.db")
+        self.path.join(DATABASE_FILE)
     }
 
     /// The JWT secret: the configured one, else the one kept in the data dir,

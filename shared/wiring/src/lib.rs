@@ -7,6 +7,7 @@ pub mod data_dir;
 pub mod lazy;
 pub mod seed;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -17,38 +18,78 @@ use homeguard_ports::{
     AgentMemory, AutomationStore, DeviceStore, EventBus, EventStore, LabelStore, PubSub, RateLimiter, ReadingStore,
     SessionStore, SimClock, StateStore, UserStore,
 };
-use homeguard_runtime::http::Port;
-use homeguard_runtime::{AuthKeys, Ctx, Metrics};
+use homeguard_runtime::ports::{Port, Store};
+use homeguard_runtime::{AuthKeys, Ctx, Declared, Metrics};
 
 pub use config::Config;
 pub use data_dir::DataDir;
 pub use lazy::Lazy;
 
-/// Builds the context over the backends the configuration names; embedded
-/// ones where it names none.
+/// The embedded stores of one data dir, each opened on first use: a process
+/// whose ports are all on production backends never opens a SQLite file.
+struct Embedded {
+    dir: PathBuf,
+    store: std::sync::OnceLock<Arc<Lazy<SqliteStore>>>,
+}
+
+impl Embedded {
+    fn new(data_dir: &DataDir) -> Self {
+        Self { dir: data_dir.path().to_owned(), store: std::sync::OnceLock::new() }
+    }
+
+    /// Users, sessions, devices, automations, agent memory and labels share one database.
+    fn store(&self) -> Arc<Lazy<SqliteStore>> {
+        let path = self.dir.join(data_dir::DATABASE_FILE);
+        self.store
+            .get_or_init(|| {
+                Lazy::new("embedded database", move || {
+                    let path = path.clone();
+                    async move { SqliteStore::open(&path).await }
+                })
+            })
+            .clone()
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// A port on a backend the configuration names but this binary was built
+/// without: every call fails with that, as a typed error (never a silent
+/// fall-back to embedded storage). A function never calls the ports it
+/// does not hold, so only a misbuilt image meets it.
+#[cfg(not(all(feature = "postgres", feature = "mongo", feature = "redis", feature = "kafka", feature = "scylla")))]
+fn not_compiled_in<T: Send + Sync + 'static>(variable: &'static str, feature: &'static str) -> Arc<Lazy<T>> {
+    Lazy::new(variable, move || async move {
+        Err(homeguard_ports::StoreError::NotCompiledIn(format!(
+            "{variable} is set, but this binary was built without the `{feature}` backend"
+        )))
+    })
+}
+
+/// Builds the context over the backends the configuration names, embedded
+/// ones where it names none. Nothing is connected or opened here: each
+/// backend opens the first time one of its ports is used.
 pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<Ctx>> {
-    config.check_backends()?;
     let secret = data_dir.jwt_secret(config.jwt_secret.as_deref())?;
-    let store = SqliteStore::open(&data_dir.database_path())
-        .await
-        .with_context(|| format!("opening the database in {}", data_dir.path().display()))?;
-    let store = Arc::new(store);
-    let (users, sessions) = users_and_sessions(config, &store).await?;
-    let (devices, automations, agent, labels) = documents(config, &store).await?;
-    let (state, pubsub, limits) = state_pubsub_limits(config).await?;
+    let embedded = Embedded::new(data_dir);
+    let (users, sessions) = users_and_sessions(config, &embedded);
+    let (devices, automations, agent, labels) = documents(config, &embedded);
+    let (state, pubsub, limits) = state_pubsub_limits(config);
     Ok(Arc::new(Ctx {
         users,
         sessions,
+        limits,
         devices,
         automations,
         agent,
         labels,
-        events: event_store(config, data_dir).await?,
-        bus: event_bus(config, data_dir).await?,
-        readings: readings_store(config, data_dir).await?,
+        events: event_store(config, &embedded),
+        bus: event_bus(config, &embedded),
+        readings: readings_store(config, &embedded),
         state,
         pubsub,
-        limits,
         clock: Arc::new(SimClock::system()),
         auth: AuthKeys::new(&secret, chrono::Duration::seconds(config.token_ttl_seconds as i64)),
         metrics: Metrics::new(),
@@ -58,130 +99,180 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
 type UserPorts = (Arc<dyn UserStore>, Arc<dyn SessionStore>);
 
 /// Users and sessions: PostgreSQL when `POSTGRES_URL` is set, else the embedded store.
-async fn users_and_sessions(config: &Config, embedded: &Arc<SqliteStore>) -> anyhow::Result<UserPorts> {
-    #[cfg(feature = "postgres")]
+fn users_and_sessions(config: &Config, embedded: &Embedded) -> UserPorts {
     if let Some(url) = config.postgres_url.clone() {
-        let pg = Lazy::new("POSTGRES_URL", move || {
-            let url = url.clone();
-            async move {
-                let pg = homeguard_postgres::PgStore::open(&url).await?;
-                tracing::info!(backend = "postgresql", "users and sessions");
-                Ok(pg)
-            }
-        });
-        return Ok((pg.clone(), pg));
+        #[cfg(feature = "postgres")]
+        {
+            let pg = Lazy::new("POSTGRES_URL", move || {
+                let url = url.clone();
+                async move {
+                    let pg = homeguard_postgres::PgStore::open(&url).await?;
+                    tracing::info!(backend = "postgresql", "users and sessions");
+                    Ok(pg)
+                }
+            });
+            return (pg.clone(), pg);
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = url;
+            let missing = not_compiled_in::<SqliteStore>("POSTGRES_URL", "postgres");
+            return (missing.clone(), missing);
+        }
     }
-    let _ = config;
-    Ok((embedded.clone(), embedded.clone()))
+    let store = embedded.store();
+    (store.clone(), store)
 }
 
 type DocumentPorts = (Arc<dyn DeviceStore>, Arc<dyn AutomationStore>, Arc<dyn AgentMemory>, Arc<dyn LabelStore>);
 
 /// Devices, automations, agent memory and labels: MongoDB when `MONGO_URL` is set, else the embedded store.
-async fn documents(config: &Config, embedded: &Arc<SqliteStore>) -> anyhow::Result<DocumentPorts> {
-    #[cfg(feature = "mongo")]
+fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
     if let Some(url) = config.mongo_url.clone() {
-        let mongo = Lazy::new("MONGO_URL", move || {
-            let url = url.clone();
-            async move {
-                let mongo = homeguard_mongo::MongoStore::open(&url).await?;
-                tracing::info!(backend = "mongodb", "devices, automations, agent memory and labels");
-                Ok(mongo)
-            }
-        });
-        return Ok((mongo.clone(), mongo.clone(), mongo.clone(), mongo));
+        #[cfg(feature = "mongo")]
+        {
+            let mongo = Lazy::new("MONGO_URL", move || {
+                let url = url.clone();
+                async move {
+                    let mongo = homeguard_mongo::MongoStore::open(&url).await?;
+                    tracing::info!(backend = "mongodb", "devices, automations, agent memory and labels");
+                    Ok(mongo)
+                }
+            });
+            return (mongo.clone(), mongo.clone(), mongo.clone(), mongo);
+        }
+        #[cfg(not(feature = "mongo"))]
+        {
+            let _ = url;
+            let missing = not_compiled_in::<SqliteStore>("MONGO_URL", "mongo");
+            return (missing.clone(), missing.clone(), missing.clone(), missing);
+        }
     }
-    let _ = config;
-    Ok((embedded.clone(), embedded.clone(), embedded.clone(), embedded.clone()))
+    let store = embedded.store();
+    (store.clone(), store.clone(), store.clone(), store)
 }
 
 /// Sensor readings: TimescaleDB (or plain PostgreSQL, partitioned) when
 /// `TIMESCALE_URL` is set, else the embedded store.
-async fn readings_store(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<dyn ReadingStore>> {
-    #[cfg(feature = "postgres")]
+fn readings_store(config: &Config, embedded: &Embedded) -> Arc<dyn ReadingStore> {
     if let Some(url) = config.timescale_url.clone() {
-        return Ok(Lazy::new("TIMESCALE_URL", move || {
+        #[cfg(feature = "postgres")]
+        return Lazy::new("TIMESCALE_URL", move || {
             let url = url.clone();
             async move {
                 let pg = homeguard_postgres::PgReadingStore::open(&url).await?;
                 tracing::info!(backend = pg.mode().as_str(), "sensor readings");
                 Ok(pg)
             }
-        }));
+        });
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = url;
+            return not_compiled_in::<SqliteReadingStore>("TIMESCALE_URL", "postgres");
+        }
     }
-    let _ = config;
-    let readings = SqliteReadingStore::open(&data_dir.path().join("readings.db"))
-        .await
-        .with_context(|| format!("opening the reading store in {}", data_dir.path().display()))?;
-    Ok(Arc::new(readings))
+    let path = embedded.file("readings.db");
+    Lazy::new("embedded readings", move || {
+        let path = path.clone();
+        async move { SqliteReadingStore::open(&path).await }
+    })
 }
 
 /// Raw events: ScyllaDB when `SCYLLA_HOSTS` is set, else the embedded store.
-async fn event_store(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<dyn EventStore>> {
-    #[cfg(feature = "scylla")]
+fn event_store(config: &Config, embedded: &Embedded) -> Arc<dyn EventStore> {
     if let Some(hosts) = config.scylla_hosts.clone() {
-        let keyspace = config.scylla_keyspace.clone();
-        return Ok(Lazy::new("SCYLLA_HOSTS", move || {
-            let (hosts, keyspace) = (hosts.clone(), keyspace.clone());
-            async move {
-                let scylla = homeguard_scylla::ScyllaEventStore::open(&hosts, &keyspace).await?;
-                tracing::info!(backend = "scylladb", keyspace, "raw events");
-                Ok(scylla)
-            }
-        }));
+        #[cfg(feature = "scylla")]
+        {
+            let keyspace = config.scylla_keyspace.clone();
+            return Lazy::new("SCYLLA_HOSTS", move || {
+                let (hosts, keyspace) = (hosts.clone(), keyspace.clone());
+                async move {
+                    let scylla = homeguard_scylla::ScyllaEventStore::open(&hosts, &keyspace).await?;
+                    tracing::info!(backend = "scylladb", keyspace, "raw events");
+                    Ok(scylla)
+                }
+            });
+        }
+        #[cfg(not(feature = "scylla"))]
+        {
+            let _ = hosts;
+            return not_compiled_in::<SqliteEventStore>("SCYLLA_HOSTS", "scylla");
+        }
     }
-    let _ = config;
-    let events = SqliteEventStore::open(&data_dir.path().join("events.db"))
-        .await
-        .with_context(|| format!("opening the event store in {}", data_dir.path().display()))?;
-    Ok(Arc::new(events))
+    let path = embedded.file("events.db");
+    Lazy::new("embedded event store", move || {
+        let path = path.clone();
+        async move { SqliteEventStore::open(&path).await }
+    })
 }
 
 /// The event bus: Kafka when `KAFKA_BROKERS` is set, else the embedded log.
-async fn event_bus(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<dyn EventBus>> {
-    #[cfg(feature = "kafka")]
+fn event_bus(config: &Config, embedded: &Embedded) -> Arc<dyn EventBus> {
     if let Some(brokers) = config.kafka_brokers.clone() {
-        let (prefix, client) = (config.kafka_topic_prefix.clone(), config.kafka_client_config.0.clone());
-        let lazy = Lazy::new("KAFKA_BROKERS", move || {
-            let (brokers, prefix, client) = (brokers.clone(), prefix.clone(), client.clone());
-            async move {
-                let kafka = homeguard_kafka::KafkaBus::open(&brokers, &prefix, &client).await?;
-                tracing::info!(backend = "kafka", partitions = homeguard_kafka::PARTITIONS, "event bus");
-                Ok(kafka)
-            }
-        });
-        return Ok(Arc::new(lazy::LazyBus { lazy, detects_duplicates: false }));
+        #[cfg(feature = "kafka")]
+        {
+            let (prefix, client) = (config.kafka_topic_prefix.clone(), config.kafka_client_config.0.clone());
+            let lazy = Lazy::new("KAFKA_BROKERS", move || {
+                let (brokers, prefix, client) = (brokers.clone(), prefix.clone(), client.clone());
+                async move {
+                    let kafka = homeguard_kafka::KafkaBus::open(&brokers, &prefix, &client).await?;
+                    tracing::info!(backend = "kafka", partitions = homeguard_kafka::PARTITIONS, "event bus");
+                    Ok(kafka)
+                }
+            });
+            return Arc::new(lazy::LazyBus { lazy, detects_duplicates: false });
+        }
+        #[cfg(not(feature = "kafka"))]
+        {
+            let _ = brokers;
+            let lazy = not_compiled_in::<SqliteBus>("KAFKA_BROKERS", "kafka");
+            return Arc::new(lazy::LazyBus { lazy, detects_duplicates: false });
+        }
     }
-    let _ = config;
-    let bus = SqliteBus::open(&data_dir.path().join("bus.db"))
-        .await
-        .with_context(|| format!("opening the bus log in {}", data_dir.path().display()))?;
-    Ok(Arc::new(bus))
+    let path = embedded.file("bus.db");
+    let lazy = Lazy::new("embedded bus log", move || {
+        let path = path.clone();
+        async move { SqliteBus::open(&path).await }
+    });
+    Arc::new(lazy::LazyBus { lazy, detects_duplicates: true })
 }
 
 type SharedPorts = (Arc<dyn StateStore>, Arc<dyn PubSub>, Arc<dyn RateLimiter>);
 
 /// State, pub/sub and rate limits: Redis when `REDIS_URL` is set, else in memory.
-async fn state_pubsub_limits(config: &Config) -> anyhow::Result<SharedPorts> {
-    #[cfg(feature = "redis")]
+fn state_pubsub_limits(config: &Config) -> SharedPorts {
     if let Some(url) = config.redis_url.clone() {
-        let redis = Lazy::new("REDIS_URL", move || {
-            let url = url.clone();
-            async move {
-                let redis = homeguard_redis::RedisStore::open(&url).await?;
-                tracing::info!(backend = "redis", "device state, pub/sub and rate limits");
-                Ok(redis)
-            }
-        });
-        return Ok((redis.clone(), redis.clone(), redis));
+        #[cfg(feature = "redis")]
+        {
+            let redis = Lazy::new("REDIS_URL", move || {
+                let url = url.clone();
+                async move {
+                    let redis = homeguard_redis::RedisStore::open(&url).await?;
+                    tracing::info!(backend = "redis", "device state, pub/sub and rate limits");
+                    Ok(redis)
+                }
+            });
+            return (redis.clone(), redis.clone(), redis);
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = url;
+            let (state, pubsub, limits) = (
+                not_compiled_in::<MemoryState>("REDIS_URL", "redis"),
+                not_compiled_in::<MemoryPubSub>("REDIS_URL", "redis"),
+                not_compiled_in::<MemoryLimiter>("REDIS_URL", "redis"),
+            );
+            return (state, pubsub, limits);
+        }
     }
-    let _ = config;
-    Ok((Arc::new(MemoryState::new()), Arc::new(MemoryPubSub::new()), Arc::new(MemoryLimiter::new())))
+    (Arc::new(MemoryState::new()), Arc::new(MemoryPubSub::new()), Arc::new(MemoryLimiter::new()))
 }
 
-/// Everything a process needs before it serves: the locked data dir, the
-/// context, the demo seed and the warmed state.
+/// Everything the local host needs before it serves: the locked data dir,
+/// the context, the demo seed and the warmed state. It holds every port, so
+/// it checks here that each configured backend is compiled in.
 pub async fn prepare(config: &Config) -> anyhow::Result<(DataDir, Arc<Ctx>)> {
+    config.check_backends(Store::ALL)?;
     let data_dir = DataDir::open(&config.data_dir)?;
     let ctx = build_ctx(config, &data_dir).await?;
     if config.seed_demo {
@@ -191,32 +282,55 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DataDir, Arc<Ctx>)> {
     Ok((data_dir, ctx))
 }
 
-/// Runs one function as its own server: the thin `main` of each function.
-/// `uses` names the ports it depends on: its readiness checks them, and the
-/// production backends of the others are never connected (they open on
-/// first use). The demo seed runs where `HOMEGUARD_SEED_DEMO` is on (off in
-/// production); device state is warmed only by a function that keeps it.
-pub async fn serve_function(
-    service: &'static str,
-    router: fn(&Arc<Ctx>) -> axum::Router,
-    uses: &'static [Port],
-) -> anyhow::Result<()> {
+/// The whole `main` of a function's binary: its server, configured from
+/// the environment and flags, until a shutdown signal; the exit code says
+/// how it ended.
+pub fn main(function: impl Declared + 'static) -> std::process::ExitCode {
+    main_with(Config::from_env_and_args(), |_| function)
+}
+
+/// [`main`] with the configuration given, and the function made over the
+/// context (for a function that needs it, such as the scenario engine).
+pub fn main_with<F: Declared + 'static>(config: Config, make: impl FnOnce(&Arc<Ctx>) -> F) -> std::process::ExitCode {
     let _logs = homeguard_runtime::telemetry::init_logging();
-    let config = Config::from_env_and_args();
+    let name = std::env::args()
+        .next()
+        .and_then(|a| Some(std::path::Path::new(&a).file_name()?.to_string_lossy().into_owned()));
+    let name = name.unwrap_or_else(|| "homeguard function".into());
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .and_then(|rt| rt.block_on(serve(config, make)));
+    exit_code(&name, result)
+}
+
+/// Runs one function as its own server until a shutdown signal. Its
+/// readiness checks the stores of the ports it holds, and only those
+/// backends are ever connected. The demo seed runs where
+/// `HOMEGUARD_SEED_DEMO` is on (off in production) and the function holds
+/// what the seed writes (users and devices); device state is warmed where
+/// it holds the state and the registry.
+pub async fn serve<F: Declared + 'static>(config: Config, make: impl FnOnce(&Arc<Ctx>) -> F) -> anyhow::Result<()> {
     let data_dir = DataDir::open(&config.data_dir)?;
     let ctx = build_ctx(&config, &data_dir).await?;
-    if config.seed_demo {
+    let function = make(&ctx);
+    let holds = function.holds();
+    config.check_backends(&homeguard_runtime::ports::stores_of(holds))?;
+    let has = |p: &[Port]| p.iter().all(|p| holds.contains(p));
+    if config.seed_demo && has(&[Port::Users, Port::Devices]) {
         seed::ensure_demo(&ctx).await.context("seeding the demo homes")?;
     }
-    if uses.contains(&Port::State) {
+    if has(&[Port::State, Port::Devices]) {
         seed::warm_state(&ctx).await.context("loading device state")?;
     }
-    let app = router(&ctx).merge(homeguard_runtime::http::system_routes(service, &ctx, uses));
+    let name = function.name();
+    let app = function.server(&ctx).merge(homeguard_runtime::http::system_routes(name, &ctx, holds));
     let app = homeguard_runtime::http::finish(app, &ctx);
     let listener = tokio::net::TcpListener::bind((config.bind.as_str(), config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
-    tracing::info!(service, addr = %listener.local_addr()?, "serving");
+    tracing::info!(service = name, addr = %listener.local_addr()?, "serving");
     homeguard_runtime::http::serve(listener, app, homeguard_runtime::http::shutdown_signal()).await?;
     Ok(())
 }
@@ -273,7 +387,9 @@ mod tests {
         let started = std::time::Instant::now();
         let ctx = build_ctx(&config, &data_dir).await.unwrap();
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "nothing was contacted");
+        assert!(!data_dir.database_path().exists(), "no SQLite file is opened before an embedded port is used");
         assert!(ctx.users.health().await.is_ok(), "the embedded ports work");
+        assert!(data_dir.database_path().exists());
         let e = ctx.events.health().await.unwrap_err();
         assert!(e.is_retryable() && e.to_string().contains("scylla"), "{e}");
         assert!(!data_dir.path().join("events.db").exists(), "no embedded event store beside ScyllaDB");

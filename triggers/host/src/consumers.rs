@@ -1,73 +1,23 @@
-//! The host's bus consumers: one task per route of the routing table,
-//! polling the bus, handing batches to the route's handler, and committing
-//! only what was handled. A retryable failure retries with backoff; a
-//! message that can never be handled (it does not decode, or its handler
-//! rejects it for good) goes to the dead-letter topic with the reason, so
+//! The host's bus consumers: one task per subscription of each function,
+//! polling the bus, handing batches to its handler, and committing
+//! only what was handled. A failing message is retried under the delivery
+//! policy (the same numbers as the generated KafkaSources'), then goes to
+//! the dead-letter topic with the reason, as does a message that can never
+//! be handled (it does not decode, or its handler refuses it for good), so
 //! that it cannot block its topic and is not lost.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use homeguard_domain::Topic;
 use homeguard_ports::{Delivery, Position};
-use homeguard_routes::{ROUTES, Route};
-use homeguard_runtime::bus::{self, Rejected};
-use homeguard_runtime::{Ctx, FnError};
+use homeguard_runtime::Ctx;
+use homeguard_runtime::function::{Consumer, DELIVERY};
 use prometheus::IntCounterVec;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The most messages one handler call takes.
 pub const BATCH: usize = 512;
-
-/// A route's handler: handles a batch, returning the messages it could not
-/// even decode.
-type Handler = fn(Arc<Ctx>, Vec<Delivery>) -> BoxFuture<'static, Result<Vec<Rejected>, FnError>>;
-
-/// The in-process handler of a route.
-pub fn handler(route: &Route) -> Option<Handler> {
-    let h: Handler = match (route.consumer, route.topic) {
-        (hg_fn_events::CONSUMER, Topic::DeviceEvents) => |ctx, d| {
-            Box::pin(async move {
-                let d = bus::decode(&d);
-                hg_fn_events::store(&ctx, d.items).await.map(|()| d.rejected)
-            })
-        },
-        (hg_fn_state::CONSUMER, Topic::DeviceEvents) => |ctx, d| {
-            Box::pin(async move {
-                let d = bus::decode(&d);
-                hg_fn_state::on_events(&ctx, d.items).await.map(|()| d.rejected)
-            })
-        },
-        (hg_fn_state::CONSUMER, Topic::DeviceHeartbeats) => |ctx, d| {
-            Box::pin(async move {
-                let d = bus::decode(&d);
-                hg_fn_state::on_heartbeats(&ctx, d.items).await.map(|()| d.rejected)
-            })
-        },
-        (hg_fn_readings::CONSUMER, Topic::DeviceEvents) => |ctx, d| {
-            Box::pin(async move {
-                let d = bus::decode(&d);
-                hg_fn_readings::on_events(&ctx, d.items).await.map(|()| d.rejected)
-            })
-        },
-        (hg_fn_readings::CONSUMER, Topic::DeviceHeartbeats) => |ctx, d| {
-            Box::pin(async move {
-                let d = bus::decode(&d);
-                hg_fn_readings::on_heartbeats(&ctx, d.items).await.map(|()| d.rejected)
-            })
-        },
-        (hg_fn_commands::CONSUMER, Topic::DeviceCommands) => |ctx, d| {
-            Box::pin(async move {
-                let d = bus::decode(&d);
-                hg_fn_commands::apply(&ctx, d.items).await.map(|()| d.rejected)
-            })
-        },
-        _ => return None,
-    };
-    Some(h)
-}
 
 #[derive(Clone)]
 struct Counters {
@@ -94,16 +44,13 @@ impl Counters {
     }
 }
 
-/// Starts one consumer per route; they stop once `shutdown` turns true,
-/// after finishing (or abandoning uncommitted) the batch in hand.
-pub fn spawn_all(ctx: &Arc<Ctx>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+/// Starts the consumers; they stop once `shutdown` turns true, after
+/// finishing (or abandoning uncommitted) the batch in hand.
+pub fn spawn_all(ctx: &Arc<Ctx>, consumers: Vec<Consumer>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let counters = Counters::new(ctx);
-    ROUTES
-        .iter()
-        .map(|route| {
-            let handler = handler(route).unwrap_or_else(|| panic!("no handler for {route:?}"));
-            tokio::spawn(consume(ctx.clone(), *route, handler, counters.clone(), shutdown.clone()))
-        })
+    consumers
+        .into_iter()
+        .map(|c| tokio::spawn(consume(ctx.clone(), Arc::new(c), counters.clone(), shutdown.clone())))
         .collect()
 }
 
@@ -112,26 +59,20 @@ pub fn spawn_all(ctx: &Arc<Ctx>, shutdown: &watch::Receiver<bool>) -> Vec<JoinHa
 /// committing every batch would cost a write per batch for nothing.
 pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
 
-async fn consume(
-    ctx: Arc<Ctx>,
-    route: Route,
-    handler: Handler,
-    counters: Counters,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let labels = [route.consumer, route.topic.as_str()];
+async fn consume(ctx: Arc<Ctx>, route: Arc<Consumer>, counters: Counters, mut shutdown: watch::Receiver<bool>) {
+    let labels = [route.name, route.topic.as_str()];
     let mut backoff = Backoff::new();
     let mut pending = Position::new();
     let mut last_commit = tokio::time::Instant::now();
     while !*shutdown.borrow() {
         let polled = tokio::select! {
-            r = ctx.bus.poll(route.consumer, route.topic, BATCH, Duration::from_secs(1)) => r,
+            r = ctx.bus.poll(route.name, route.topic, BATCH, Duration::from_secs(1)) => r,
             _ = shutdown.changed() => break,
         };
         let batch = match polled {
             Ok(b) => b,
             Err(e) => {
-                tracing::warn!(consumer = route.consumer, topic = %route.topic, error = %e, "poll failed");
+                tracing::warn!(consumer = route.name, topic = %route.topic, error = %e, "poll failed");
                 backoff.wait(&mut shutdown).await;
                 continue;
             }
@@ -139,7 +80,7 @@ async fn consume(
         if !batch.is_empty() {
             let count = batch.len() as u64;
             let reached = Position::after(&batch);
-            let Some(dropped) = deliver(&ctx, &route, handler, batch, &mut shutdown).await else {
+            let Some(dropped) = deliver(&ctx, &route, batch, &mut shutdown).await else {
                 // Shutting down mid-retry: leave it uncommitted, to be redelivered.
                 break;
             };
@@ -159,28 +100,32 @@ async fn consume(
     }
 }
 
-async fn commit(ctx: &Ctx, route: &Route, position: &Position) -> bool {
-    match ctx.bus.commit(route.consumer, route.topic, position).await {
+async fn commit(ctx: &Ctx, route: &Consumer, position: &Position) -> bool {
+    match ctx.bus.commit(route.name, route.topic, position).await {
         Ok(()) => true,
         Err(e) => {
-            tracing::warn!(consumer = route.consumer, error = %e, "commit failed; will retry");
+            tracing::warn!(consumer = route.name, error = %e, "commit failed; will retry");
             false
         }
     }
 }
 
-/// Hands a batch to the handler until it succeeds; returns how many messages
-/// were set aside as never handleable, or None when shutdown interrupted.
+/// Hands a batch to the handler under the delivery policy ([`DELIVERY`],
+/// the same as the KafkaSources'): a failure is retried with backoff; when
+/// the retries are spent on a store that stays down, the batch goes to the
+/// dead-letter topic with the reason; when the handler refuses the batch
+/// (or keeps failing on it for another reason), the batch is split to find
+/// the messages at fault, and those go. Returns how many were set aside,
+/// or None when shutdown interrupted.
 async fn deliver(
     ctx: &Arc<Ctx>,
-    route: &Route,
-    handler: Handler,
+    route: &Consumer,
     batch: Vec<Delivery>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Option<u64> {
-    let mut backoff = Backoff::new();
+    let mut attempt = 0;
     loop {
-        match handler(ctx.clone(), batch.clone()).await {
+        let failure = match route.handle(batch.clone()).await {
             Ok(rejected) => {
                 let count = rejected.len() as u64;
                 for r in rejected {
@@ -188,25 +133,34 @@ async fn deliver(
                 }
                 return Some(count);
             }
-            Err(e) if e.retryable || e.code == homeguard_domain::ErrorCode::InternalError => {
-                tracing::warn!(consumer = route.consumer, topic = %route.topic, error = %e, "handler failed; retrying");
-                if !backoff.wait(shutdown).await {
-                    return None;
-                }
+            Err(e) => e,
+        };
+        if failure.is_platform() && attempt < DELIVERY.retries {
+            tracing::warn!(consumer = route.name, topic = %route.topic, error = %failure, attempt, "handler failed; retrying");
+            if !sleep(DELIVERY.backoff(attempt), shutdown).await {
+                return None;
             }
-            Err(e) if batch.len() == 1 => {
-                set_aside(ctx, route, &batch[0], &e.to_string(), shutdown).await?;
-                return Some(1);
-            }
-            Err(_) => {
-                // Find the bad message(s): deliver one by one.
-                let mut dropped = 0;
-                for d in batch {
-                    dropped += Box::pin(deliver(ctx, route, handler, vec![d], shutdown)).await?;
-                }
-                return Some(dropped);
-            }
+            attempt += 1;
+            continue;
         }
+        if failure.retryable {
+            // A store stayed down: no message is to blame, so none is retried alone.
+            let reason = format!("still failing after {} retries: {failure}", DELIVERY.retries);
+            for d in &batch {
+                set_aside(ctx, route, d, &reason, shutdown).await?;
+            }
+            return Some(batch.len() as u64);
+        }
+        if batch.len() == 1 {
+            set_aside(ctx, route, &batch[0], &failure.to_string(), shutdown).await?;
+            return Some(1);
+        }
+        // Find the message(s) that fail: deliver one by one.
+        let mut dropped = 0;
+        for d in batch {
+            dropped += Box::pin(deliver(ctx, route, vec![d], shutdown)).await?;
+        }
+        return Some(dropped);
     }
 }
 
@@ -214,18 +168,18 @@ async fn deliver(
 /// (a message is never dropped); None when shutdown came first.
 async fn set_aside(
     ctx: &Ctx,
-    route: &Route,
+    route: &Consumer,
     message: &Delivery,
     reason: &str,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Option<()> {
-    tracing::error!(consumer = route.consumer, topic = %route.topic, partition = message.partition, offset = message.offset, id = %message.id, reason, "setting aside a message that can never be handled");
+    tracing::error!(consumer = route.name, topic = %route.topic, partition = message.partition, offset = message.offset, id = %message.id, reason, "setting aside a message that can never be handled");
     let mut backoff = Backoff::new();
     loop {
-        match ctx.bus.dead_letter(route.consumer, message, reason).await {
+        match ctx.bus.dead_letter(route.name, message, reason).await {
             Ok(()) => return Some(()),
             Err(e) => {
-                tracing::warn!(consumer = route.consumer, error = %e, "dead-lettering failed; retrying");
+                tracing::warn!(consumer = route.name, error = %e, "dead-lettering failed; retrying");
                 if !backoff.wait(shutdown).await {
                     return None;
                 }
@@ -234,6 +188,17 @@ async fn set_aside(
     }
 }
 
+/// Sleeps `d`; false when shutdown came first.
+async fn sleep(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => !*shutdown.borrow(),
+        _ = shutdown.changed() => false,
+    }
+}
+
+/// The wait between attempts at what must eventually succeed (polling,
+/// committing, dead-lettering): the bus itself being down stops the topic
+/// until it is back, and loses nothing.
 struct Backoff(Duration);
 
 impl Backoff {
@@ -252,21 +217,6 @@ impl Backoff {
     async fn wait(&mut self, shutdown: &mut watch::Receiver<bool>) -> bool {
         let d = self.0;
         self.0 = (self.0 * 2).min(Self::MAX);
-        tokio::select! {
-            _ = tokio::time::sleep(d) => !*shutdown.borrow(),
-            _ = shutdown.changed() => false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_route_has_an_in_process_handler() {
-        for r in ROUTES {
-            assert!(handler(r).is_some(), "no handler for {r:?}");
-        }
+        sleep(d, shutdown).await
     }
 }

@@ -5,30 +5,42 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
-use hg_fn_scenarios::{Engine, Library};
+use hg_fn_scenarios::{HeldDevices, Library};
 use hg_fn_simulator::SimulatorConfig;
-use homeguard_runtime::{Ctx, http};
+use homeguard_runtime::{Ctx, Declared, Holds, Port, http};
 use homeguard_wiring::Config;
 
 pub mod consumers;
+pub mod knative;
 pub mod scenario;
 
 /// The service name the host's own endpoints report as.
 pub const SERVICE: &str = "homeguard";
 
-/// Every function's routes on one router. Merging panics on a route that
-/// two functions claim, so a clash fails the host at start-up (and in tests).
-pub fn app(ctx: &Arc<Ctx>, engine: &Arc<Engine>) -> Router {
-    let app = Router::new()
-        .merge(hg_fn_auth::router(ctx))
-        .merge(hg_fn_users::router(ctx))
-        .merge(hg_fn_devices::router(ctx))
-        .merge(hg_fn_ingest::router(ctx))
-        .merge(hg_fn_events::router(ctx))
-        .merge(hg_fn_notify::router(ctx))
-        .merge(hg_fn_scenarios::router(ctx, engine))
-        .merge(http::system_routes(SERVICE, ctx, http::Port::ALL));
-    http::finish(app, ctx)
+/// Every function of the platform: a new function is its crate under
+/// `functions/` and one line here (and its dependency line in this crate's
+/// Cargo.toml). Its routes, its consumers and its Knative manifests follow
+/// from its declaration. `demo` is what the scenario engine runs.
+pub fn functions(demo: &Demo) -> Vec<Box<dyn Declared>> {
+    vec![
+        Box::new(hg_fn_auth::function()),
+        Box::new(hg_fn_users::function()),
+        Box::new(hg_fn_devices::function()),
+        Box::new(hg_fn_ingest::function()),
+        Box::new(hg_fn_events::function()),
+        Box::new(hg_fn_state::function()),
+        Box::new(hg_fn_readings::function()),
+        Box::new(hg_fn_commands::function()),
+        Box::new(hg_fn_notify::function()),
+        Box::new(hg_fn_scenarios::function(demo.library.clone(), demo.held.clone())),
+    ]
+}
+
+/// Every function's public routes on one router. Merging panics on a route
+/// that two functions claim, so a clash fails the host at start-up (and in tests).
+pub fn app(ctx: &Arc<Ctx>, functions: &[Box<dyn Declared>]) -> Router {
+    let app = functions.iter().fold(Router::new(), |app, f| app.merge(f.http(ctx)));
+    http::finish(app.merge(http::system_routes(SERVICE, ctx, Port::ALL)), ctx)
 }
 
 /// How long the bus log keeps what every consumer has handled.
@@ -40,11 +52,12 @@ pub const BUS_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 /// folded yet (the fold ignores what it has seen).
 async fn restore_state(ctx: &Ctx) -> anyhow::Result<()> {
     use homeguard_domain::Topic;
-    let folded = hg_fn_state::rebuild(ctx).await.map_err(|e| anyhow::anyhow!("rebuilding device state: {e}"))?;
-    let stored = ctx.bus.committed(hg_fn_events::CONSUMER, Topic::DeviceEvents).await?;
-    let applied = ctx.bus.committed(hg_fn_state::CONSUMER, Topic::DeviceEvents).await?;
+    let state = hg_fn_state::StateCtx::from_ctx(ctx);
+    let folded = hg_fn_state::rebuild(&state).await.map_err(|e| anyhow::anyhow!("rebuilding device state: {e}"))?;
+    let stored = ctx.bus.committed(hg_fn_events::NAME, Topic::DeviceEvents).await?;
+    let applied = ctx.bus.committed(hg_fn_state::NAME, Topic::DeviceEvents).await?;
     let from = stored.min(&applied);
-    ctx.bus.seek(hg_fn_state::CONSUMER, Topic::DeviceEvents, &from).await?;
+    ctx.bus.seek(hg_fn_state::NAME, Topic::DeviceEvents, &from).await?;
     tracing::info!(folded, replay_from = %from, "device state restored");
     Ok(())
 }
@@ -92,6 +105,14 @@ pub struct UpArgs {
     pub simulator_config: Option<std::path::PathBuf>,
 }
 
+/// What the scenario engine runs: the scenarios, and the devices its runs
+/// hold (the simulator leaves those alone).
+#[derive(Debug, Default)]
+pub struct Demo {
+    pub library: Library,
+    pub held: Arc<HeldDevices>,
+}
+
 /// Where scenarios come from.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
@@ -112,13 +133,15 @@ impl DemoArgs {
 }
 
 /// The processing side of the host: state restored, one consumer per
-/// route, retention. Stops when `stopped` turns true.
+/// subscription of each function, retention. Stops when `stopped` turns true.
 pub async fn pipeline(
     ctx: &Arc<Ctx>,
+    functions: &[Box<dyn Declared>],
     stopped: &tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     restore_state(ctx).await?;
-    let mut tasks = consumers::spawn_all(ctx, stopped);
+    let consumers = functions.iter().flat_map(|f| f.consumers(ctx)).collect();
+    let mut tasks = consumers::spawn_all(ctx, consumers, stopped);
     tasks.push(tokio::spawn(prune_bus(ctx.clone(), stopped.clone())));
     Ok(tasks)
 }
@@ -133,10 +156,11 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let config = args.config;
     let (data_dir, ctx) = homeguard_wiring::prepare(&config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut tasks = pipeline(&ctx, &stopped).await?;
-    let engine = Engine::new(ctx.clone(), args.demo.library());
+    let demo = Demo { library: args.demo.library(), held: Arc::default() };
+    let functions = functions(&demo);
+    let mut tasks = pipeline(&ctx, &functions, &stopped).await?;
     if let Some(sim) = simulator {
-        let held = engine.held();
+        let held = demo.held.clone();
         let hold: hg_fn_simulator::Hold = Arc::new(move |id| held.contains(id));
         let mut stopped = stopped.clone();
         let shutdown = async move {
@@ -149,7 +173,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
     let addr = listener.local_addr()?;
     tracing::info!(service = SERVICE, %addr, data_dir = %data_dir.path().display(), "HomeGuard is up on http://{addr}");
-    http::serve(listener, app(&ctx, &engine), http::shutdown_signal()).await?;
+    http::serve(listener, app(&ctx, &functions), http::shutdown_signal()).await?;
     let _ = stop.send(true);
     for t in tasks {
         let _ = t.await;

@@ -55,8 +55,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let library = args.demo.library();
     let (_data_dir, ctx) = homeguard_wiring::prepare(&args.config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let tasks = crate::pipeline(&ctx, &stopped).await?;
-    let engine = Engine::new(ctx.clone(), library);
+    let engine = Engine::new(ctx.clone(), library, Default::default());
+    let tasks = crate::pipeline(&ctx, &crate::functions(&crate::Demo::default()), &stopped).await?;
     let input = StartInput { user: args.user.clone(), speed: args.speed };
     let started = engine
         .start(&args.name, input, &homeguard_runtime::Caller::system())

@@ -286,11 +286,13 @@ async fn health_and_metrics_are_served() {
     let text = c.get(host.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
         text.contains(
-            r#"http_requests_total{endpoint="/devices",method="GET",service="device-service",status="200"} 1"#
+            r#"http_requests_total{endpoint="/devices",method="GET",service="hg-fn-devices",status="200"} 1"#
         ),
         "{text}"
     );
-    assert!(text.contains(r#"http_request_duration_seconds_count{endpoint="/auth/login",method="POST",service="user-service",status="200"}"#));
+    assert!(text.contains(
+        r#"http_request_duration_seconds_count{endpoint="/auth/login",method="POST",service="hg-fn-auth",status="200"}"#
+    ));
 }
 
 #[tokio::test]

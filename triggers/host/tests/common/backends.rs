@@ -5,6 +5,7 @@
 //! (`HOMEGUARD_TEST_MONGO_URL`, `HOMEGUARD_TEST_KAFKA_BROKERS`) and are
 //! reported as skipped when absent.
 
+use homeguard_ports::contract::test_server;
 use sqlx::Connection;
 
 const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -33,20 +34,10 @@ impl Backends {
         let redis_url = format!("redis://127.0.0.1:6379/{redis_db}");
         let mut r = Self::redis(&redis_url).await;
         redis::cmd("FLUSHDB").query_async::<()>(&mut r).await.unwrap();
-        let mongo_url = match std::env::var("HOMEGUARD_TEST_MONGO_URL") {
-            Ok(url) => Some(format!("{}/hg_e2e_{id}", url.trim_end_matches('/'))),
-            Err(_) => {
-                eprintln!("MongoDB part SKIPPED: HOMEGUARD_TEST_MONGO_URL is not set (scripts/test sets it)");
-                None
-            }
-        };
-        let kafka = match std::env::var("HOMEGUARD_TEST_KAFKA_BROKERS") {
-            Ok(brokers) => Some((brokers, format!("e2e-{id}."))),
-            Err(_) => {
-                eprintln!("Kafka part SKIPPED: HOMEGUARD_TEST_KAFKA_BROKERS is not set (scripts/test sets it)");
-                None
-            }
-        };
+        let mongo_url = test_server("HOMEGUARD_TEST_MONGO_URL", "a MongoDB-wire server")
+            .map(|url| format!("{}/hg_e2e_{id}", url.trim_end_matches('/')));
+        let kafka = test_server("HOMEGUARD_TEST_KAFKA_BROKERS", "a Kafka-protocol broker")
+            .map(|brokers| (brokers, format!("e2e-{id}.")));
         Self { pg_url: format!("postgres://postgres@127.0.0.1:5432/{pg_db}"), pg_db, redis_url, mongo_url, kafka }
     }
 
