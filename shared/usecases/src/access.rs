@@ -23,3 +23,31 @@ pub async fn device_history(ctx: &impl HasDevices, caller: &Caller, id: Uuid) ->
         _ => Err(FnError::device_not_found(id)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use homeguard_domain::seed::{device_id, user_id};
+    use homeguard_domain::{ErrorCode, Role};
+
+    fn caller(email: &str, role: Role) -> Caller {
+        Caller { user_id: user_id(email), role, session_id: Uuid::new_v4(), expires_at: chrono::Utc::now() }
+    }
+
+    #[tokio::test]
+    async fn another_homes_device_is_as_missing_as_a_missing_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let (john, admin) = (caller("john@demo.com", Role::User), caller("admin@demo.com", Role::Admin));
+        let sarahs = device_id("sarah@demo.com", "Back Door Lock");
+        let gone = Uuid::new_v4();
+        assert_eq!(device(&*ctx, &john, sarahs).await.unwrap_err(), FnError::device_not_found(sarahs));
+        assert_eq!(device(&*ctx, &john, gone).await.unwrap_err(), FnError::device_not_found(gone));
+        assert_eq!(device(&*ctx, &admin, sarahs).await.unwrap().name, "Back Door Lock");
+        assert!(device(&*ctx, &john, device_id("john@demo.com", "Garage Door")).await.is_ok());
+
+        assert_eq!(device_history(&*ctx, &john, gone).await.unwrap_err().code, ErrorCode::DeviceNotFound);
+        assert!(device_history(&*ctx, &admin, gone).await.is_ok(), "an admin reads a deleted device's history");
+        assert!(device_history(&*ctx, &john, sarahs).await.is_err());
+    }
+}

@@ -78,17 +78,63 @@ pub struct IncomingHeartbeat {
     pub firmware_version: Option<String>,
 }
 
-/// What a posted item is called in messages.
+/// A posted item: what it is called in messages, the device it names, and
+/// how it becomes its topic's message once that device is known.
 pub trait Incoming: DeserializeOwned {
     const WHAT: &'static str;
+
+    fn device_id(&self) -> Uuid;
+
+    /// Validates the item against its device as of `now`; its id and its
+    /// bus message.
+    fn accept(self, device: &Device, now: DateTime<Utc>) -> Result<(Uuid, OutMessage), FnError>;
 }
 
 impl Incoming for IncomingEvent {
     const WHAT: &'static str = "event";
+
+    fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    fn accept(self, device: &Device, now: DateTime<Utc>) -> Result<(Uuid, OutMessage), FnError> {
+        if self.user_id.is_some_and(|u| u != device.user_id) {
+            return Err(FnError::invalid("user_id", "does not own this device"));
+        }
+        let event = Event {
+            event_id: self.event_id.unwrap_or_else(Uuid::now_v7),
+            device_id: device.device_id,
+            user_id: device.user_id,
+            event_type: EventType::parse(&self.event_type)?,
+            payload: self.payload.unwrap_or_default(),
+            timestamp: self.timestamp.unwrap_or(now).trunc_subsecs(3),
+            metadata: self.metadata.unwrap_or_default(),
+        };
+        event.validate(device.device_type, now)?;
+        Ok((event.event_id, bus::event_message(&event)?))
+    }
 }
 
 impl Incoming for IncomingHeartbeat {
     const WHAT: &'static str = "heartbeat";
+
+    fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    fn accept(self, device: &Device, now: DateTime<Utc>) -> Result<(Uuid, OutMessage), FnError> {
+        let hb = Heartbeat {
+            heartbeat_id: Uuid::now_v7(),
+            device_id: device.device_id,
+            user_id: device.user_id,
+            timestamp: self.timestamp.unwrap_or(now).trunc_subsecs(3),
+            battery: self.battery,
+            signal_strength: self.signal_strength,
+            firmware_version: self.firmware_version,
+        };
+        hb.validate(now)?;
+        Ok((hb.heartbeat_id, bus::heartbeat_message(&hb)?))
+    }
 }
 
 /// One posted item: what it says, or why it could not be read.
@@ -221,48 +267,6 @@ impl<C: HasDevices> Devices<'_, C> {
     }
 }
 
-/// Turns one posted event into a validated domain event.
-async fn validate_event<C: HasDevices>(
-    devices: &mut Devices<'_, C>,
-    item: IncomingEvent,
-    now: DateTime<Utc>,
-) -> Result<Event, FnError> {
-    let device = devices.resolve(item.device_id).await?;
-    if item.user_id.is_some_and(|u| u != device.user_id) {
-        return Err(FnError::invalid("user_id", "does not own this device"));
-    }
-    let event = Event {
-        event_id: item.event_id.unwrap_or_else(Uuid::now_v7),
-        device_id: device.device_id,
-        user_id: device.user_id,
-        event_type: EventType::parse(&item.event_type)?,
-        payload: item.payload.unwrap_or_default(),
-        timestamp: item.timestamp.unwrap_or(now).trunc_subsecs(3),
-        metadata: item.metadata.unwrap_or_default(),
-    };
-    event.validate(device.device_type, now)?;
-    Ok(event)
-}
-
-async fn validate_heartbeat<C: HasDevices>(
-    devices: &mut Devices<'_, C>,
-    item: IncomingHeartbeat,
-    now: DateTime<Utc>,
-) -> Result<Heartbeat, FnError> {
-    let device = devices.resolve(item.device_id).await?;
-    let hb = Heartbeat {
-        heartbeat_id: Uuid::now_v7(),
-        device_id: device.device_id,
-        user_id: device.user_id,
-        timestamp: item.timestamp.unwrap_or(now).trunc_subsecs(3),
-        battery: item.battery,
-        signal_strength: item.signal_strength,
-        firmware_version: item.firmware_version,
-    };
-    hb.validate(now)?;
-    Ok(hb)
-}
-
 /// Gathers per-item outcomes, then publishes the valid items in one durable
 /// append.
 #[derive(Default)]
@@ -301,49 +305,54 @@ impl Collector {
     }
 }
 
-/// Validates and publishes events on `device.events`.
+/// Validates each item against the device it names (which the poster must
+/// be allowed to post for) and publishes the valid ones to their topic in
+/// one durable append; a failure of the platform fails the whole post.
+pub async fn post<T: Incoming>(
+    ctx: &(impl HasDevices + HasBus + Holds),
+    poster: &Poster,
+    items: Vec<Item<T>>,
+) -> Result<Report, FnError> {
+    let now = ctx.clock().now();
+    let mut devices = Devices { ctx, poster, cache: HashMap::new() };
+    let mut collector = Collector::default();
+    for item in items {
+        let accepted = match item {
+            Ok(item) => match devices.resolve(item.device_id()).await {
+                Ok(device) => item.accept(&device, now),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        collector.push(accepted)?;
+    }
+    let report = collector.finish(ctx).await?;
+    tracing::debug!(
+        what = T::WHAT,
+        accepted = report.accepted(),
+        duplicates = report.duplicates(),
+        rejected = report.rejected(),
+        "ingested"
+    );
+    Ok(report)
+}
+
+/// Events, on `device.events`.
 pub async fn post_events(
     ctx: &(impl HasDevices + HasBus + Holds),
     poster: &Poster,
     items: Vec<Item<IncomingEvent>>,
 ) -> Result<Report, FnError> {
-    let now = ctx.clock().now();
-    let mut devices = Devices { ctx, poster, cache: HashMap::new() };
-    let mut collector = Collector::default();
-    for item in items {
-        let event = match item {
-            Ok(i) => validate_event(&mut devices, i, now).await,
-            Err(e) => Err(e),
-        };
-        collector.push(event.and_then(|e| Ok((e.event_id, bus::event_message(&e)?))))?;
-    }
-    let report = collector.finish(ctx).await?;
-    tracing::debug!(
-        accepted = report.accepted(),
-        duplicates = report.duplicates(),
-        rejected = report.rejected(),
-        "events ingested"
-    );
-    Ok(report)
+    post(ctx, poster, items).await
 }
 
-/// Validates and publishes heartbeats on `device.heartbeats`.
+/// Heartbeats, on `device.heartbeats`.
 pub async fn post_heartbeats(
     ctx: &(impl HasDevices + HasBus + Holds),
     poster: &Poster,
     items: Vec<Item<IncomingHeartbeat>>,
 ) -> Result<Report, FnError> {
-    let now = ctx.clock().now();
-    let mut devices = Devices { ctx, poster, cache: HashMap::new() };
-    let mut collector = Collector::default();
-    for item in items {
-        let hb = match item {
-            Ok(i) => validate_heartbeat(&mut devices, i, now).await,
-            Err(e) => Err(e),
-        };
-        collector.push(hb.and_then(|h| Ok((h.heartbeat_id, bus::heartbeat_message(&h)?))))?;
-    }
-    collector.finish(ctx).await
+    post(ctx, poster, items).await
 }
 
 #[cfg(test)]
