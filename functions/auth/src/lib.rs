@@ -24,7 +24,7 @@ homeguard_runtime::holds! {
     pub struct AuthCtx { users, sessions, limits }
 }
 
-/// The function: `POST /auth/login`, `POST /auth/logout`.
+/// The function: `POST /auth/login`, `POST /auth/logout`, `GET /auth/demo`.
 pub fn function() -> Function<AuthCtx> {
     Function::new(env!("CARGO_PKG_NAME"), "Login and logout").routes(routes)
 }
@@ -125,6 +125,36 @@ pub async fn login(ctx: &AuthCtx, input: LoginInput) -> Result<LoginOutput, FnEr
     Ok(LoginOutput { token, token_type: "Bearer", expires_at, expires_in: ctx.auth.token_ttl.num_seconds(), user })
 }
 
+/// One account of the demo seed, as the sign-in screen offers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub name: &'static str,
+    pub role: homeguard_domain::Role,
+}
+
+/// What the sign-in screen may offer: the demo seed's accounts that exist
+/// here (none on an installation that never ran with the seed, which then
+/// gets a plain sign-in form) and their password.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoAccounts {
+    pub accounts: Vec<DemoAccount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<&'static str>,
+}
+
+/// `GET /auth/demo`: read from the users that exist, not from a setting.
+pub async fn demo_accounts(ctx: &AuthCtx) -> Result<DemoAccounts, FnError> {
+    let mut accounts = vec![];
+    for seed in homeguard_domain::seed::demo_users() {
+        if ctx.users.find_by_email(seed.email).await?.is_some() {
+            accounts.push(DemoAccount { email: seed.email, name: seed.name, role: seed.role });
+        }
+    }
+    let password = (!accounts.is_empty()).then_some(homeguard_domain::seed::DEMO_PASSWORD);
+    Ok(DemoAccounts { accounts, password })
+}
+
 /// Revokes the caller's session; its token stops working at once.
 pub async fn logout(ctx: &AuthCtx, caller: &Caller) -> Result<(), FnError> {
     ctx.sessions.revoke(caller.session_id, ctx.clock.wall()).await?;
@@ -143,6 +173,12 @@ fn routes(_: &Arc<AuthCtx>) -> Router<Arc<AuthCtx>> {
             ),
         )
         .route(
+            "/auth/demo",
+            axum::routing::get(|axum::extract::State(ctx): axum::extract::State<Arc<AuthCtx>>| async move {
+                demo_accounts(&ctx).await.map(axum::Json)
+            }),
+        )
+        .route(
             "/auth/logout",
             post(|axum::extract::State(ctx): axum::extract::State<Arc<AuthCtx>>, caller: Caller| async move {
                 logout(&ctx, &caller).await.map(|()| StatusCode::NO_CONTENT)
@@ -153,6 +189,7 @@ fn routes(_: &Arc<AuthCtx>) -> Router<Arc<AuthCtx>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser as _;
     use homeguard_runtime::Holds;
 
     fn input(email: &str, password: &str) -> LoginInput {
@@ -175,6 +212,32 @@ mod tests {
         logout(&ctx, &caller).await.unwrap();
         let err = homeguard_runtime::auth::authenticate(&ctx, &out.token).await.unwrap_err();
         assert_eq!(err.code, ErrorCode::Unauthorized);
+    }
+
+    #[tokio::test]
+    async fn the_demo_accounts_are_offered_only_where_they_exist() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, ctx) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = AuthCtx::from_ctx(&ctx);
+        let demo = demo_accounts(&ctx).await.unwrap();
+        let emails: Vec<_> = demo.accounts.iter().map(|a| a.email).collect();
+        assert_eq!(emails, ["john@demo.com", "sarah@demo.com", "admin@demo.com"]);
+        assert_eq!(demo.password, Some("demo123"));
+
+        let bare = tempfile::tempdir().unwrap();
+        let config = homeguard_wiring::Config::try_parse_from([
+            "test",
+            "--data-dir",
+            &bare.path().to_string_lossy(),
+            "--jwt-secret",
+            "handler-tests-secret-handler-tests-secret",
+            "--seed-demo",
+            "false",
+        ])
+        .unwrap();
+        let (_dir, ctx) = homeguard_wiring::prepare(&config).await.unwrap();
+        let demo = demo_accounts(&AuthCtx::from_ctx(&ctx)).await.unwrap();
+        assert!(demo.accounts.is_empty() && demo.password.is_none(), "a plain sign-in form");
     }
 
     #[tokio::test]

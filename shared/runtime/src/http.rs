@@ -37,7 +37,8 @@ async fn method_not_allowed(method: http::Method, uri: http::Uri) -> FnError {
     FnError::new(ErrorCode::MethodNotAllowed, format!("{} is not allowed on {}", method, uri.path()))
 }
 
-async fn not_found(method: http::Method, uri: http::Uri) -> FnError {
+/// The answer to a path no route takes: the error body, 404.
+pub async fn not_found(method: http::Method, uri: http::Uri) -> FnError {
     FnError::new(ErrorCode::NotFound, format!("No route for {} {}", method, uri.path()))
 }
 
@@ -78,10 +79,14 @@ async fn metrics(State(ctx): State<Arc<Ctx>>) -> Response {
 
 /// Finishes an app: the 404 error body for unknown routes and the body limit.
 pub fn finish(app: Router, ctx: &Arc<Ctx>) -> Router {
-    let fallback = Router::new()
-        .fallback(not_found)
-        .layer(from_fn_with_state(observe_layer("gateway", &**ctx), observe))
-        .with_state(ctx.clone());
+    finish_with(app, ctx, Router::new().fallback(not_found))
+}
+
+/// Finishes an app whose unknown routes go to `fallback` (a router with a
+/// fallback of its own, such as the local host's web app), observed as the
+/// `gateway` service.
+pub fn finish_with(app: Router, ctx: &Arc<Ctx>, fallback: Router) -> Router {
+    let fallback = fallback.layer(from_fn_with_state(observe_layer("gateway", &**ctx), observe));
     app.merge(fallback).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 

@@ -13,6 +13,7 @@ use homeguard_wiring::Config;
 pub mod consumers;
 pub mod knative;
 pub mod scenario;
+pub mod ui;
 
 /// The service name the host's own endpoints report as.
 pub const SERVICE: &str = "homeguard";
@@ -36,11 +37,12 @@ pub fn functions(demo: &Demo) -> Vec<Box<dyn Declared>> {
     ]
 }
 
-/// Every function's public routes on one router. Merging panics on a route
+/// Every function's public routes on one router, and the web app in `ui`
+/// (a built `ui/dist`) for what they do not take. Merging panics on a route
 /// that two functions claim, so a clash fails the host at start-up (and in tests).
-pub fn app(ctx: &Arc<Ctx>, functions: &[Box<dyn Declared>]) -> Router {
+pub fn app(ctx: &Arc<Ctx>, functions: &[Box<dyn Declared>], ui: Option<&std::path::Path>) -> Router {
     let app = functions.iter().fold(Router::new(), |app, f| app.merge(f.http(ctx)));
-    http::finish(app.merge(http::system_routes(SERVICE, ctx, Port::ALL)), ctx)
+    http::finish_with(app.merge(http::system_routes(SERVICE, ctx, Port::ALL)), ctx, ui::fallback(ui))
 }
 
 /// How long the bus log keeps what every consumer has handled.
@@ -103,6 +105,9 @@ pub struct UpArgs {
     /// A YAML file with a `simulator:` block (the requirements' format); unset: its defaults.
     #[arg(long, env = "HOMEGUARD_SIMULATOR_CONFIG")]
     pub simulator_config: Option<std::path::PathBuf>,
+    /// The built web app to serve at `/` (`scripts/run` builds it there).
+    #[arg(long, env = "HOMEGUARD_UI_DIR", default_value = "ui/dist")]
+    pub ui_dir: std::path::PathBuf,
 }
 
 /// What the scenario engine runs: the scenarios, and the devices its runs
@@ -173,7 +178,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
     let addr = listener.local_addr()?;
     tracing::info!(service = SERVICE, %addr, data_dir = %data_dir.path().display(), "HomeGuard is up on http://{addr}");
-    http::serve(listener, app(&ctx, &functions), http::shutdown_signal()).await?;
+    http::serve(listener, app(&ctx, &functions, Some(&args.ui_dir)), http::shutdown_signal()).await?;
     let _ = stop.send(true);
     for t in tasks {
         let _ = t.await;
