@@ -7,6 +7,7 @@
 //! unit tests.
 
 pub mod agent;
+pub mod alarm;
 pub mod automation;
 pub mod bus;
 pub mod channels;
