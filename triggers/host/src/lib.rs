@@ -42,7 +42,11 @@ pub fn functions(demo: &Demo) -> Vec<Box<dyn Declared>> {
 /// that two functions claim, so a clash fails the host at start-up (and in tests).
 pub fn app(ctx: &Arc<Ctx>, functions: &[Box<dyn Declared>], ui: Option<&std::path::Path>) -> Router {
     let app = functions.iter().fold(Router::new(), |app, f| app.merge(f.http(ctx)));
-    http::finish_with(app.merge(http::system_routes(SERVICE, ctx, Port::ALL)), ctx, ui::fallback(ui))
+    let app = http::finish_with(app.merge(http::system_routes(SERVICE, ctx, Port::ALL)), ctx, ui::fallback(ui));
+    match ui::built(ui) {
+        Some(dir) => app.layer(axum::middleware::from_fn_with_state(dir, ui::pages_first)),
+        None => app,
+    }
 }
 
 /// How long the bus log keeps what every consumer has handled.

@@ -2,8 +2,11 @@
 //! files as they are (hashed assets cached for good, `index.html` never), and
 //! for a browser asking for a page the app does not have as a file (a
 //! client-side route such as `/devices/…`), `index.html`. Anything else no
-//! route takes keeps the API's 404 error body, so the API's paths and
-//! answers are unchanged.
+//! route takes keeps the API's 404 error body. A browser *navigating* to a
+//! client route that is also an API path (`/events`, `/devices/{id}`: a
+//! reload, a shared link) gets the app too ([`pages_first`]); the app's own
+//! calls carry a token and the stream an upgrade, so the API's answers are
+//! unchanged for every client.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +21,10 @@ use tower_http::services::ServeFile;
 /// The fallback router: the app in `dir` when it holds a built app, else the
 /// API's 404 alone.
 pub fn fallback(dir: Option<&Path>) -> Router {
-    match dir.filter(|d| d.join("index.html").is_file()) {
+    match built(dir) {
         Some(dir) => {
             tracing::info!(ui = %dir.display(), "serving the web app");
-            Router::new().fallback(serve).with_state(dir.to_owned())
+            Router::new().fallback(serve).with_state(dir)
         }
         None => {
             if let Some(d) = dir {
@@ -30,6 +33,33 @@ pub fn fallback(dir: Option<&Path>) -> Router {
             Router::new().fallback(homeguard_runtime::http::not_found)
         }
     }
+}
+
+/// The app's folder, when it holds a built app.
+pub fn built(dir: Option<&Path>) -> Option<PathBuf> {
+    dir.filter(|d| d.join("index.html").is_file()).map(Path::to_owned)
+}
+
+/// Whether a request is a browser navigating to a page: a GET for HTML, in
+/// navigate mode, without a token or an upgrade, and not for the paths that
+/// only machines read.
+fn navigation(req: &Request) -> bool {
+    let h = req.headers();
+    let path = req.uri().path();
+    req.method() == Method::GET
+        && wants_page(req)
+        && h.get("sec-fetch-mode").is_some_and(|m| m == "navigate")
+        && !h.contains_key(header::AUTHORIZATION)
+        && !h.contains_key(header::UPGRADE)
+        && !["/health/", "/metrics", "/ce/"].iter().any(|p| path.starts_with(p))
+}
+
+/// Middleware: a navigation gets the app before the API's routes see it.
+pub async fn pages_first(State(dir): State<PathBuf>, req: Request, next: axum::middleware::Next) -> Response {
+    if navigation(&req) && !dir.join(req.uri().path().trim_start_matches('/')).is_file() {
+        return serve(State(dir), req).await;
+    }
+    next.run(req).await
 }
 
 fn wants_page(req: &Request) -> bool {
@@ -97,6 +127,29 @@ mod tests {
         assert!(body.contains("NOT_FOUND"), "an API client keeps the error body: {body}");
         assert_eq!(get(&app, "/.secret", "*/*").await.0, StatusCode::NOT_FOUND, "no hidden files");
         assert_eq!(get(&app, "/assets/../.secret", "*/*").await.0, StatusCode::NOT_FOUND);
+
+        // A navigation to an API path gets the app; the app's own calls do not.
+        let api = Router::new()
+            .route("/events", axum::routing::get(|| async { "api" }))
+            .layer(axum::middleware::from_fn_with_state(dir.path().to_owned(), pages_first));
+        let nav = |auth: bool| {
+            let mut r = Request::get("/events").header(header::ACCEPT, html).header("sec-fetch-mode", "navigate");
+            if auth {
+                r = r.header(header::AUTHORIZATION, "Bearer x");
+            }
+            r.body(Body::empty()).unwrap()
+        };
+        let body = |res: Response| async {
+            String::from_utf8_lossy(&axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap()).into_owned()
+        };
+        assert_eq!(
+            body(api.clone().oneshot(nav(false)).await.unwrap()).await,
+            "<html>app</html>",
+            "a reload of /events"
+        );
+        assert_eq!(body(api.clone().oneshot(nav(true)).await.unwrap()).await, "api");
+        let fetch = Request::get("/events").header(header::ACCEPT, "application/json").body(Body::empty()).unwrap();
+        assert_eq!(body(api.oneshot(fetch).await.unwrap()).await, "api");
 
         let none = fallback(Some(&dir.path().join("missing")));
         assert_eq!(get(&none, "/", html).await.0, StatusCode::NOT_FOUND, "no app built: the API alone");

@@ -1,0 +1,168 @@
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
+import { Loading } from './components/ui';
+import { Icon } from './components/Icon';
+import { Dashboard } from './pages/Dashboard';
+import { Login } from './pages/Login';
+import { SessionProvider, useSession } from './session';
+import { StreamProvider, useStream, type StreamStatus } from './stream';
+
+const DeviceDetail = lazy(() => import('./pages/DeviceDetail'));
+const Events = lazy(() => import('./pages/Events'));
+const Demo = lazy(() => import('./pages/Demo'));
+const Admin = lazy(() => import('./pages/Admin'));
+
+const TITLES: Record<string, string> = {
+  '/': 'Dashboard',
+  '/events': 'Events',
+  '/demo': 'Demo',
+  '/admin': 'Admin',
+  '/login': 'Log in',
+};
+
+function Title() {
+  const { pathname } = useLocation();
+  useEffect(() => {
+    const t = TITLES[pathname] ?? (pathname.startsWith('/devices/') ? 'Device' : 'HomeGuard');
+    document.title = `${t} - HomeGuard`;
+  }, [pathname]);
+  return null;
+}
+
+const STATUS_TEXT: Record<StreamStatus, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+};
+
+function LiveIndicator() {
+  const status = useStream(() => {});
+  return (
+    <span className={`live live-${status}`} role="status" aria-live="polite" data-testid="live-status">
+      <span aria-hidden="true">{status === 'live' ? '● ' : '◌ '}</span>
+      {STATUS_TEXT[status]}
+    </span>
+  );
+}
+
+function Shell({ children }: { children: ReactNode }) {
+  const { user, signOut } = useSession();
+  const admin = user?.role === 'admin';
+  return (
+    <StreamProvider>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">
+          <Icon name="shield" /> HomeGuard
+        </span>
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <NavLink to="/" end>
+                Home
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/events">Events</NavLink>
+            </li>
+            {admin && (
+              <li>
+                <NavLink to="/demo">Demo</NavLink>
+              </li>
+            )}
+            {admin && (
+              <li>
+                <NavLink to="/admin">Admin</NavLink>
+              </li>
+            )}
+          </ul>
+        </nav>
+        <span className="who">
+          <LiveIndicator />
+          <span className="who-name">{user?.name}</span>
+          <button type="button" className="btn btn-small" onClick={() => void signOut()}>
+            Log out
+          </button>
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<Loading what="screen" />}>{children}</Suspense>
+      </main>
+    </StreamProvider>
+  );
+}
+
+function Protected({ children, admin = false }: { children: ReactNode; admin?: boolean }) {
+  const { user } = useSession();
+  const loc = useLocation();
+  if (!user) return <Navigate to="/login" replace state={{ from: loc.pathname }} />;
+  if (admin && user.role !== 'admin') return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+function AppRoutes() {
+  const { user } = useSession();
+  return (
+    <>
+      <Title />
+      <Routes>
+        <Route path="/login" element={user ? <Navigate to="/" replace /> : <Login />} />
+        <Route
+          path="*"
+          element={
+            <Protected>
+              <Shell>
+                <Routes>
+                  <Route path="/" element={<Dashboard />} />
+                  <Route path="/devices/:id" element={<DeviceDetail />} />
+                  <Route path="/events" element={<Events />} />
+                  <Route
+                    path="/demo"
+                    element={
+                      <Protected admin>
+                        <Demo />
+                      </Protected>
+                    }
+                  />
+                  <Route
+                    path="/admin"
+                    element={
+                      <Protected admin>
+                        <Admin />
+                      </Protected>
+                    }
+                  />
+                  <Route path="*" element={<NotFound />} />
+                </Routes>
+              </Shell>
+            </Protected>
+          }
+        />
+      </Routes>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        <NavLink to="/">Back to the dashboard</NavLink>
+      </p>
+    </section>
+  );
+}
+
+export function App() {
+  return (
+    <SessionProvider>
+      <BrowserRouter>
+        <AppRoutes />
+      </BrowserRouter>
+    </SessionProvider>
+  );
+}

@@ -1,0 +1,131 @@
+import { act, cleanup, render, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SessionProvider, useSession } from './session';
+import { backoff, StreamProvider, useStream, type StreamMessage } from './stream';
+
+class FakeWS {
+  static all: FakeWS[] = [];
+  url: string;
+  sent: string[] = [];
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: ((e: { code: number }) => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(url: string) {
+    this.url = url;
+    FakeWS.all.push(this);
+  }
+  send(s: string) {
+    this.sent.push(s);
+  }
+  close() {}
+  server(m: object) {
+    act(() => this.onmessage?.({ data: JSON.stringify(m) }));
+  }
+  drop(code: number) {
+    act(() => this.onclose?.({ code }));
+  }
+}
+
+const ev = (id: string, ts: string) => ({
+  event_id: id,
+  device_id: 'd1',
+  user_id: 'u1',
+  event_type: 'motion_detected',
+  timestamp: ts,
+  payload: {},
+  metadata: {},
+});
+
+let fetchMock: ReturnType<typeof vi.fn>;
+beforeEach(() => {
+  FakeWS.all = [];
+  vi.stubGlobal('WebSocket', FakeWS);
+  fetchMock = vi.fn(async () =>
+    new Response(JSON.stringify({ events: [ev('e3', '2030-01-01T00:00:03Z'), ev('e1', '2030-01-01T00:00:01Z')], count: 2, next_cursor: null }), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    }),
+  );
+  vi.stubGlobal('fetch', fetchMock);
+  sessionStorage.setItem(
+    'homeguard.session',
+    JSON.stringify({ token: 'tok', user: { id: 'u1', email: 'j@x', name: 'J', role: 'user' }, expires_at: '2999-01-01T00:00:00Z' }),
+  );
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  sessionStorage.clear();
+});
+
+function Probe({ log }: { log: StreamMessage[] }) {
+  const status = useStream((m) => log.push(m));
+  const { user } = useSession();
+  return (
+    <p>
+      <span data-testid="status">{status}</span>
+      <span data-testid="user">{user ? 'in' : 'out'}</span>
+    </p>
+  );
+}
+
+function setup() {
+  const log: StreamMessage[] = [];
+  const r = render(
+    <SessionProvider>
+      <StreamProvider>
+        <Probe log={log} />
+      </StreamProvider>
+    </SessionProvider>,
+  );
+  return { log, r };
+}
+
+describe('live stream hook', () => {
+  it('subscribes, delivers events and state, reconnects after 1013 and catches up from GET /events', async () => {
+    const { log, r } = setup();
+    expect(FakeWS.all).toHaveLength(1);
+    const ws = FakeWS.all[0]!;
+    expect(ws.url).toContain('/events/stream?token=tok');
+    ws.server({ type: 'connected' });
+    expect(JSON.parse(ws.sent[0]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices'] });
+    ws.server({ type: 'subscribed' });
+    expect(r.getByTestId('status').textContent).toBe('live');
+    ws.server({ type: 'device_event', event_id: 'e1', device_id: 'd1', user_id: 'u1', event_type: 'motion_detected', timestamp: '2030-01-01T00:00:01Z', data: { zone: 'x' }, metadata: {} });
+    ws.server({ type: 'device_state', device_id: 'd1', state: { state: 'motion' }, online: true, timestamp: '2030-01-01T00:00:01Z' });
+    expect(log.map((m) => m.type)).toEqual(['event', 'state']);
+    const first = log[0] as Extract<StreamMessage, { type: 'event' }>;
+    expect(first.event.payload).toEqual({ zone: 'x' });
+
+    ws.drop(1013);
+    expect(r.getByTestId('status').textContent).toBe('reconnecting');
+    await waitFor(() => expect(FakeWS.all).toHaveLength(2), { timeout: 2000 });
+    const ws2 = FakeWS.all[1]!;
+    ws2.server({ type: 'connected' });
+    ws2.server({ type: 'subscribed' });
+    await waitFor(() => expect(log.filter((m) => m.type === 'event')).toHaveLength(2));
+    const url = String(fetchMock.mock.calls[0]![0]);
+    expect(url).toContain('/events?from=2030-01-01T00%3A00%3A01');
+    // e1 was seen live: only e3 is new; a resync tells state holders to refetch.
+    expect(log.some((m) => m.type === 'resync')).toBe(true);
+    const caught = log.filter((m) => m.type === 'event')[1] as Extract<StreamMessage, { type: 'event' }>;
+    expect(caught.event.event_id).toBe('e3');
+    expect(caught.caughtUp).toBe(true);
+  });
+
+  it('ends the session on 1008', async () => {
+    const { r } = setup();
+    const ws = FakeWS.all[0]!;
+    ws.server({ type: 'connected' });
+    ws.drop(1008);
+    await waitFor(() => expect(r.getByTestId('user').textContent).toBe('out'));
+    expect(sessionStorage.getItem('homeguard.session')).toBeNull();
+  });
+
+  it('backs off exponentially up to 30 s', () => {
+    expect(backoff(0)).toBeGreaterThanOrEqual(400);
+    expect(backoff(0)).toBeLessThanOrEqual(600);
+    expect(backoff(3)).toBeGreaterThanOrEqual(3200);
+    expect(backoff(20)).toBeLessThanOrEqual(36000);
+  });
+});
