@@ -20,7 +20,7 @@ use homeguard_domain::{Device, ErrorCode};
 use homeguard_runtime::extract::{Json, Path};
 use homeguard_runtime::{Caller, FnError, Function, auth};
 use homeguard_usecases::commands::{self, CommandInput};
-use homeguard_usecases::ingest::{self, Outcome, Poster, Report};
+use homeguard_usecases::ingest::{self, Poster, Report};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -95,12 +95,8 @@ pub async fn poster(ctx: &IngestCtx, headers: &HeaderMap) -> Result<Poster, FnEr
 /// batch with 202 and every item's outcome unless every item was refused.
 pub fn answer(report: Report, batch: bool) -> Result<(StatusCode, axum::Json<Value>), FnError> {
     if !batch && let Some(outcome) = report.outcomes.first() {
-        return match outcome {
-            Outcome::Rejected(e) => Err(e.clone()),
-            Outcome::Accepted(id) | Outcome::Duplicate(id) => {
-                Ok((StatusCode::ACCEPTED, axum::Json(json!({ "id": id, "status": outcome.status() }))))
-            }
-        };
+        let single = outcome.clone().single()?;
+        return Ok((StatusCode::ACCEPTED, axum::Json(serde_json::to_value(single).map_err(FnError::internal)?)));
     }
     let body = serde_json::to_value(&report).map_err(FnError::internal)?;
     if report.rejected() == report.outcomes.len() {
@@ -145,6 +141,7 @@ mod tests {
     use axum::http::Request;
     use homeguard_domain::Topic;
     use homeguard_runtime::Declared;
+    use homeguard_usecases::ingest::Outcome;
     use tower::ServiceExt;
 
     fn server(ctx: &Arc<homeguard_runtime::Ctx>) -> Router {

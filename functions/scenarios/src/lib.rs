@@ -168,13 +168,9 @@ pub async fn inject(ctx: &Ctx, caller: &Caller, mut event: Map<String, Value>) -
     let poster = Poster::Admin(caller.clone());
     let item = ingest::item(Value::Object(event));
     let report = ingest::post_events(ctx, &poster, vec![item]).await?;
-    match report.outcomes.into_iter().next() {
-        Some(ingest::Outcome::Rejected(e)) => Err(e),
-        Some(outcome @ (ingest::Outcome::Accepted(id) | ingest::Outcome::Duplicate(id))) => {
-            Ok(json!({ "id": id, "status": outcome.status() }))
-        }
-        None => Err(FnError::internal("ingest answered nothing for one event")),
-    }
+    let outcome = report.outcomes.into_iter().next();
+    let single = outcome.ok_or_else(|| FnError::internal("ingest answered nothing for one event"))?.single()?;
+    serde_json::to_value(single).map_err(FnError::internal)
 }
 
 /// `GET /demo/labels`: the simulator's ground truth, for measuring detectors.

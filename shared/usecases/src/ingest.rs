@@ -171,7 +171,23 @@ pub enum Outcome {
     Rejected(FnError),
 }
 
+/// One item's answer, as the API gives it for a post of a single item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Single {
+    pub id: Uuid,
+    pub status: &'static str,
+}
+
 impl Outcome {
+    /// The answer to a post of this one item: its id and status, or its error.
+    pub fn single(self) -> Result<Single, FnError> {
+        let status = self.status();
+        match self {
+            Self::Accepted(id) | Self::Duplicate(id) => Ok(Single { id, status }),
+            Self::Rejected(e) => Err(e),
+        }
+    }
+
     pub fn status(&self) -> &'static str {
         match self {
             Self::Accepted(_) => "accepted",
@@ -317,14 +333,12 @@ pub async fn post<T: Incoming>(
     let mut devices = Devices { ctx, poster, cache: HashMap::new() };
     let mut collector = Collector::default();
     for item in items {
-        let accepted = match item {
-            Ok(item) => match devices.resolve(item.device_id()).await {
-                Ok(device) => item.accept(&device, now),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
+        let accepted = async {
+            let item = item?;
+            let device = devices.resolve(item.device_id()).await?;
+            item.accept(&device, now)
         };
-        collector.push(accepted)?;
+        collector.push(accepted.await)?;
     }
     let report = collector.finish(ctx).await?;
     tracing::debug!(

@@ -231,6 +231,14 @@ impl Default for Panel {
     }
 }
 
+/// What raises an alarm: its kind, its Contact ID code, the zone and the person.
+struct Raised {
+    kind: AlarmKind,
+    code: u16,
+    zone: Option<Uuid>,
+    user: Option<Uuid>,
+}
+
 fn signal(
     code: u16,
     qualifier: Qualifier,
@@ -262,6 +270,12 @@ impl Panel {
         if from != to {
             step.transitions.push(Transition { from, to, reason: reason.into(), at });
         }
+    }
+
+    /// Forgets the arming cycle (mode, delays, bypasses, trips, the alarm),
+    /// keeping what the sensors say and any settling after a restart.
+    fn new_cycle(&mut self) {
+        *self = Panel { open: std::mem::take(&mut self.open), settle_until: self.settle_until, ..Panel::default() };
     }
 
     fn armed(&self) -> bool {
@@ -322,7 +336,7 @@ impl Panel {
             let name = zones.get(id).map_or("a sensor", |z| z.name.as_str());
             step.signals.push(signal(570, Qualifier::Event, Some(*id), user, now, format!("{name} bypassed")));
         }
-        *self = Panel { open: std::mem::take(&mut self.open), settle_until: self.settle_until, ..Panel::default() };
+        self.new_cycle();
         self.mode = Some(mode);
         self.source = Some(source);
         self.bypassed = bypassed;
@@ -367,20 +381,17 @@ impl Panel {
             }
         }
         step.signals.push(signal(401, Qualifier::Event, None, user, now, "disarmed"));
-        let (open, settle) = (std::mem::take(&mut self.open), self.settle_until);
         let reason = if self.alarm.is_some() { "disarmed, ending the alarm" } else { "disarmed" };
         self.go(&mut step, Phase::Disarmed, reason, now);
-        *self = Panel { open, settle_until: settle, ..Panel::default() };
+        self.new_cycle();
         step
     }
 
     /// A panic from the app or a panic button: an alarm at once, always.
     pub fn panic(&mut self, settings: &AlarmSettings, user: Option<Uuid>, now: DateTime<Utc>) -> Step {
         let mut step = Step::default();
-        self.raise(&mut step, settings, AlarmKind::Panic, 120, None, now, "panic");
-        if let Some(s) = step.signals.last_mut() {
-            s.user = user;
-        }
+        let alarm = Raised { kind: AlarmKind::Panic, code: 120, zone: None, user };
+        self.raise(&mut step, settings, alarm, now, "panic");
         step
     }
 
@@ -391,17 +402,8 @@ impl Panel {
     }
 
     /// Raises (or escalates) an alarm: sent at once unless it has an abort window.
-    #[allow(clippy::too_many_arguments)]
-    fn raise(
-        &mut self,
-        step: &mut Step,
-        settings: &AlarmSettings,
-        kind: AlarmKind,
-        code: u16,
-        zone: Option<Uuid>,
-        now: DateTime<Utc>,
-        why: &str,
-    ) {
+    fn raise(&mut self, step: &mut Step, settings: &AlarmSettings, raised: Raised, now: DateTime<Utc>, why: &str) {
+        let Raised { kind, code, zone, user } = raised;
         if self.alarm.as_ref().is_some_and(|a| a.kind >= kind) {
             return;
         }
@@ -415,7 +417,7 @@ impl Panel {
             sent_at: (!abortable).then_some(now),
             exit_error: self.exit_error,
         };
-        let mut s = signal(code, Qualifier::Event, zone, None, now, why);
+        let mut s = signal(code, Qualifier::Event, zone, user, now, why);
         s.dispatch = !abortable;
         step.signals.push(s);
         if !abortable {
@@ -518,16 +520,14 @@ impl Panel {
                 ));
                 return step;
             }
-            SensorChange::Offline | SensorChange::Online | SensorChange::Closed => {
-                if change == SensorChange::Closed
-                    && self.phase == Phase::Arming
-                    && self.exit_door_opened
-                    && zone.zone_type == ZoneType::EntryExit
-                {
+            SensorChange::Closed => {
+                // The exit door opened and closed during the exit delay: someone left.
+                if self.phase == Phase::Arming && self.exit_door_opened && zone.zone_type == ZoneType::EntryExit {
                     self.exit_door_cycled = true;
                 }
                 return step;
             }
+            SensorChange::Offline | SensorChange::Online => return step,
             _ => {}
         }
         if self.settling(now) {
@@ -535,7 +535,13 @@ impl Panel {
         }
         if change == SensorChange::Smoke || zone.zone_type == ZoneType::Fire24h {
             if matches!(change, SensorChange::Smoke | SensorChange::Tripped) {
-                self.raise(&mut step, settings, AlarmKind::Fire, 110, Some(id), now, &format!("fire: {}", zone.name));
+                self.raise(
+                    &mut step,
+                    settings,
+                    Raised { kind: AlarmKind::Fire, code: 110, zone: Some(id), user: None },
+                    now,
+                    &format!("fire: {}", zone.name),
+                );
             }
             return step;
         }
@@ -545,9 +551,7 @@ impl Panel {
                     self.raise(
                         &mut step,
                         settings,
-                        AlarmKind::Tamper,
-                        137,
-                        Some(id),
+                        Raised { kind: AlarmKind::Tamper, code: 137, zone: Some(id), user: None },
                         now,
                         &format!("tamper: {}", zone.name),
                     );
@@ -592,9 +596,7 @@ impl Panel {
                     self.raise(
                         &mut step,
                         settings,
-                        AlarmKind::Burglary,
-                        131,
-                        Some(id),
+                        Raised { kind: AlarmKind::Burglary, code: 131, zone: Some(id), user: None },
                         now,
                         &format!("burglary: {} (perimeter)", zone.name),
                     );
@@ -622,9 +624,7 @@ impl Panel {
                     self.raise(
                         &mut step,
                         settings,
-                        AlarmKind::Burglary,
-                        132,
-                        Some(id),
+                        Raised { kind: AlarmKind::Burglary, code: 132, zone: Some(id), user: None },
                         now,
                         &format!("burglary: {} (interior)", zone.name),
                     );
@@ -658,9 +658,7 @@ impl Panel {
                 self.raise(
                     &mut step,
                     settings,
-                    AlarmKind::Burglary,
-                    134,
-                    zone,
+                    Raised { kind: AlarmKind::Burglary, code: 134, zone, user: None },
                     now,
                     "burglary: not disarmed within the entry delay",
                 );

@@ -431,3 +431,17 @@ fn fire_outranks_burglary_and_the_siren_stops_while_the_alarm_stays() {
     assert!(h.panel.siren_until.is_none(), "the siren stops after 4 min");
     assert_eq!(h.panel.state_name(), "triggered", "the home stays in alarm until disarmed");
 }
+
+#[test]
+fn a_panic_names_who_pressed_it_and_nothing_else_does() {
+    let mut h = Home::new();
+    h.arm(ArmMode::Away, ArmSource::App, 0).unwrap();
+    h.sensor(FRONT, SensorChange::Opened, 55);
+    h.tick(60);
+    let who = Uuid::from_u128(42);
+    let now = h.at(65);
+    let step = h.panel.panic(&h.settings, Some(who), now);
+    assert_eq!(Home::codes(&step), [120, 374], "the exit error goes with the first alarm sent");
+    assert_eq!(step.signals[0].user, Some(who));
+    assert_eq!(step.signals[1].user, None);
+}
