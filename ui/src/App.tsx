@@ -11,12 +11,20 @@ const DeviceDetail = lazy(() => import('./pages/DeviceDetail'));
 const Events = lazy(() => import('./pages/Events'));
 const Demo = lazy(() => import('./pages/Demo'));
 const Admin = lazy(() => import('./pages/Admin'));
+const HomeSettings = lazy(() => import('./pages/HomeSettings'));
 
 const TITLES: Record<string, string> = {
   '/': 'Dashboard',
   '/events': 'Events',
   '/demo': 'Demo',
   '/admin': 'Admin',
+  '/home': 'Home settings',
+  '/home/zones': 'Sensors',
+  '/home/codes': 'Codes',
+  '/home/guests': 'Guest codes',
+  '/home/pets': 'Pets',
+  '/home/contacts': 'Emergency contacts',
+  '/home/history': 'Alarm history',
   '/login': 'Log in',
 };
 
@@ -67,6 +75,9 @@ function Shell({ children }: { children: ReactNode }) {
             </li>
             <li>
               <NavLink to="/events">Events</NavLink>
+            </li>
+            <li>
+              <NavLink to="/home">Home settings</NavLink>
             </li>
             {admin && (
               <li>
@@ -119,6 +130,7 @@ function AppRoutes() {
                   <Route path="/" element={<Dashboard />} />
                   <Route path="/devices/:id" element={<DeviceDetail />} />
                   <Route path="/events" element={<Events />} />
+                  <Route path="/home/*" element={<HomeSettings />} />
                   <Route
                     path="/demo"
                     element={

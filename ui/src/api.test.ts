@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError, createClient, errorText, parseMetrics } from './api';
+import { ApiError, createClient, errorText, lockoutText, parseMetrics } from './api';
 import { busStats, httpStats } from './pages/Admin';
 
 function json(status: number, body: unknown) {
@@ -69,6 +69,44 @@ describe('API client', () => {
     const c = createClient({ getToken: () => 't', fetchImpl });
     await c.events({ device_id: 'd1', event_type: 'motion_detected', limit: 50, cursor: 'abc', from: undefined });
     expect((fetchImpl.mock.calls[0] as unknown as [string])[0]).toBe('/events?device_id=d1&event_type=motion_detected&limit=50&cursor=abc');
+  });
+});
+
+describe('alarm API', () => {
+  it('arm sends the mode with an empty bypass; a 409 names the open sensors', async () => {
+    const fetchImpl = vi.fn(async () =>
+      json(409, errBody('CONFLICT', 'Cannot arm: Back Door open', { open: [{ device_id: 'd9', name: 'Back Door' }, { bad: 1 }] })),
+    );
+    const c = createClient({ getToken: () => 't', fetchImpl });
+    const e = (await c.arm({ mode: 'away' }).catch((x: unknown) => x)) as ApiError;
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/home/alarm/arm');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({ mode: 'away', bypass: [], force: false });
+    expect(e.status).toBe(409);
+    expect(errorText(e)).toBe('Cannot arm: Back Door open');
+    expect(e.openSensors).toEqual([{ device_id: 'd9', name: 'Back Door' }]);
+  });
+  it('a lockout reads locked_until, else retry_after_seconds, and words it in minutes', async () => {
+    const until = '2030-01-01T00:14:00Z';
+    const c = createClient({
+      getToken: () => 't',
+      fetchImpl: async () => json(429, errBody('LOCKED_OUT', 'Too many wrong codes', { retry_after_seconds: 840, locked_until: until })),
+    });
+    const e = (await c.disarm('1111').catch((x: unknown) => x)) as ApiError;
+    expect(e.lockedUntil()).toBe(Date.parse(until));
+    const e2 = new ApiError(429, 'LOCKED_OUT', 'Too many wrong codes', { retry_after_seconds: 90 });
+    expect(e2.lockedUntil(1000)).toBe(91000);
+    expect(errorText(e2)).toBe('Too many wrong codes; try again in 2 min');
+    expect(lockoutText(Date.parse(until), Date.parse('2030-01-01T00:00:00Z'))).toBe('Too many wrong codes; try again in 14 min');
+  });
+  it('an admin acts on another home with user_id; deletes by id', async () => {
+    const fetchImpl = vi.fn(async () => new Response(null, { status: 204 }));
+    const c = createClient({ getToken: () => 't', fetchImpl });
+    await c.deletePet('p 1', 'u2');
+    await c.alarmHistory({ limit: 50, before: '2030-01-01T00:00:00Z' });
+    const urls = fetchImpl.mock.calls.map((x) => (x as unknown as [string])[0]);
+    expect(urls).toEqual(['/home/pets/p%201?user_id=u2', '/home/alarm/history?limit=50&before=2030-01-01T00%3A00%3A00Z']);
   });
 });
 

@@ -120,6 +120,182 @@ export interface ReadingsRaw {
   buckets?: { bucket: string; count: number; avg: number; min: number; max: number }[];
 }
 
+export type AlarmStateName =
+  | 'disarmed'
+  | 'arming'
+  | 'armed_home'
+  | 'armed_away'
+  | 'armed_night'
+  | 'armed_vacation'
+  | 'armed_custom'
+  | 'pending'
+  | 'triggered';
+export type HomeMode = 'home' | 'away' | 'sleep' | 'vacation' | 'party';
+export type ArmMode = 'home' | 'away' | 'night' | 'vacation' | 'custom';
+export type ZoneType = 'entry_exit' | 'perimeter_instant' | 'interior_follower' | 'fire_24h' | 'none';
+export type AlarmKind = 'burglary' | 'fire' | 'panic' | 'tamper';
+
+/** A sensor as the alarm names it. */
+export interface ZoneRef {
+  device_id: string;
+  name: string;
+}
+
+export interface AlarmInfo {
+  kind: AlarmKind;
+  /** Contact ID event code (134, 110, 120...). */
+  code: number;
+  zone: ZoneRef | null;
+  at: string;
+  sent: boolean;
+  abort_until: string | null;
+}
+
+/** GET /home/alarm, and the answer of every alarm or mode command. */
+export interface AlarmView {
+  state: AlarmStateName;
+  mode: HomeMode;
+  arm_mode: ArmMode | null;
+  mode_until: string | null;
+  return_mode: HomeMode | null;
+  /** End of the running exit (arming) or entry (pending) delay. */
+  deadline: string | null;
+  /** Home-clock seconds to the deadline, at response time. */
+  seconds_left: number | null;
+  open: (ZoneRef & { zone_type?: ZoneType })[];
+  bypassed: ZoneRef[];
+  /** Why the state is what it is, in words ("disarmed by John"). */
+  reason: string;
+  alarm: AlarmInfo | null;
+  siren: boolean;
+  settling: boolean;
+  lockout_until: string | null;
+}
+
+export interface AlarmHistoryEntry {
+  id: string;
+  at: string;
+  kind: 'transition' | 'signal';
+  code: number | null;
+  text: string;
+  from: string | null;
+  to: string | null;
+  zone: ZoneRef | null;
+  by: string | null;
+}
+
+export interface AlarmHistoryPage {
+  entries: AlarmHistoryEntry[];
+  next_before: string | null;
+}
+
+export interface AlarmSettings {
+  exit_delay_seconds: number;
+  entry_delay_seconds: number;
+  entry_delay_by_mode: Partial<Record<ArmMode, number>>;
+  abort_window_seconds: number;
+  siren_seconds: number;
+  cross_zone_seconds: number;
+  swinger_limit: number;
+}
+
+export interface HomeZone {
+  device_id: string;
+  name: string;
+  device_type: DeviceType;
+  zone_type: ZoneType;
+  entry_delay_seconds: number | null;
+  armed_at_night: boolean;
+}
+
+export interface HomeInfo {
+  user_id: string;
+  time_zone: string;
+  /** RFC 3339 with the home's offset. */
+  local_time: string;
+  settings: AlarmSettings;
+  home_mode_arms: boolean;
+  /** "HH:MM", the default end of party mode. */
+  party_ends_at: string;
+  warnings: string[];
+  zones: HomeZone[];
+}
+
+export interface HomePatch {
+  time_zone?: string;
+  settings?: Partial<AlarmSettings>;
+  home_mode_arms?: boolean;
+  party_ends_at?: string;
+  zones?: Record<string, { zone_type?: ZoneType; entry_delay_seconds?: number | null; armed_at_night?: boolean }>;
+}
+
+export interface CodePermissions {
+  disarm: boolean;
+  change_mode: boolean;
+}
+
+export interface AlarmCode {
+  id: string;
+  name: string;
+  kind: 'member' | 'duress';
+  permissions: CodePermissions;
+  created_at: string;
+}
+
+export interface NewCode {
+  name: string;
+  code: string;
+  kind: AlarmCode['kind'];
+  permissions: CodePermissions;
+}
+
+export interface Guest {
+  id: string;
+  name: string;
+  starts_at: string;
+  ends_at: string;
+  single_use: boolean;
+  used_at: string | null;
+  status: 'scheduled' | 'active' | 'expired' | 'used';
+  created_at: string;
+}
+
+export interface NewGuest {
+  name: string;
+  code: string;
+  starts_at?: string;
+  ends_at: string;
+  single_use?: boolean;
+}
+
+export interface Pet {
+  id: string;
+  name: string;
+  kind: 'cat' | 'dog' | 'other';
+  size: 'small' | 'medium' | 'large';
+  created_at: string;
+}
+
+export type NewPet = Pick<Pet, 'name' | 'kind' | 'size'>;
+
+export interface Contact {
+  id: string;
+  name: string;
+  relation: string | null;
+  phone: string | null;
+  email: string | null;
+  priority: number | null;
+  created_at: string;
+}
+
+export interface NewContact {
+  name: string;
+  relation?: string;
+  phone?: string;
+  email?: string;
+  priority?: number;
+}
+
 /** An API error, from the platform's error body or from the network. */
 export class ApiError extends Error {
   readonly status: number;
@@ -146,6 +322,24 @@ export class ApiError extends Error {
   get retryAfterSeconds(): number | undefined {
     const r = this.details['retry_after_seconds'];
     return typeof r === 'number' ? r : undefined;
+  }
+  /** The doors and windows a refused arming names (409, details.open). */
+  get openSensors(): ZoneRef[] {
+    const o = this.details['open'];
+    if (!Array.isArray(o)) return [];
+    return o.flatMap((x) =>
+      x && typeof x === 'object' && !Array.isArray(x) && typeof x['device_id'] === 'string'
+        ? [{ device_id: x['device_id'], name: typeof x['name'] === 'string' ? x['name'] : x['device_id'] }]
+        : [],
+    );
+  }
+  /** When a wrong-code lockout ends (429 LOCKED_OUT: details.locked_until, else now + retry_after_seconds), in ms. */
+  lockedUntil(now: number = Date.now()): number | undefined {
+    const u = this.details['locked_until'];
+    const t = typeof u === 'string' ? Date.parse(u) : NaN;
+    if (!Number.isNaN(t)) return t;
+    const r = this.retryAfterSeconds;
+    return r === undefined ? undefined : now + r * 1000;
   }
 }
 
@@ -265,10 +459,45 @@ export function createClient(opts: ClientOptions) {
       }
     },
     metrics: () => request<string>('GET', '/metrics', undefined, false),
+    // The alarm and the home (an admin passes user_id to act on another home).
+    alarm: (user_id?: string) => request<AlarmView>('GET', '/home/alarm' + q({ user_id })),
+    arm: (body: { mode: ArmMode; bypass?: string[]; force?: boolean }, user_id?: string) =>
+      request<AlarmView>('POST', '/home/alarm/arm' + q({ user_id }), { bypass: [], force: false, ...body }),
+    disarm: (code: string, user_id?: string) => request<AlarmView>('POST', '/home/alarm/disarm' + q({ user_id }), { code }),
+    panic: (user_id?: string) => request<AlarmView>('POST', '/home/alarm/panic' + q({ user_id }), {}),
+    setMode: (body: { mode: HomeMode; until?: string; code?: string }, user_id?: string) =>
+      request<AlarmView>('POST', '/home/mode' + q({ user_id }), body),
+    alarmHistory: (params: { limit?: number; before?: string | null; user_id?: string } = {}) =>
+      request<AlarmHistoryPage>('GET', '/home/alarm/history' + q(params)),
+    home: (user_id?: string) => request<HomeInfo>('GET', '/home' + q({ user_id })),
+    patchHome: (patch: HomePatch, user_id?: string) => request<HomeInfo>('PATCH', '/home' + q({ user_id }), patch),
+    codes: (user_id?: string) => request<{ codes: AlarmCode[] }>('GET', '/home/codes' + q({ user_id })),
+    addCode: (body: NewCode, user_id?: string) => request<AlarmCode>('POST', '/home/codes' + q({ user_id }), body),
+    deleteCode: (id: string, user_id?: string) =>
+      request<void>('DELETE', `/home/codes/${encodeURIComponent(id)}` + q({ user_id })),
+    guests: (user_id?: string) => request<{ guests: Guest[] }>('GET', '/home/guests' + q({ user_id })),
+    addGuest: (body: NewGuest, user_id?: string) => request<Guest>('POST', '/home/guests' + q({ user_id }), body),
+    deleteGuest: (id: string, user_id?: string) =>
+      request<void>('DELETE', `/home/guests/${encodeURIComponent(id)}` + q({ user_id })),
+    pets: (user_id?: string) => request<{ pets: Pet[] }>('GET', '/home/pets' + q({ user_id })),
+    addPet: (body: NewPet, user_id?: string) => request<Pet>('POST', '/home/pets' + q({ user_id }), body),
+    deletePet: (id: string, user_id?: string) =>
+      request<void>('DELETE', `/home/pets/${encodeURIComponent(id)}` + q({ user_id })),
+    contacts: (user_id?: string) => request<{ contacts: Contact[] }>('GET', '/home/contacts' + q({ user_id })),
+    addContact: (body: NewContact, user_id?: string) =>
+      request<Contact>('POST', '/home/contacts' + q({ user_id }), body),
+    deleteContact: (id: string, user_id?: string) =>
+      request<void>('DELETE', `/home/contacts/${encodeURIComponent(id)}` + q({ user_id })),
   };
 }
 
 export type Client = ReturnType<typeof createClient>;
+
+/** The wrong-code lockout in words: "Too many wrong codes; try again in 15 min". */
+export function lockoutText(until: number, now: number = Date.now()): string {
+  const min = Math.max(1, Math.ceil((until - now) / 60000));
+  return `Too many wrong codes; try again in ${min} min`;
+}
 
 /** Words for an error, for the user. */
 export function errorText(e: unknown): string {
@@ -278,6 +507,10 @@ export function errorText(e: unknown): string {
         /\.\./g,
         '.',
       );
+    }
+    if (e.code === 'LOCKED_OUT') {
+      const until = e.lockedUntil();
+      if (until !== undefined) return lockoutText(until);
     }
     return e.message;
   }

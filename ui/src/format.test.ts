@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Device, DeviceType } from './api';
-import { describeEvent, lastSeen, relativeTime, tileState } from './format';
+import { alarmState, clock, describeAlarmEntry, describeEvent, isoToZoned, lastSeen, relativeTime, tileState, zonedToIso } from './format';
 
 const dev = (type: DeviceType, state: Device['state'], name = 'Front Door Lock', zone = 'Front Entrance') =>
   ({ type, state, name, location: { zone, floor: 1 } }) as Pick<Device, 'type' | 'state' | 'name' | 'location'>;
@@ -67,5 +67,40 @@ describe('times', () => {
       '2026-01-15T14:10:00Z',
     );
     expect(lastSeen({ last_heartbeat: null, state: {} })).toBeNull();
+  });
+});
+
+describe('alarm wording', () => {
+  it('states in words', () => {
+    expect(alarmState({ state: 'disarmed', arm_mode: null, alarm: null })).toMatchObject({ label: 'Disarmed', icon: 'shield_off' });
+    expect(alarmState({ state: 'arming', arm_mode: 'away', alarm: null }).label).toBe('Arming Away');
+    expect(alarmState({ state: 'armed_night', arm_mode: 'night', alarm: null })).toMatchObject({ label: 'Armed Night', tone: 'ok' });
+    expect(alarmState({ state: 'pending', arm_mode: 'away', alarm: null }).label).toBe('Entry delay');
+    const fire = { kind: 'fire' as const, code: 110, zone: null, at: '', sent: true, abort_until: null };
+    expect(alarmState({ state: 'triggered', arm_mode: null, alarm: fire })).toMatchObject({ label: 'Fire alarm!', tone: 'alert' });
+  });
+  it('history entries', () => {
+    const base = { id: 'h', at: '', kind: 'signal' as const, code: 134, from: null, to: null, zone: null, by: null };
+    expect(describeAlarmEntry({ ...base, text: 'burglary', zone: { device_id: 'd', name: 'Garage Door' } })).toBe('Burglary - Garage Door');
+    expect(describeAlarmEntry({ ...base, kind: 'transition', text: 'disarmed by John', by: 'John', to: 'disarmed' })).toBe('Disarmed by John');
+    expect(describeAlarmEntry({ ...base, kind: 'transition', text: '', to: 'armed_away', by: 'Sarah' })).toBe('Armed Away by Sarah');
+  });
+  it('countdown as m:ss', () => {
+    expect(clock(42)).toBe('0:42');
+    expect(clock(65)).toBe('1:05');
+    expect(clock(-3)).toBe('0:00');
+  });
+});
+
+describe('home time zone', () => {
+  it('wall time in the home to UTC, across DST', () => {
+    expect(zonedToIso('2030-01-15T09:00', 'America/New_York')).toBe('2030-01-15T14:00:00.000Z');
+    expect(zonedToIso('2030-07-15T09:00', 'America/New_York')).toBe('2030-07-15T13:00:00.000Z');
+    expect(zonedToIso('2030-07-15T09:00', 'America/Los_Angeles')).toBe('2030-07-15T16:00:00.000Z');
+    expect(zonedToIso('nope', 'America/New_York')).toBeNull();
+  });
+  it('UTC to wall time in the home', () => {
+    expect(isoToZoned('2030-01-15T14:00:00Z', 'America/New_York')).toBe('2030-01-15T09:00');
+    expect(isoToZoned('2030-07-15T16:00:00Z', 'America/Los_Angeles')).toBe('2030-07-15T09:00');
   });
 });

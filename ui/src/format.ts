@@ -1,4 +1,4 @@
-import type { Device, DeviceType, HomeEvent, Json, JsonObject } from './api';
+import type { AlarmHistoryEntry, AlarmKind, AlarmView, ArmMode, Device, DeviceType, HomeEvent, HomeMode, Json, JsonObject, ZoneType } from './api';
 import type { IconName } from './components/Icon';
 
 export const TYPE_LABEL: Record<DeviceType, string> = {
@@ -265,4 +265,135 @@ export function lastSeen(d: Pick<Device, 'last_heartbeat' | 'state'>): string | 
 
 export function commandLabel(c: string): string {
   return humanize(c);
+}
+
+export const ARM_MODE_LABEL: Record<ArmMode, string> = {
+  home: 'Home',
+  away: 'Away',
+  night: 'Night',
+  vacation: 'Vacation',
+  custom: 'Custom',
+};
+
+export const HOME_MODE_LABEL: Record<HomeMode, string> = {
+  home: 'Home',
+  away: 'Away',
+  sleep: 'Sleep',
+  vacation: 'Vacation',
+  party: 'Party',
+};
+
+export const ALARM_KIND_LABEL: Record<AlarmKind, string> = {
+  burglary: 'Burglary',
+  fire: 'Fire',
+  panic: 'Panic',
+  tamper: 'Tamper',
+};
+
+export const ZONE_TYPE_LABEL: Record<ZoneType, string> = {
+  entry_exit: 'Entry/exit door (delayed)',
+  perimeter_instant: 'Perimeter (instant)',
+  interior_follower: 'Interior (follows entry delay)',
+  fire_24h: 'Fire, always on',
+  none: 'Not a security sensor',
+};
+
+const lbl = <K extends string>(m: Record<K, string>, k: string | null | undefined): string =>
+  k ? ((m as Record<string, string>)[k] ?? humanize(k)) : '';
+
+/** The alarm state in words, with an icon and a tone (never colour alone). */
+export function alarmState(v: Pick<AlarmView, 'state' | 'arm_mode' | 'alarm'>): TileState {
+  switch (v.state) {
+    case 'disarmed':
+      return { label: 'Disarmed', icon: 'shield_off', tone: 'info' };
+    case 'arming':
+      return { label: v.arm_mode ? `Arming ${lbl(ARM_MODE_LABEL, v.arm_mode)}` : 'Arming', icon: 'timer', tone: 'warn', detail: 'Exit delay' };
+    case 'pending':
+      return { label: 'Entry delay', icon: 'timer', tone: 'alert', detail: 'Disarm now' };
+    case 'triggered':
+      return { label: v.alarm ? `${lbl(ALARM_KIND_LABEL, v.alarm.kind)} alarm!` : 'Alarm!', icon: 'alert', tone: 'alert' };
+    default: {
+      const m = /^armed_(\w+)$/.exec(v.state);
+      return { label: m ? `Armed ${lbl(ARM_MODE_LABEL, m[1])}` : humanize(v.state), icon: 'shield', tone: 'ok' };
+    }
+  }
+}
+
+export const stateLabel = (state: string | null | undefined): string =>
+  !state ? '' : state === 'pending' ? 'Entry delay' : alarmState({ state: state as AlarmView['state'], arm_mode: null, alarm: null }).label;
+
+export const armModeLabel = (m: string | null | undefined) => lbl(ARM_MODE_LABEL, m);
+export const homeModeLabel = (m: string | null | undefined) => lbl(HOME_MODE_LABEL, m);
+export const zoneTypeLabel = (z: string | null | undefined) => lbl(ZONE_TYPE_LABEL, z);
+
+/** One alarm history entry in words: "Disarmed by John", "Burglary - Garage Door". */
+export function describeAlarmEntry(e: AlarmHistoryEntry): string {
+  let t = e.text?.trim() || (e.to ? stateLabel(e.to) : e.code !== null ? `Signal ${e.code}` : 'Alarm event');
+  if (e.by && !t.toLowerCase().includes(e.by.toLowerCase())) t += ` by ${e.by}`;
+  if (e.zone && !t.toLowerCase().includes(e.zone.name.toLowerCase())) t += ` - ${e.zone.name}`;
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+/** A countdown as m:ss ("1:05", "0:42"). */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// Times in a home's own time zone (the home is not always where the browser is).
+
+function offsetMs(utc: number, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utc));
+  const n = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const wall = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour') % 24, n('minute'), n('second'));
+  return wall - Math.floor(utc / 1000) * 1000;
+}
+
+/** A wall time "YYYY-MM-DDTHH:mm" in time zone `tz` as an RFC 3339 UTC time (browser-local if `tz` is unknown). */
+export function zonedToIso(local: string, tz: string | undefined): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local);
+  if (!m) return null;
+  const wall = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!);
+  try {
+    if (!tz) throw new RangeError('no time zone');
+    let t = wall - offsetMs(wall, tz);
+    t = wall - offsetMs(t, tz); // again, for a time near a DST change
+    return new Date(t).toISOString();
+  } catch {
+    const d = new Date(local);
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  }
+}
+
+/** An instant as "YYYY-MM-DDTHH:mm" wall time in `tz` (for datetime-local inputs). */
+export function isoToZoned(iso: string | number, tz: string | undefined): string {
+  const t = typeof iso === 'number' ? iso : Date.parse(iso);
+  let wall = t;
+  try {
+    if (!tz) throw new RangeError('no time zone');
+    wall = t + offsetMs(t, tz);
+  } catch {
+    wall = t - new Date(t).getTimezoneOffset() * 60000;
+  }
+  return new Date(wall).toISOString().slice(0, 16);
+}
+
+/** An instant in words in the home's time zone: "Dec 24, 2:00 AM". */
+export function homeTime(iso: string, tz: string | undefined): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  try {
+    return d.toLocaleString(undefined, { timeZone: tz, month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+  } catch {
+    return d.toLocaleString();
+  }
 }

@@ -88,7 +88,7 @@ describe('live stream hook', () => {
     const ws = FakeWS.all[0]!;
     expect(ws.url).toContain('/events/stream?token=tok');
     ws.server({ type: 'connected' });
-    expect(JSON.parse(ws.sent[0]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices'] });
+    expect(JSON.parse(ws.sent[0]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices', 'alarm'] });
     ws.server({ type: 'subscribed' });
     expect(r.getByTestId('status').textContent).toBe('live');
     ws.server({ type: 'device_event', event_id: 'e1', device_id: 'd1', user_id: 'u1', event_type: 'motion_detected', timestamp: '2030-01-01T00:00:01Z', data: { zone: 'x' }, metadata: {} });
@@ -111,6 +111,42 @@ describe('live stream hook', () => {
     const caught = log.filter((m) => m.type === 'event')[1] as Extract<StreamMessage, { type: 'event' }>;
     expect(caught.event.event_id).toBe('e3');
     expect(caught.caughtUp).toBe(true);
+  });
+
+  it('delivers alarm messages with their history entries', () => {
+    const { log } = setup();
+    const ws = FakeWS.all[0]!;
+    ws.server({ type: 'connected' });
+    ws.server({ type: 'subscribed' });
+    const alarm = { state: 'arming', mode: 'away', arm_mode: 'away', seconds_left: 60 };
+    const entry = { id: 'h1', at: '2030-01-01T00:00:00Z', kind: 'transition', code: null, text: 'arming away', from: 'disarmed', to: 'arming', zone: null, by: 'J' };
+    ws.server({ type: 'alarm', alarm, entries: [entry] });
+    ws.server({ type: 'alarm', alarm });
+    expect(log).toEqual([
+      { type: 'alarm', alarm, entries: [entry] },
+      { type: 'alarm', alarm, entries: [] },
+    ]);
+  });
+
+  it('a host without the alarm channel: subscribes again without it and goes live', () => {
+    const { r } = setup();
+    const ws = FakeWS.all[0]!;
+    ws.server({ type: 'connected' });
+    ws.server({ type: 'error', code: 'VALIDATION_ERROR', message: "channels: unknown channel 'alarm'" });
+    expect(JSON.parse(ws.sent[1]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices'] });
+    ws.server({ type: 'subscribed' });
+    expect(r.getByTestId('status').textContent).toBe('live');
+  });
+
+  it('an admin watches devices, not a home alarm', () => {
+    sessionStorage.setItem(
+      'homeguard.session',
+      JSON.stringify({ token: 'tok', user: { id: 'a1', email: 'a@x', name: 'A', role: 'admin' }, expires_at: '2999-01-01T00:00:00Z' }),
+    );
+    setup();
+    const ws = FakeWS.all[0]!;
+    ws.server({ type: 'connected' });
+    expect(JSON.parse(ws.sent[0]!).channels).toEqual(['events', 'devices']);
   });
 
   it('ends the session on 1008', async () => {

@@ -1,10 +1,12 @@
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { HomeEvent, JsonObject } from './api';
+import type { AlarmHistoryEntry, AlarmView, HomeEvent, JsonObject } from './api';
 import { useSession } from './session';
 
 export type StreamMessage =
   | { type: 'event'; event: HomeEvent; caughtUp?: boolean }
   | { type: 'state'; device_id: string; state: JsonObject; online: boolean; timestamp: string }
+  /** The home's alarm changed: its whole view, and the history entries the change added. */
+  | { type: 'alarm'; alarm: AlarmView; entries: AlarmHistoryEntry[] }
   /** Reconnected after a gap: refetch anything derived from state. */
   | { type: 'resync' };
 
@@ -25,7 +27,7 @@ export function backoff(attempt: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
-/** One live connection to GET /events/stream for the signed-in user. */
+/** One live connection to GET /events/stream for the signed-in user: events, device state and the alarm. */
 export function StreamProvider({ children }: { children: ReactNode }) {
   const { token, user, api, signOut } = useSession();
   const [status, setStatus] = useState<StreamStatus>('connecting');
@@ -48,6 +50,10 @@ export function StreamProvider({ children }: { children: ReactNode }) {
     const seen: string[] = [];
     const seenSet = new Set<string>();
     let everConnected = false;
+    // A household member hears their home's alarm; an admin watches every home's devices instead.
+    // A host without the alarm channel refuses the whole subscription: ask again without it.
+    let withAlarm = user?.role !== 'admin';
+    let subscribed = false;
 
     const emit = (m: StreamMessage) => {
       for (const l of listeners.current) {
@@ -92,9 +98,14 @@ export function StreamProvider({ children }: { children: ReactNode }) {
           return;
         }
         if (m.type === 'connected') {
-          const channels = ['events', 'devices'];
+          subscribed = false;
+          const channels = withAlarm ? ['events', 'devices', 'alarm'] : ['events', 'devices'];
           ws?.send(JSON.stringify({ action: 'subscribe', channels }));
+        } else if (m.type === 'error' && !subscribed && withAlarm) {
+          withAlarm = false;
+          ws?.send(JSON.stringify({ action: 'subscribe', channels: ['events', 'devices'] }));
         } else if (m.type === 'subscribed') {
+          subscribed = true;
           attempt = 0;
           setStatus('live');
           if (everConnected) void catchUp();
@@ -116,6 +127,12 @@ export function StreamProvider({ children }: { children: ReactNode }) {
             state: (m.state ?? {}) as JsonObject,
             online: m.online === true,
             timestamp: String(m.timestamp),
+          });
+        } else if (m.type === 'alarm' && m.alarm && typeof m.alarm === 'object') {
+          emit({
+            type: 'alarm',
+            alarm: m.alarm as AlarmView,
+            entries: Array.isArray(m.entries) ? (m.entries as AlarmHistoryEntry[]) : [],
           });
         }
       };

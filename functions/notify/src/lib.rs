@@ -1,7 +1,7 @@
 //! The notification stream (the requirements' Notification Service):
 //! `GET /events/stream` upgrades to a WebSocket that pushes a user's home
 //! live. The client chooses what to hear with
-//! `{"action":"subscribe","channels":["events","devices","agent"]}`; a
+//! `{"action":"subscribe","channels":["events","devices","agent","alarm"]}`; a
 //! user only ever hears their own home, and only an admin may subscribe to
 //! `global`. A client that cannot keep up is disconnected with a close
 //! reason, so that it never slows the pipeline.
@@ -67,6 +67,7 @@ pub async fn resolve(ctx: &NotifyCtx, caller: &Caller, channel: &str) -> Result<
     match channel {
         "events" => Ok(vec![channels::user_events(user)]),
         "agent" => Ok(vec![channels::agent_responses(user)]),
+        "alarm" => Ok(vec![channels::home_alarm(user)]),
         "global" => {
             caller.require_admin().map_err(|_| FnError::forbidden("Only an admin may subscribe to global"))?;
             Ok(vec![channels::GLOBAL_EVENTS.into()])
@@ -83,7 +84,7 @@ pub async fn resolve(ctx: &NotifyCtx, caller: &Caller, channel: &str) -> Result<
             let device = other.strip_prefix("device:").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(|| {
                 FnError::invalid(
                     "channels",
-                    format!("unknown channel '{other}' (events, devices, agent, global, device:<id>)"),
+                    format!("unknown channel '{other}' (events, devices, agent, alarm, global, device:<id>)"),
                 )
             })?;
             access::device(ctx, caller, device).await?;

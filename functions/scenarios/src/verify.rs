@@ -49,7 +49,6 @@ pub struct Verdict {
 /// What each capability not built yet is called in reports.
 pub const NEEDS_SECURITY: &str = "security response (alerts and incident reports)";
 pub const NEEDS_NOTIFICATIONS: &str = "notifications to users, contacts and monitoring";
-pub const NEEDS_MODES: &str = "home modes (set_home_mode)";
 pub const NEEDS_PREDICTIONS: &str = "predictive maintenance";
 pub const NEEDS_ANOMALY: &str = "anomaly detection";
 pub const NEEDS_AGENT: &str = "the AI agent (chat turns)";
@@ -61,10 +60,9 @@ pub fn missing_capability(e: &Expectation) -> Option<&'static str> {
     match e {
         E::ShouldAlert(_) | E::ShouldSuppressAlert(_) | E::ShouldDocumentIncident(_) => Some(NEEDS_SECURITY),
         E::ShouldNotify(_) | E::ShouldNotifyMonitoring(_) => Some(NEEDS_NOTIFICATIONS),
-        E::Mode(_) => Some(NEEDS_MODES),
         E::Prediction(_) => Some(NEEDS_PREDICTIONS),
         E::AnomalyDetected(_) => Some(NEEDS_ANOMALY),
-        E::Commands(_) | E::AutomationCreated(_) | E::AgentReplyMentions(_) | E::DeviceState(_) => None,
+        E::Commands(_) | E::AutomationCreated(_) | E::AgentReplyMentions(_) | E::DeviceState(_) | E::Mode(_) => None,
     }
 }
 
@@ -113,6 +111,7 @@ pub async fn verify(ctx: &Ctx, scenario: &Scenario, run: &RunStatus, trace: &Tra
                 check(e, *line, CheckStatus::Unverifiable, "nothing in this build records it".into(), Some(needs))
             }
             (Expectation::DeviceState(want), None) => device_state(ctx, run, want, e, *line).await,
+            (Expectation::Mode(want), None) => mode(ctx, run, &window, want, e, *line).await,
             (Expectation::Commands(want), None) => commands(ctx, run, trace, &window, want, e, *line).await,
             (Expectation::AutomationCreated(want), None) => automations(ctx, run, &window, *want, e, *line).await,
             (Expectation::AgentReplyMentions(words), None) => replies(ctx, run, &window, words, trace, e, *line).await,
@@ -158,6 +157,33 @@ fn same(a: &Value, b: &Value) -> bool {
         (Some(x), Some(y)) => (x - y).abs() < 1e-9,
         _ => a == b,
     }
+}
+
+/// The home ends the run in `want` mode: read from the alarm's own record,
+/// with the mode changes of the run's log as evidence.
+async fn mode(ctx: &Ctx, run: &RunStatus, window: &Window, want: &str, e: &Expectation, line: u64) -> Check {
+    let record = match ctx.alarm.load(run.user_id).await {
+        Ok(r) => r,
+        Err(err) => return check(e, line, CheckStatus::Fail, format!("reading the alarm failed: {err}"), None),
+    };
+    let now = record.as_ref().map_or("home", |r| r.mode.as_str());
+    let query =
+        homeguard_ports::LogQuery { user_id: run.user_id, before: Some(window.to), limit: 200, monitoring: false };
+    let changes: Vec<String> = ctx
+        .alarm
+        .log(&query)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.at >= window.from && l.to.as_deref().is_some_and(|t| t.starts_with("mode:")))
+        .map(|l| l.text)
+        .rev()
+        .collect();
+    let evidence = match changes.is_empty() {
+        true => format!("the home is in {now} mode; its mode did not change during the run"),
+        false => format!("the home is in {now} mode; during the run: {}", changes.join("; ")),
+    };
+    check(e, line, pass_if(now == want), evidence, None)
 }
 
 async fn device_state(ctx: &Ctx, run: &RunStatus, want: &ExpectedState, e: &Expectation, line: u64) -> Check {

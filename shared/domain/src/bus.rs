@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::command::DeviceCommand;
 use crate::error::DomainError;
 
-/// A topic of the bus. Messages are keyed by device id, so that one device's
-/// messages stay in order.
+/// A topic of the bus. Device messages are keyed by device id, so that one
+/// device's messages stay in order; the alarm's by the home's user id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Topic {
     #[serde(rename = "device.events")]
@@ -20,10 +20,14 @@ pub enum Topic {
     DeviceAlerts,
     #[serde(rename = "device.commands")]
     DeviceCommands,
+    /// The alarm's transitions and signals.
+    #[serde(rename = "home.alarm")]
+    HomeAlarm,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 4] = [Self::DeviceEvents, Self::DeviceHeartbeats, Self::DeviceAlerts, Self::DeviceCommands];
+    pub const ALL: [Topic; 5] =
+        [Self::DeviceEvents, Self::DeviceHeartbeats, Self::DeviceAlerts, Self::DeviceCommands, Self::HomeAlarm];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +35,7 @@ impl Topic {
             Self::DeviceHeartbeats => "device.heartbeats",
             Self::DeviceAlerts => "device.alerts",
             Self::DeviceCommands => "device.commands",
+            Self::HomeAlarm => "home.alarm",
         }
     }
 
@@ -45,6 +50,7 @@ impl Topic {
             Self::DeviceHeartbeats => "dev.homeguard.device.heartbeat",
             Self::DeviceAlerts => "dev.homeguard.device.alert",
             Self::DeviceCommands => "dev.homeguard.device.command",
+            Self::HomeAlarm => "dev.homeguard.home.alarm",
         }
     }
 }

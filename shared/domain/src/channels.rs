@@ -16,6 +16,11 @@ pub fn device_state(device: Uuid) -> String {
     format!("device:state:{device}")
 }
 
+/// One home's alarm: its state after each change (`alarm` messages).
+pub fn home_alarm(user: Uuid) -> String {
+    format!("alarm:user:{user}")
+}
+
 /// The assistant's replies to one user.
 pub fn agent_responses(user: Uuid) -> String {
     format!("agent:response:{user}")

@@ -37,6 +37,12 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Too many requests; retry later.
     RateLimited,
+    /// An alarm code that is not one of the home's (or not valid now).
+    InvalidCode,
+    /// Lowering the home's guard needs a code.
+    CodeRequired,
+    /// Too many wrong codes: the keypad is locked for a while.
+    LockedOut,
     /// A dependency is unavailable; retrying may succeed.
     ServiceUnavailable,
     /// An unexpected failure; details are in the logs under the trace id.
@@ -61,6 +67,9 @@ impl ErrorCode {
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::RateLimited => "RATE_LIMITED",
+            Self::InvalidCode => "INVALID_CODE",
+            Self::CodeRequired => "CODE_REQUIRED",
+            Self::LockedOut => "LOCKED_OUT",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalError => "INTERNAL_ERROR",
         }

@@ -15,6 +15,7 @@ pub mod command;
 pub mod device;
 pub mod error;
 pub mod event;
+pub mod home;
 pub mod mode;
 pub mod seed;
 pub mod simulation;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::device::{Device, DeviceType, Location};
+use crate::home::{PetKind, PetSize};
 use crate::user::Role;
 
 /// The password every demo user starts with.
@@ -22,6 +23,21 @@ pub struct SeedUser {
     pub name: &'static str,
     pub role: Role,
     pub devices: Vec<SeedDevice>,
+    pub home: SeedHome,
+}
+
+/// What a demo home starts with besides its devices.
+#[derive(Debug, Clone)]
+pub struct SeedHome {
+    pub time_zone: &'static str,
+    /// Members' codes: (name, code). Listed in the README.
+    pub codes: Vec<(&'static str, &'static str)>,
+    pub pets: Vec<(&'static str, PetKind, PetSize)>,
+}
+
+/// The id a seeded code or pet of this user has (so a re-run seeds it once).
+pub fn item_id(email: &str, what: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, format!("{what}:{email}").as_bytes())
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +161,11 @@ pub fn demo_users() -> Vec<SeedUser> {
                     json!({ "resolution": "1080p", "doorbell": true }),
                 ),
             ],
+            home: SeedHome {
+                time_zone: "America/New_York",
+                codes: vec![("John", "1234")],
+                pets: vec![("Milo", PetKind::Cat, PetSize::Small)],
+            },
         },
         SeedUser {
             id: user_id(s),
@@ -261,6 +282,7 @@ pub fn demo_users() -> Vec<SeedUser> {
                     json!({ "resolution": "2k", "night_vision": true }),
                 ),
             ],
+            home: SeedHome { time_zone: "America/Los_Angeles", codes: vec![("Sarah", "2580")], pets: vec![] },
         },
         SeedUser {
             id: user_id("admin@demo.com"),
@@ -268,6 +290,7 @@ pub fn demo_users() -> Vec<SeedUser> {
             name: "Admin User",
             role: Role::Admin,
             devices: vec![],
+            home: SeedHome { time_zone: "UTC", codes: vec![], pets: vec![] },
         },
     ]
 }

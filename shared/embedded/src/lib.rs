@@ -10,6 +10,7 @@ mod memory_state;
 mod sqlite;
 mod sqlite_bus;
 mod sqlite_events;
+mod sqlite_homes;
 mod sqlite_readings;
 
 pub use memory_limits::MemoryLimiter;

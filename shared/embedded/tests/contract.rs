@@ -118,3 +118,15 @@ async fn sqlite_agent_memory() {
     let (_dir, store) = sqlite().await;
     contract::agent::run(&store).await;
 }
+
+#[tokio::test]
+async fn sqlite_homes() {
+    let (_dir, store) = sqlite().await;
+    contract::homes::run_homes(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_alarm() {
+    let (_dir, store) = sqlite().await;
+    contract::homes::run_alarm(&store).await;
+}

@@ -3,7 +3,10 @@
 //! `agent_learnings`, and the simulator's `anomaly_labels`, with the
 //! indexes their queries use. Each document keeps the domain record as
 //! plain fields under `doc`, beside the fields queries filter and sort on
-//! (`user_id`, `seq` for registration order, `key_hash`).
+//! (`user_id`, `seq` for registration order, `key_hash`). Homes and their
+//! household are in [`homes`].
+
+mod homes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,7 +140,8 @@ impl MongoStore {
         self.index("agent_messages", doc! { "user_id": 1, "session_id": 1, "seq": 1 }, false).await?;
         self.index("agent_messages", doc! { "user_id": 1, "seq": -1 }, false).await?;
         self.index("anomaly_labels", doc! { "user_id": 1, "started_at": 1 }, false).await?;
-        self.index("anomaly_labels", doc! { "started_at": 1 }, false).await
+        self.index("anomaly_labels", doc! { "started_at": 1 }, false).await?;
+        self.home_indexes().await
     }
 
     async fn insert_doc<T: Serialize>(&self, coll: &str, id: Uuid, user: Uuid, record: &T) -> StoreResult<()> {

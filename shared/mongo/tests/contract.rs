@@ -40,3 +40,10 @@ async fn mongo_anomaly_labels() {
     contract::labels::run(&store).await;
     store.database().drop().await.unwrap();
 }
+
+#[tokio::test]
+async fn mongo_homes() {
+    let Some(store) = mongo().await else { return };
+    contract::homes::run_homes(&store).await;
+    store.database().drop().await.unwrap();
+}

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod homes;
 pub mod labels;
 pub mod limits;
 pub mod pubsub;
@@ -29,6 +30,7 @@ pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};
 pub use devices::{AutomationStore, DeviceStore};
 pub use error::StoreError;
 pub use events::{Cursor, EventQuery, EventStore};
+pub use homes::{AlarmStore, HomeStore, LogQuery};
 pub use labels::LabelStore;
 pub use limits::{Decision, Limit, RateLimiter};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
@@ -56,3 +58,4 @@ fn _assert_object_safe_stores(
     _: &dyn AgentMemory,
 ) {
 }
+fn _assert_object_safe_homes(_: &dyn HomeStore, _: &dyn AlarmStore) {}

@@ -1,5 +1,5 @@
 //! PostgreSQL for users and sessions (the requirements' `users` and
-//! `user_sessions`), through sqlx with plain queries and embedded
+//! `user_sessions`) and each home's alarm ([`alarm`]), through sqlx with plain queries and embedded
 //! migrations. The pool connects lazily and reconnects on its own, so a
 //! database that is down at start-up or restarts later costs requests
 //! `SERVICE_UNAVAILABLE`, not the process.
@@ -17,6 +17,7 @@ use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
+pub mod alarm;
 pub mod readings;
 
 pub use readings::{Mode, PgReadingStore};

@@ -49,6 +49,15 @@ async fn postgres_users_and_sessions() {
 }
 
 #[tokio::test]
+async fn postgres_alarm() {
+    let db = TempDb::new().await;
+    let store = PgStore::open(&db.url).await.unwrap();
+    contract::homes::run_alarm(&store).await;
+    store.pool().close().await;
+    db.drop_it().await;
+}
+
+#[tokio::test]
 async fn postgres_migrations_run_twice_and_keep_data() {
     let db = TempDb::new().await;
     let store = PgStore::open(&db.url).await.unwrap();

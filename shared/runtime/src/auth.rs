@@ -8,6 +8,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use hmac::{Hmac, Mac};
 use homeguard_domain::{ErrorCode, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -23,13 +24,41 @@ use crate::ports::{HasSessions, Holds};
 pub struct AuthKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The key alarm codes are hashed with, derived from the secret.
+    code_key: Arc<[u8]>,
     pub token_ttl: Duration,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    // An HMAC takes a key of any length.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    for p in parts {
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().to_vec()
 }
 
 impl AuthKeys {
     pub fn new(secret: &[u8], token_ttl: Duration) -> Self {
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), token_ttl }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            code_key: hmac(secret, &[b"homeguard alarm codes v1"]).into(),
+            token_ttl,
+        }
     }
+}
+
+/// The keyed hash an alarm code of `home` is stored and looked up by. A
+/// keypad code has few digits, so an unkeyed hash would be read back by
+/// trying them all; without the key (from the JWT secret, never stored
+/// beside the hashes) the hashes say nothing. It is deterministic, so a
+/// code is found by its hash, and its neighbours (a last digit within 2)
+/// are found the same way.
+pub fn code_hash(keys: &AuthKeys, home: Uuid, code: &str) -> String {
+    hex::encode(hmac(&keys.code_key, &[home.as_bytes(), b":", code.as_bytes()]))
 }
 
 impl std::fmt::Debug for AuthKeys {

@@ -21,6 +21,11 @@ pub fn heartbeat_message(h: &Heartbeat) -> Result<OutMessage, FnError> {
     out(Topic::DeviceHeartbeats, h.device_id, h.heartbeat_id, h)
 }
 
+/// A change of a home's alarm on `home.alarm`, keyed by the home's user id.
+pub fn alarm_message(user: uuid::Uuid, id: uuid::Uuid, value: &impl serde::Serialize) -> Result<OutMessage, FnError> {
+    out(Topic::HomeAlarm, user, id, value)
+}
+
 /// A command on `device.commands`.
 pub fn command_message(c: &CommandMessage) -> Result<OutMessage, FnError> {
     out(Topic::DeviceCommands, c.device_id, c.command_id, c)

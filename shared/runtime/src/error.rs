@@ -94,13 +94,13 @@ pub fn status_of(code: ErrorCode) -> http::StatusCode {
     match code {
         ErrorCode::ValidationError | ErrorCode::MalformedRequest => S::BAD_REQUEST,
         ErrorCode::Unauthorized | ErrorCode::TokenExpired | ErrorCode::InvalidCredentials => S::UNAUTHORIZED,
-        ErrorCode::Forbidden => S::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::InvalidCode | ErrorCode::CodeRequired => S::FORBIDDEN,
         ErrorCode::DeviceNotFound | ErrorCode::UserNotFound | ErrorCode::NotFound => S::NOT_FOUND,
         ErrorCode::MethodNotAllowed => S::METHOD_NOT_ALLOWED,
         ErrorCode::Conflict => S::CONFLICT,
         ErrorCode::PayloadTooLarge => S::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
-        ErrorCode::RateLimited => S::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited | ErrorCode::LockedOut => S::TOO_MANY_REQUESTS,
         ErrorCode::InternalError => S::INTERNAL_SERVER_ERROR,
         ErrorCode::ServiceUnavailable => S::SERVICE_UNAVAILABLE,
     }
@@ -141,7 +141,7 @@ impl From<StoreError> for FnError {
 impl IntoResponse for FnError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if self.code == ErrorCode::ServiceUnavailable || self.code == ErrorCode::RateLimited {
+        if matches!(self.code, ErrorCode::ServiceUnavailable | ErrorCode::RateLimited | ErrorCode::LockedOut) {
             let seconds = self.details.get("retry_after_seconds").and_then(serde_json::Value::as_u64).unwrap_or(1);
             response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds.max(1)));
         }

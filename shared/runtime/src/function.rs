@@ -48,6 +48,10 @@ impl DeliveryPolicy {
 /// A subscription handler: a batch of decoded messages in, success or the reason.
 pub type Handler<C, T> = fn(Arc<C>, Vec<T>) -> BoxFuture<'static, Result<(), FnError>>;
 
+/// A periodic job over the function's context, told which run this is
+/// (0: the first since the process started).
+pub type Job<C> = fn(Arc<C>, u64) -> BoxFuture<'static, Result<(), FnError>>;
+
 /// Builds a function's HTTP routes over its context.
 type Routes<C> = Box<dyn Fn(&Arc<C>) -> Router<Arc<C>> + Send + Sync>;
 
@@ -78,6 +82,7 @@ pub struct Function<C> {
     dead_letter_sink: Option<MethodRouter<Arc<C>>>,
     routes: Routes<C>,
     subscriptions: Vec<Subscription<C>>,
+    jobs: Vec<(&'static str, Duration, Job<C>)>,
 }
 
 impl<C: Holds> Function<C> {
@@ -90,7 +95,17 @@ impl<C: Holds> Function<C> {
             dead_letter_sink: None,
             routes: Box::new(|_| Router::new()),
             subscriptions: vec![],
+            jobs: vec![],
         }
+    }
+
+    /// Runs `job` every `period` for as long as the function runs (so it
+    /// always has an instance). A failing run is logged; the next one comes
+    /// all the same.
+    pub fn every(mut self, name: &'static str, period: Duration, job: Job<C>) -> Self {
+        self.always_on = true;
+        self.jobs.push((name, period, job));
+        self
     }
 
     pub fn always_on(mut self) -> Self {
@@ -152,6 +167,38 @@ impl std::fmt::Debug for Consumer {
     }
 }
 
+/// A function's periodic job bound to its context: the local host and the
+/// function's own server run it the same way.
+pub struct Ticker {
+    pub function: &'static str,
+    pub name: &'static str,
+    pub period: Duration,
+    run: Box<dyn Fn(u64) -> BoxFuture<'static, Result<(), FnError>> + Send + Sync>,
+}
+
+impl Ticker {
+    /// Runs the job every period until `stopped` turns true.
+    pub async fn run(self, mut stopped: tokio::sync::watch::Receiver<bool>) {
+        let mut every = tokio::time::interval(self.period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for n in 0.. {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopped.wait_for(|s| *s) => return,
+            }
+            if let Err(e) = (self.run)(n).await {
+                tracing::warn!(service = self.function, job = self.name, run = n, error = %e, "a periodic job failed");
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticker").field("function", &self.function).field("name", &self.name).finish()
+    }
+}
+
 /// A function whatever its context type: what the host, the function's own
 /// server and the manifest generator need of it.
 pub trait Declared: Send + Sync {
@@ -170,6 +217,8 @@ pub trait Declared: Send + Sync {
     fn server(&self, ctx: &Arc<Ctx>) -> Router;
     /// Its subscriptions as in-process consumers over `ctx`.
     fn consumers(&self, ctx: &Arc<Ctx>) -> Vec<Consumer>;
+    /// Its periodic jobs over `ctx`.
+    fn tickers(&self, ctx: &Arc<Ctx>) -> Vec<Ticker>;
 }
 
 impl<C: Holds> Declared for Function<C> {
@@ -221,6 +270,17 @@ impl<C: Holds> Declared for Function<C> {
             .map(|s| {
                 let (held, handle) = (held.clone(), s.handle.clone());
                 Consumer { name: self.name, topic: s.topic, handle: Box::new(move |batch| handle(held.clone(), batch)) }
+            })
+            .collect()
+    }
+
+    fn tickers(&self, ctx: &Arc<Ctx>) -> Vec<Ticker> {
+        let held = Arc::new(C::from_ctx(ctx));
+        self.jobs
+            .iter()
+            .map(|&(name, period, job)| {
+                let held = held.clone();
+                Ticker { function: self.name, name, period, run: Box::new(move |n| job(held.clone(), n)) }
             })
             .collect()
     }

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 pub use homeguard_ports::SimClock;
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeviceStore, EventBus, EventStore, LabelStore, PubSub, RateLimiter, ReadingStore,
-    SessionStore, StateStore, UserStore,
+    AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore, PubSub,
+    RateLimiter, ReadingStore, SessionStore, StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -196,6 +196,10 @@ ports! {
     agent: Agent, HasAgent, dyn AgentMemory, Devices;
     /// Ground truth of simulated anomalies (never for detectors).
     labels: Labels, HasLabels, dyn LabelStore, Devices;
+    /// Homes: time zone, alarm settings, codes (as hashes), guests, pets, contacts.
+    homes: Homes, HasHomes, dyn HomeStore, Devices;
+    /// Each home's alarm and its signal log.
+    alarm: Alarm, HasAlarm, dyn AlarmStore, Users;
     /// Raw device events, by device, user and type.
     events: Events, HasEvents, dyn EventStore, Events;
     /// The event bus: topics, partitions, consumer positions, dead letters.
@@ -289,6 +293,6 @@ mod tests {
         assert_eq!(Sample::HELD, &[Port::Sessions, Port::PubSub, Port::Limits]);
         assert_eq!(stores_of(Sample::HELD), vec![Store::Users, Store::State]);
         assert_eq!(stores_of(Port::ALL), Store::ALL, "every store has a port");
-        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 12);
+        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 14);
     }
 }

@@ -12,12 +12,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use homeguard_domain::agent::{ChatMessage, Conversation};
+use homeguard_domain::alarm::{AlarmRecord, LogEntry};
+use homeguard_domain::home::{Code, Contact, Home, Pet};
 use homeguard_domain::{AnomalyLabel, Automation, Device, DeviceState, Event, Topic, User};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeadLetter, Decision, Delivery, DeviceStore, EventBus, EventQuery, EventStore,
-    HourlyRollup, LabelStore, Limit, NewUser, OutMessage, Position, PubSub, Published, RateLimiter, Reading,
-    ReadingQuery, ReadingStore, Session, SessionStore, StateStore, StateUpdate, Subscription, UserStore,
+    AgentMemory, AlarmStore, AutomationStore, DeadLetter, Decision, Delivery, DeviceStore, EventBus, EventQuery,
+    EventStore, HomeStore, HourlyRollup, LabelStore, Limit, LogQuery, NewUser, OutMessage, Position, PubSub, Published,
+    RateLimiter, Reading, ReadingQuery, ReadingStore, Session, SessionStore, StateStore, StateUpdate, Subscription,
+    UserStore,
 };
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -124,6 +127,31 @@ delegate!(AgentMemory {
     fn merge_context(&self, user_id: Uuid, session_id: Uuid, context: &Map<String, Value>, now: DateTime<Utc>) -> ();
     fn learnings(&self, user_id: Uuid) -> Map<String, Value>;
     fn merge_learnings(&self, user_id: Uuid, learnings: &Map<String, Value>, now: DateTime<Utc>) -> ();
+});
+
+delegate!(HomeStore {
+    fn get(&self, user_id: Uuid) -> Option<Home>;
+    fn put(&self, home: &Home) -> ();
+    fn insert_code(&self, code: &Code, hash: &str) -> ();
+    fn codes(&self, user_id: Uuid) -> Vec<Code>;
+    fn find_code(&self, user_id: Uuid, hashes: &[String]) -> Option<Code>;
+    fn use_code(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> bool;
+    fn delete_code(&self, user_id: Uuid, id: Uuid) -> bool;
+    fn insert_pet(&self, pet: &Pet) -> ();
+    fn pets(&self, user_id: Uuid) -> Vec<Pet>;
+    fn delete_pet(&self, user_id: Uuid, id: Uuid) -> bool;
+    fn insert_contact(&self, contact: &Contact) -> ();
+    fn contacts(&self, user_id: Uuid) -> Vec<Contact>;
+    fn delete_contact(&self, user_id: Uuid, id: Uuid) -> bool;
+});
+
+delegate!(AlarmStore {
+    fn load(&self, user_id: Uuid) -> Option<AlarmRecord>;
+    fn save(&self, record: &AlarmRecord, entries: &[LogEntry]) -> bool;
+    fn due(&self, now: DateTime<Utc>) -> Vec<Uuid>;
+    fn armed(&self) -> Vec<Uuid>;
+    fn log(&self, query: &LogQuery) -> Vec<LogEntry>;
+    fn health(&self) -> ();
 });
 
 delegate!(LabelStore {

@@ -15,8 +15,8 @@ use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
 use homeguard_ports::{
-    AgentMemory, AutomationStore, DeviceStore, EventBus, EventStore, LabelStore, PubSub, RateLimiter, ReadingStore,
-    SessionStore, SimClock, StateStore, UserStore,
+    AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore, PubSub,
+    RateLimiter, ReadingStore, SessionStore, SimClock, StateStore, UserStore,
 };
 use homeguard_runtime::ports::{Port, Store};
 use homeguard_runtime::{AuthKeys, Ctx, Declared, Metrics};
@@ -74,8 +74,8 @@ fn not_compiled_in<T: Send + Sync + 'static>(variable: &'static str, feature: &'
 pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Arc<Ctx>> {
     let secret = data_dir.jwt_secret(config.jwt_secret.as_deref())?;
     let embedded = Embedded::new(data_dir);
-    let (users, sessions) = users_and_sessions(config, &embedded);
-    let (devices, automations, agent, labels) = documents(config, &embedded);
+    let (users, sessions, alarm) = relational(config, &embedded);
+    let (devices, automations, agent, labels, homes) = documents(config, &embedded);
     let (state, pubsub, limits) = state_pubsub_limits(config);
     Ok(Arc::new(Ctx {
         users,
@@ -85,6 +85,8 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         automations,
         agent,
         labels,
+        homes,
+        alarm,
         events: event_store(config, &embedded),
         bus: event_bus(config, &embedded),
         readings: readings_store(config, &embedded),
@@ -96,10 +98,10 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     }))
 }
 
-type UserPorts = (Arc<dyn UserStore>, Arc<dyn SessionStore>);
+type RelationalPorts = (Arc<dyn UserStore>, Arc<dyn SessionStore>, Arc<dyn AlarmStore>);
 
-/// Users and sessions: PostgreSQL when `POSTGRES_URL` is set, else the embedded store.
-fn users_and_sessions(config: &Config, embedded: &Embedded) -> UserPorts {
+/// Users, sessions and the alarm: PostgreSQL when `POSTGRES_URL` is set, else the embedded store.
+fn relational(config: &Config, embedded: &Embedded) -> RelationalPorts {
     if let Some(url) = config.postgres_url.clone() {
         #[cfg(feature = "postgres")]
         {
@@ -107,26 +109,27 @@ fn users_and_sessions(config: &Config, embedded: &Embedded) -> UserPorts {
                 let url = url.clone();
                 async move {
                     let pg = homeguard_postgres::PgStore::open(&url).await?;
-                    tracing::info!(backend = "postgresql", "users and sessions");
+                    tracing::info!(backend = "postgresql", "users, sessions and the alarm");
                     Ok(pg)
                 }
             });
-            return (pg.clone(), pg);
+            return (pg.clone(), pg.clone(), pg);
         }
         #[cfg(not(feature = "postgres"))]
         {
             let _ = url;
             let missing = not_compiled_in::<SqliteStore>("POSTGRES_URL", "postgres");
-            return (missing.clone(), missing);
+            return (missing.clone(), missing.clone(), missing);
         }
     }
     let store = embedded.store();
-    (store.clone(), store)
+    (store.clone(), store.clone(), store)
 }
 
-type DocumentPorts = (Arc<dyn DeviceStore>, Arc<dyn AutomationStore>, Arc<dyn AgentMemory>, Arc<dyn LabelStore>);
+type DocumentPorts =
+    (Arc<dyn DeviceStore>, Arc<dyn AutomationStore>, Arc<dyn AgentMemory>, Arc<dyn LabelStore>, Arc<dyn HomeStore>);
 
-/// Devices, automations, agent memory and labels: MongoDB when `MONGO_URL` is set, else the embedded store.
+/// Devices, automations, agent memory, labels and homes: MongoDB when `MONGO_URL` is set, else the embedded store.
 fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
     if let Some(url) = config.mongo_url.clone() {
         #[cfg(feature = "mongo")]
@@ -135,21 +138,21 @@ fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
                 let url = url.clone();
                 async move {
                     let mongo = homeguard_mongo::MongoStore::open(&url).await?;
-                    tracing::info!(backend = "mongodb", "devices, automations, agent memory and labels");
+                    tracing::info!(backend = "mongodb", "devices, automations, agent memory, labels and homes");
                     Ok(mongo)
                 }
             });
-            return (mongo.clone(), mongo.clone(), mongo.clone(), mongo);
+            return (mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo);
         }
         #[cfg(not(feature = "mongo"))]
         {
             let _ = url;
             let missing = not_compiled_in::<SqliteStore>("MONGO_URL", "mongo");
-            return (missing.clone(), missing.clone(), missing.clone(), missing);
+            return (missing.clone(), missing.clone(), missing.clone(), missing.clone(), missing);
         }
     }
     let store = embedded.store();
-    (store.clone(), store.clone(), store.clone(), store)
+    (store.clone(), store.clone(), store.clone(), store.clone(), store)
 }
 
 /// Sensor readings: TimescaleDB (or plain PostgreSQL, partitioned) when
@@ -277,6 +280,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DataDir, Arc<Ctx>)> {
     let ctx = build_ctx(config, &data_dir).await?;
     if config.seed_demo {
         seed::ensure_demo(&ctx).await.context("seeding the demo homes")?;
+        seed::ensure_demo_homes(&ctx).await.context("seeding the demo homes' settings")?;
     }
     seed::warm_state(&ctx).await.context("loading device state")?;
     Ok((data_dir, ctx))
@@ -321,6 +325,9 @@ pub async fn serve<F: Declared + 'static>(config: Config, make: impl FnOnce(&Arc
     if config.seed_demo && has(&[Port::Users, Port::Devices]) {
         seed::ensure_demo(&ctx).await.context("seeding the demo homes")?;
     }
+    if config.seed_demo && has(&[Port::Homes]) {
+        seed::ensure_demo_homes(&ctx).await.context("seeding the demo homes' settings")?;
+    }
     if has(&[Port::State, Port::Devices]) {
         seed::warm_state(&ctx).await.context("loading device state")?;
     }
@@ -330,8 +337,14 @@ pub async fn serve<F: Declared + 'static>(config: Config, make: impl FnOnce(&Arc
     let listener = tokio::net::TcpListener::bind((config.bind.as_str(), config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs: Vec<_> = function.tickers(&ctx).into_iter().map(|t| tokio::spawn(t.run(stopped.clone()))).collect();
     tracing::info!(service = name, addr = %listener.local_addr()?, "serving");
     homeguard_runtime::http::serve(listener, app, homeguard_runtime::http::shutdown_signal()).await?;
+    let _ = stop.send(true);
+    for j in jobs {
+        let _ = j.await;
+    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! The demo seed: written once into a new data dir, and the state warm-up
 //! run on every start.
 
-use homeguard_domain::seed::{DEMO_PASSWORD, demo_users};
+use homeguard_domain::home::{Code, CodeKind, Home, Permissions, Pet};
+use homeguard_domain::seed::{DEMO_PASSWORD, demo_users, item_id};
 use homeguard_ports::{NewUser, StoreError};
 use homeguard_runtime::{Ctx, auth};
 
@@ -40,6 +41,53 @@ pub async fn ensure_demo(ctx: &Ctx) -> anyhow::Result<()> {
     }
     tracing::info!("seeded the demo homes");
     Ok(())
+}
+
+/// Gives each demo home its time zone, codes and pets, once: a home that
+/// exists (seeded before, or changed by its owner since) is left alone.
+/// Codes and pets go in before the home, with ids of their own, so that an
+/// interrupted start seeds the rest next time.
+pub async fn ensure_demo_homes(ctx: &Ctx) -> anyhow::Result<()> {
+    let now = ctx.clock.now();
+    for user in demo_users() {
+        if ctx.homes.get(user.id).await?.is_some() {
+            continue;
+        }
+        let seed = &user.home;
+        for (name, secret) in &seed.codes {
+            let code = Code {
+                id: item_id(user.email, &format!("code:{name}")),
+                user_id: user.id,
+                name: (*name).into(),
+                kind: CodeKind::Member,
+                permissions: Permissions::default(),
+                guest: None,
+                created_at: now,
+            };
+            ignore_conflict(ctx.homes.insert_code(&code, &auth::code_hash(&ctx.auth, user.id, secret)).await)?;
+        }
+        for (name, kind, size) in &seed.pets {
+            let pet = Pet {
+                id: item_id(user.email, &format!("pet:{name}")),
+                user_id: user.id,
+                name: (*name).into(),
+                kind: *kind,
+                size: *size,
+                created_at: now,
+            };
+            ignore_conflict(ctx.homes.insert_pet(&pet).await)?;
+        }
+        let home = Home::new(user.id, seed.time_zone, now).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        ctx.homes.put(&home).await?;
+    }
+    Ok(())
+}
+
+fn ignore_conflict(r: Result<(), StoreError>) -> anyhow::Result<()> {
+    match r {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Fills the state store from the registry: each user's device set, and the

@@ -32,6 +32,7 @@ pub fn functions(demo: &Demo) -> Vec<Box<dyn Declared>> {
         Box::new(hg_fn_state::function()),
         Box::new(hg_fn_readings::function()),
         Box::new(hg_fn_commands::function()),
+        Box::new(hg_fn_alarm::function()),
         Box::new(hg_fn_notify::function()),
         Box::new(hg_fn_scenarios::function(demo.library.clone(), demo.held.clone())),
     ]
@@ -142,7 +143,7 @@ impl DemoArgs {
 }
 
 /// The processing side of the host: state restored, one consumer per
-/// subscription of each function, retention. Stops when `stopped` turns true.
+/// subscription of each function, their periodic jobs, retention. Stops when `stopped` turns true.
 pub async fn pipeline(
     ctx: &Arc<Ctx>,
     functions: &[Box<dyn Declared>],
@@ -151,6 +152,7 @@ pub async fn pipeline(
     restore_state(ctx).await?;
     let consumers = functions.iter().flat_map(|f| f.consumers(ctx)).collect();
     let mut tasks = consumers::spawn_all(ctx, consumers, stopped);
+    tasks.extend(functions.iter().flat_map(|f| f.tickers(ctx)).map(|t| tokio::spawn(t.run(stopped.clone()))));
     tasks.push(tokio::spawn(prune_bus(ctx.clone(), stopped.clone())));
     Ok(tasks)
 }

@@ -117,7 +117,7 @@ async fn the_readme_table_says_what_each_scenario_lacks() {
 }
 
 #[tokio::test]
-#[ignore = "needs home modes, security response, automated responses and the AI agent"]
+#[ignore = "needs security response, automated responses and the AI agent"]
 async fn vacation_mode() {
     accept("vacation_mode").await;
 }
@@ -153,7 +153,7 @@ async fn unusual_pattern() {
 }
 
 #[tokio::test]
-#[ignore = "needs home modes, security response and the AI agent"]
+#[ignore = "needs security response and the AI agent"]
 async fn party_mode() {
     accept("party_mode").await;
 }

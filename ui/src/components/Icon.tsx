@@ -10,6 +10,8 @@ const PATHS = {
   glass_break: 'M4 4h16v16H4zM12 4l-2 6 4 2-3 8M4 12l6-2M20 9l-6 3',
   smoke: 'M12 3c1 4 6 6 6 11a6 6 0 0 1-12 0c0-3 2-4 3-7 1 2 2 3 3 3 0-2-1-4 0-7z',
   shield: 'M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z',
+  shield_off: 'M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6zM4 4l16 16',
+  timer: 'M12 13m-8 0a8 8 0 1 0 16 0 8 8 0 1 0-16 0M12 13V9M10 2h4',
   battery: 'M3 8h16v8H3zM21 11v2M6 11v2M9 11v2M12 11v2',
   battery_low: 'M3 8h16v8H3zM21 11v2M6 11v2',
   alert: 'M12 3l10 18H2zM12 10v5M12 18h.01',

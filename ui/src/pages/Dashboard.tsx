@@ -1,5 +1,6 @@
 import { Link } from 'react-router';
 import { battery, LOW_BATTERY, tileState } from '../format';
+import { AlarmPanel } from '../components/AlarmPanel';
 import { deviceMap, DeviceTile, Empty, ErrorNote, EventList, Loading } from '../components/ui';
 import { useDevices, useEventFeed, useLoad } from '../hooks';
 import { useApi, useSession } from '../session';
@@ -46,6 +47,7 @@ export function Dashboard() {
           {status.text}
         </p>
       )}
+      {!admin && <AlarmPanel />}
       <div className="dash-grid">
         <section aria-labelledby="devices-h">
           <h2 id="devices-h">Devices</h2>

@@ -9,6 +9,7 @@
 //! lockout, and the bus are the functions' concern.
 
 pub mod codes;
+pub mod record;
 pub mod settings;
 pub mod zone;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+pub use record::{Actor, AlarmRecord, EntryKind, LogEntry};
 pub use settings::AlarmSettings;
 pub use zone::{SensorChange, ZoneType};
 
@@ -57,6 +59,11 @@ impl ArmMode {
         Self::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| {
             DomainError::invalid("mode", format!("unknown arm mode '{s}' (away, home, night, vacation, custom)"))
         })
+    }
+
+    /// Whether entry/exit doors count in this mode (a party leaves them to the guests).
+    fn entry_armed(self) -> bool {
+        self != Self::Custom
     }
 
     /// Whether an interior zone counts in this mode.
@@ -157,6 +164,9 @@ pub struct Signal {
     pub text: String,
     /// Whether it goes to monitoring now (an alarm past its abort window, fire, panic, a cancel).
     pub dispatch: bool,
+    /// Seen only by monitoring and admins, never by the household (duress).
+    #[serde(default)]
+    pub monitoring_only: bool,
 }
 
 /// A change of phase or mode, and why.
@@ -231,6 +241,14 @@ impl Default for Panel {
     }
 }
 
+/// The 409 of arming while doors or windows are open, naming each.
+fn cannot_arm(blocking: &[&Zone]) -> DomainError {
+    let names: Vec<&str> = blocking.iter().map(|z| z.name.as_str()).collect();
+    DomainError::new(ErrorCode::Conflict, format!("Cannot arm: {} open", names.join(", "))).with_details(json!({
+        "open": blocking.iter().map(|z| json!({ "device_id": z.device_id, "name": z.name })).collect::<Vec<_>>()
+    }))
+}
+
 /// What raises an alarm: its kind, its Contact ID code, the zone and the person.
 struct Raised {
     kind: AlarmKind,
@@ -247,7 +265,7 @@ fn signal(
     at: DateTime<Utc>,
     text: impl Into<String>,
 ) -> Signal {
-    Signal { code, qualifier, zone, user, at, text: text.into(), dispatch: false }
+    Signal { code, qualifier, zone, user, at, text: text.into(), dispatch: false, monitoring_only: false }
 }
 
 impl Panel {
@@ -287,13 +305,17 @@ impl Panel {
     }
 
     /// The doors and windows that block arming in `mode`: open, a perimeter
-    /// or entry/exit zone, not bypassed.
-    pub fn blocking<'z>(&self, zones: &'z BTreeMap<Uuid, Zone>, bypass: &[Uuid]) -> Vec<&'z Zone> {
+    /// zone or (where the mode arms them) an entry/exit zone, not bypassed.
+    pub fn blocking<'z>(&self, zones: &'z BTreeMap<Uuid, Zone>, mode: ArmMode, bypass: &[Uuid]) -> Vec<&'z Zone> {
         self.open
             .iter()
             .filter(|id| !bypass.contains(id))
             .filter_map(|id| zones.get(id))
-            .filter(|z| matches!(z.zone_type, ZoneType::EntryExit | ZoneType::PerimeterInstant))
+            .filter(|z| match z.zone_type {
+                ZoneType::PerimeterInstant => true,
+                ZoneType::EntryExit => mode.entry_armed(),
+                _ => false,
+            })
             .collect()
     }
 
@@ -321,13 +343,9 @@ impl Panel {
         if let Some(unknown) = bypass.iter().find(|id| !zones.contains_key(id)) {
             return Err(DomainError::invalid("bypass", format!("{unknown} is not a sensor of this home")));
         }
-        let blocking = self.blocking(zones, bypass);
+        let blocking = self.blocking(zones, mode, bypass);
         if !blocking.is_empty() && !force {
-            let names: Vec<&str> = blocking.iter().map(|z| z.name.as_str()).collect();
-            return Err(DomainError::new(ErrorCode::Conflict, format!("Cannot arm: {} open", names.join(", ")))
-                .with_details(json!({
-                    "open": blocking.iter().map(|z| json!({ "device_id": z.device_id, "name": z.name })).collect::<Vec<_>>()
-                })));
+            return Err(cannot_arm(&blocking));
         }
         let mut step = Step::default();
         let mut bypassed: BTreeSet<Uuid> = bypass.iter().copied().collect();
@@ -572,6 +590,9 @@ impl Panel {
             return step;
         }
         let Some(mode) = self.mode else { return step };
+        if zone.zone_type == ZoneType::EntryExit && !mode.entry_armed() {
+            return step;
+        }
         match (self.phase, zone.zone_type) {
             (_, ZoneType::None) => {}
             (Phase::Arming, ZoneType::EntryExit) => {
@@ -702,6 +723,7 @@ impl Panel {
         let exit_open = self
             .open
             .iter()
+            .filter(|_| mode.entry_armed())
             .filter(|id| !self.bypassed.contains(id))
             .find(|id| zones.get(id).is_some_and(|z| z.zone_type == ZoneType::EntryExit))
             .copied();

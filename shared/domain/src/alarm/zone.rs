@@ -25,11 +25,12 @@ pub enum ZoneType {
 impl ZoneType {
     /// The default for a device type; a door sensor or lock whose zone or
     /// name says it is an entry (front, back, garage, entrance) is entry/exit,
-    /// any other door is perimeter.
+    /// any other door or window is perimeter.
     pub fn default_for(device_type: DeviceType, name_and_zone: &str) -> Self {
         let words = name_and_zone.to_ascii_lowercase();
         let entry =
-            ["front", "back", "garage", "entrance", "entry", "main", "side door"].iter().any(|w| words.contains(w));
+            ["front", "back", "garage", "entrance", "entry", "main", "side door"].iter().any(|w| words.contains(w))
+                && !words.contains("window");
         match device_type {
             DeviceType::Lock => Self::EntryExit,
             DeviceType::Door if entry => Self::EntryExit,
@@ -99,6 +100,7 @@ mod tests {
         assert_eq!(ZoneType::default_for(DeviceType::Motion, "Hallway"), ZoneType::InteriorFollower);
         assert_eq!(ZoneType::default_for(DeviceType::Smoke, "Kitchen"), ZoneType::Fire24h);
         assert_eq!(ZoneType::default_for(DeviceType::GlassBreak, "Front Window"), ZoneType::PerimeterInstant);
+        assert_eq!(ZoneType::default_for(DeviceType::Door, "Back Window Sensor / Kitchen"), ZoneType::PerimeterInstant);
         assert_eq!(SensorChange::of(EventType::DoorHeldOpen), Some(SensorChange::Opened));
         assert_eq!(SensorChange::of(EventType::TemperatureReading), None);
     }

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod bus;
 pub mod devices;
 pub mod events;
+pub mod homes;
 pub mod labels;
 pub mod limits;
 pub mod pubsub;

@@ -1,0 +1,476 @@
+//! The panel's endpoints, its judgement of device events and its clock.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use homeguard_domain::alarm::record::guest_refused;
+use homeguard_domain::alarm::{Actor, AlarmRecord, ArmMode, LogEntry, SensorChange, Step, Transition, Zone, codes};
+use homeguard_domain::home::{Code, CodeKind, GuestStatus, Home};
+use homeguard_domain::{Device, DeviceType, ErrorCode, Event, HomeMode, channels};
+use homeguard_runtime::{Caller, FnError, bus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AlarmCtx;
+use crate::household::home_of;
+
+/// A home's alarm with what it is judged against: the home's settings, its devices and their zones.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub record: AlarmRecord,
+    pub home: Home,
+    pub devices: Vec<Device>,
+    pub zones: BTreeMap<Uuid, Zone>,
+}
+
+/// A home's alarm as it stands, creating it (with the doors the state
+/// store says are open) on first use.
+pub async fn load(ctx: &AlarmCtx, user: Uuid) -> Result<Loaded, FnError> {
+    let home = home_of(ctx, user).await?;
+    let devices = ctx.devices.list_for_user(user).await?;
+    let zones = home.zones_of(&devices);
+    let record = match ctx.alarm.load(user).await? {
+        Some(r) => r,
+        None => {
+            let mut r = AlarmRecord::new(user, ctx.clock.now());
+            let doors: Vec<Uuid> =
+                devices.iter().filter(|d| d.device_type == DeviceType::Door).map(|d| d.device_id).collect();
+            for (id, state) in doors.iter().zip(ctx.state.get_many(&doors).await?) {
+                if state.get("open") == Some(&Value::Bool(true)) {
+                    r.panel.open.insert(*id);
+                }
+            }
+            r
+        }
+    };
+    Ok(Loaded { record, home, devices, zones })
+}
+
+/// How often a change is tried again when another one was saved first.
+const ATTEMPTS: usize = 8;
+
+/// Applies `f` to the home's alarm, then saves the record with the log
+/// lines of what happened, in one transaction, and announces it. When
+/// another change was saved in between, it starts again from the newer
+/// record (so `f` must only change the record it is given).
+pub async fn change<T>(
+    ctx: &AlarmCtx,
+    user: Uuid,
+    by: Option<&Actor>,
+    f: impl Fn(&mut AlarmRecord, &Loaded, DateTime<Utc>) -> Result<(Step, T), FnError>,
+) -> Result<(Loaded, T), FnError> {
+    for _ in 0..ATTEMPTS {
+        let mut loaded = load(ctx, user).await?;
+        let now = ctx.clock.now();
+        let mut record = loaded.record.clone();
+        let (step, out) = f(&mut record, &loaded, now)?;
+        if record == loaded.record && step == Step::default() {
+            return Ok((loaded, out));
+        }
+        record.version += 1;
+        let entries = record.entries(&step, by);
+        if ctx.alarm.save(&record, &entries).await? {
+            loaded.record = record;
+            announce(ctx, &loaded, &entries, now).await;
+            return Ok((loaded, out));
+        }
+    }
+    Err(FnError { retryable: true, ..FnError::new(ErrorCode::ServiceUnavailable, "The alarm is changing; try again") })
+}
+
+/// Tells monitoring (`home.alarm`, everything) and the household's live
+/// channel (the new view and what it may see). The record is saved first:
+/// a failure here is logged, and the store stays the truth.
+async fn announce(ctx: &AlarmCtx, l: &Loaded, entries: &[LogEntry], now: DateTime<Utc>) {
+    if entries.is_empty() {
+        return;
+    }
+    let user = l.record.user_id;
+    let message = json!({
+        "user_id": user,
+        "version": l.record.version,
+        "state": l.record.panel.state_name(),
+        "mode": l.record.mode,
+        "at": now,
+        "entries": entries,
+    });
+    match bus::alarm_message(user, Uuid::now_v7(), &message) {
+        Ok(m) => {
+            if let Err(e) = ctx.bus.publish(vec![m]).await {
+                tracing::warn!(user_id = %user, error = %e, "publishing the alarm's change failed");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "encoding the alarm's change failed"),
+    }
+    let household: Vec<EntryView> =
+        entries.iter().filter(|e| !e.monitoring_only).map(|e| entry_view(e, &l.zones, false)).collect();
+    let live = json!({ "type": "alarm", "alarm": view(l, now), "entries": household }).to_string();
+    if let Err(e) = ctx.pubsub.publish(&channels::home_alarm(user), &live).await {
+        tracing::warn!(user_id = %user, error = %e, "announcing the alarm's change failed");
+    }
+}
+
+/// A sensor, as the API names it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ZoneRef {
+    pub device_id: Uuid,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone_type: Option<&'static str>,
+}
+
+fn zone_ref(zones: &BTreeMap<Uuid, Zone>, id: Uuid, with_type: bool) -> ZoneRef {
+    match zones.get(&id) {
+        Some(z) => ZoneRef { device_id: id, name: z.name.clone(), zone_type: with_type.then(|| z.zone_type.as_str()) },
+        None => ZoneRef { device_id: id, name: "a removed sensor".into(), zone_type: None },
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmInfo {
+    pub kind: homeguard_domain::alarm::AlarmKind,
+    pub code: u16,
+    pub zone: Option<ZoneRef>,
+    pub at: DateTime<Utc>,
+    pub sent: bool,
+    pub abort_until: Option<DateTime<Utc>>,
+}
+
+/// `GET /home/alarm`, and the answer of every command. It carries no time
+/// but the deadlines of what runs, so that two disarms of one state answer
+/// alike whatever code did it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmView {
+    pub state: String,
+    pub mode: HomeMode,
+    pub arm_mode: Option<ArmMode>,
+    pub mode_until: Option<DateTime<Utc>>,
+    pub return_mode: Option<HomeMode>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub seconds_left: Option<i64>,
+    pub open: Vec<ZoneRef>,
+    pub bypassed: Vec<ZoneRef>,
+    pub reason: String,
+    pub alarm: Option<AlarmInfo>,
+    pub siren: bool,
+    pub settling: bool,
+    pub lockout_until: Option<DateTime<Utc>>,
+}
+
+pub fn view(l: &Loaded, now: DateTime<Utc>) -> AlarmView {
+    let r = &l.record;
+    let p = &r.panel;
+    AlarmView {
+        state: p.state_name(),
+        mode: r.mode,
+        arm_mode: p.mode,
+        mode_until: r.mode_until,
+        return_mode: r.return_mode,
+        deadline: p.deadline,
+        seconds_left: p.deadline.map(|d| ((d - now).num_milliseconds().max(0) + 999) / 1000),
+        open: p.open.iter().map(|id| zone_ref(&l.zones, *id, true)).collect(),
+        bypassed: p.bypassed.iter().map(|id| zone_ref(&l.zones, *id, false)).collect(),
+        reason: r.reason.clone(),
+        alarm: p.alarm.as_ref().map(|a| AlarmInfo {
+            kind: a.kind,
+            code: a.code,
+            zone: a.zone.map(|z| zone_ref(&l.zones, z, false)),
+            at: a.at,
+            sent: a.sent_at.is_some(),
+            abort_until: a.abort_until.filter(|_| a.sent_at.is_none()),
+        }),
+        siren: p.siren_until.is_some_and(|t| now < t),
+        settling: p.settle_until.is_some_and(|t| now < t),
+        lockout_until: r.locked(now),
+    }
+}
+
+pub async fn get_alarm(ctx: &AlarmCtx, home: Uuid) -> Result<AlarmView, FnError> {
+    let l = load(ctx, home).await?;
+    Ok(view(&l, ctx.clock.now()))
+}
+
+/// The account acting in the app, by name.
+async fn app_actor(ctx: &AlarmCtx, caller: &Caller) -> Result<Actor, FnError> {
+    let name = ctx.users.get(caller.user_id).await?.map(|u| u.name).unwrap_or_else(|| "an admin".into());
+    Ok(Actor { id: caller.user_id, name })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmBody {
+    pub mode: String,
+    #[serde(default)]
+    pub bypass: Vec<Uuid>,
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `POST /home/alarm/arm`: no code is needed to arm.
+pub async fn arm(ctx: &AlarmCtx, caller: &Caller, home: Uuid, body: ArmBody) -> Result<AlarmView, FnError> {
+    let mode = ArmMode::parse(&body.mode)?;
+    let by = app_actor(ctx, caller).await?;
+    let (l, ()) = change(ctx, home, Some(&by), |r, l, now| {
+        let step = r.arm(&l.home, &l.zones, mode, &body.bypass, body.force, Some(&by), now)?;
+        Ok((step, ()))
+    })
+    .await?;
+    tracing::info!(user_id = %home, mode = mode.as_str(), "arming");
+    Ok(view(&l, ctx.clock.now()))
+}
+
+/// `POST /home/alarm/panic`.
+pub async fn panic(ctx: &AlarmCtx, caller: &Caller, home: Uuid) -> Result<AlarmView, FnError> {
+    let by = app_actor(ctx, caller).await?;
+    let (l, ()) = change(ctx, home, Some(&by), |r, l, now| Ok((r.panic(&l.home, Some(&by), now), ()))).await?;
+    tracing::warn!(user_id = %home, "panic");
+    Ok(view(&l, ctx.clock.now()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    pub code: String,
+}
+
+/// What a code is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Disarm,
+    ChangeMode,
+}
+
+fn locked_out(until: DateTime<Utc>, now: DateTime<Utc>) -> FnError {
+    let seconds = (until - now).num_seconds().max(1);
+    FnError::new(ErrorCode::LockedOut, format!("Too many wrong codes; try again in {} min", (seconds + 59) / 60))
+        .with_details(json!({
+            "retry_after_seconds": seconds,
+            "locked_until": until.to_rfc3339_opts(SecondsFormat::Secs, true),
+        }))
+}
+
+/// The code of the home `code` is, checked for `need`: a wrong one counts
+/// toward the lockout; a guest's works inside its window (and once, if
+/// single use), and is refused and logged outside it.
+async fn check_code(ctx: &AlarmCtx, home: Uuid, code: &str, need: Need) -> Result<(Code, Actor), FnError> {
+    codes::check_form(code)?;
+    let now = ctx.clock.now();
+    let current = load(ctx, home).await?;
+    if let Some(until) = current.record.locked(now) {
+        return Err(locked_out(until, now));
+    }
+    let hash = homeguard_runtime::auth::code_hash(&ctx.auth, home, code);
+    let Some(found) = ctx.homes.find_code(home, &[hash]).await? else {
+        let (_, locked) = change(ctx, home, None, |r, _, now| Ok((r.wrong_code(now), r.locked(now)))).await?;
+        tracing::info!(user_id = %home, "a wrong alarm code");
+        return Err(match locked {
+            Some(until) => locked_out(until, now),
+            None => FnError::new(ErrorCode::InvalidCode, "Wrong code"),
+        });
+    };
+    let actor = Actor { id: found.id, name: found.name.clone() };
+    if let Some(window) = &found.guest {
+        let status = window.status(now);
+        let usable =
+            status == GuestStatus::Active && (!window.single_use || ctx.homes.use_code(home, found.id, now).await?);
+        if !usable {
+            let why = match status {
+                GuestStatus::Scheduled => "not valid yet",
+                GuestStatus::Expired => "expired",
+                GuestStatus::Used | GuestStatus::Active => "used already",
+            };
+            change(ctx, home, Some(&actor), |_, _, now| Ok((guest_refused(&actor, why, now), ()))).await?;
+            tracing::info!(user_id = %home, guest = %found.id, why, "a guest code refused");
+            return Err(FnError::new(ErrorCode::InvalidCode, format!("{}'s guest code is {why}", found.name))
+                .with_details(json!({ "starts_at": window.starts_at, "ends_at": window.ends_at })));
+        }
+    }
+    let allowed = match need {
+        Need::Disarm => found.permissions.disarm,
+        Need::ChangeMode => found.permissions.change_mode,
+    };
+    if !allowed {
+        let what = if need == Need::Disarm { "disarm" } else { "lower the home's mode" };
+        return Err(FnError::forbidden(format!("{}'s code may not {what}", found.name)));
+    }
+    let actor = match found.kind {
+        CodeKind::Guest => Actor { id: found.id, name: format!("{} (guest)", found.name) },
+        _ => actor,
+    };
+    Ok((found, actor))
+}
+
+/// `POST /home/alarm/disarm`. A duress code answers exactly as its
+/// member's code does; only monitoring hears of it.
+pub async fn disarm(ctx: &AlarmCtx, home: Uuid, body: CodeBody) -> Result<AlarmView, FnError> {
+    let (code, by) = check_code(ctx, home, &body.code, Need::Disarm).await?;
+    let duress = code.kind == CodeKind::Duress;
+    let (l, ()) = change(ctx, home, Some(&by), |r, _, now| {
+        r.right_code();
+        Ok((r.disarm(Some(&by), duress, now), ()))
+    })
+    .await?;
+    tracing::info!(user_id = %home, code_id = %by.id, "disarmed");
+    Ok(view(&l, ctx.clock.now()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeBody {
+    pub mode: String,
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// `POST /home/mode`: up needs no code; down (to a less guarded mode) does.
+pub async fn set_mode(ctx: &AlarmCtx, caller: &Caller, home: Uuid, body: ModeBody) -> Result<AlarmView, FnError> {
+    let mode = HomeMode::parse(&body.mode)?;
+    let current = load(ctx, home).await?;
+    let by = if current.record.is_downward(mode) {
+        let Some(code) = &body.code else {
+            return Err(FnError::new(
+                ErrorCode::CodeRequired,
+                format!("Changing from {} to {} needs a code", current.record.mode.as_str(), mode.as_str()),
+            ));
+        };
+        check_code(ctx, home, code, Need::ChangeMode).await?.1
+    } else {
+        app_actor(ctx, caller).await?
+    };
+    let (l, ()) = change(ctx, home, Some(&by), |r, l, now| {
+        if r.is_downward(mode) && body.code.is_none() {
+            return Err(FnError::new(ErrorCode::CodeRequired, "The mode changed meanwhile; this change needs a code"));
+        }
+        r.right_code();
+        Ok((r.set_mode(&l.home, &l.zones, mode, body.until, false, Some(&by), now)?, ()))
+    })
+    .await?;
+    tracing::info!(user_id = %home, mode = mode.as_str(), "home mode changed");
+    Ok(view(&l, ctx.clock.now()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    pub user_id: Option<Uuid>,
+    pub limit: Option<usize>,
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// One line of the history as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub kind: homeguard_domain::alarm::EntryKind,
+    pub code: Option<u16>,
+    pub text: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub zone: Option<ZoneRef>,
+    pub by: Option<String>,
+    /// For admins: whether it went to monitoring, and whether only monitoring sees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring_only: Option<bool>,
+}
+
+fn entry_view(e: &LogEntry, zones: &BTreeMap<Uuid, Zone>, admin: bool) -> EntryView {
+    EntryView {
+        id: e.id,
+        at: e.at,
+        kind: e.kind,
+        code: e.code,
+        text: e.text.clone(),
+        from: e.from.clone(),
+        to: e.to.clone(),
+        zone: e.zone.map(|z| zone_ref(zones, z, false)),
+        by: e.by.clone(),
+        dispatch: admin.then_some(e.dispatch),
+        monitoring_only: admin.then_some(e.monitoring_only),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct History {
+    pub entries: Vec<EntryView>,
+    /// Pass as `before` for the older entries (none: this was the last page).
+    pub next_before: Option<DateTime<Utc>>,
+}
+
+/// The most entries one page holds.
+pub const MAX_HISTORY: usize = 200;
+
+/// `GET /home/alarm/history`: newest first. What only monitoring sees
+/// (duress) is shown to admins alone.
+pub async fn history(ctx: &AlarmCtx, caller: &Caller, home: Uuid, q: &HistoryQuery) -> Result<History, FnError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_HISTORY).contains(&limit) {
+        return Err(FnError::invalid("limit", format!("must be from 1 to {MAX_HISTORY}")));
+    }
+    let query = homeguard_ports::LogQuery { user_id: home, before: q.before, limit, monitoring: caller.is_admin() };
+    let entries = ctx.alarm.log(&query).await?;
+    let devices = ctx.devices.list_for_user(home).await?;
+    let zones = home_of(ctx, home).await?.zones_of(&devices);
+    let next_before = (entries.len() == limit).then(|| entries.last().map(|e| e.at)).flatten();
+    Ok(History { entries: entries.iter().map(|e| entry_view(e, &zones, caller.is_admin())).collect(), next_before })
+}
+
+/// Judges device events: each home's in one change.
+#[tracing::instrument(skip_all, fields(events = events.len()))]
+pub async fn on_events(ctx: &AlarmCtx, events: Vec<Event>) -> Result<(), FnError> {
+    let mut by_home: BTreeMap<Uuid, Vec<(Uuid, Uuid, SensorChange)>> = BTreeMap::new();
+    for e in &events {
+        if let Some(change) = SensorChange::of(e.event_type) {
+            by_home.entry(e.user_id).or_default().push((e.event_id, e.device_id, change));
+        }
+    }
+    for (home, changes) in by_home {
+        change(ctx, home, None, |r, l, now| {
+            let mut step = Step::default();
+            for (event_id, device, what) in &changes {
+                if let Some(zone) = l.zones.get(device) {
+                    let s = r.sensor(&l.home, zone, *what, *event_id, now);
+                    step.transitions.extend(s.transitions);
+                    step.signals.extend(s.signals);
+                }
+            }
+            Ok((step, ()))
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// The panel's clock. Its first run after a start tells every armed home
+/// that the platform restarted (sensors settle before they are judged);
+/// every run moves the homes that are due: delays and windows that ran
+/// out, modes that ended.
+pub async fn tick(ctx: &AlarmCtx, run: u64) -> Result<(), FnError> {
+    let now = ctx.clock.now();
+    if run == 0 {
+        for home in ctx.alarm.armed().await? {
+            change(ctx, home, None, |r, _, now| {
+                r.restarted(now);
+                let state = r.panel.state_name();
+                let reason = "the platform restarted: sensors settle for 60 s before they are judged".to_owned();
+                Ok((
+                    Step {
+                        transitions: vec![Transition { from: state.clone(), to: state, reason, at: now }],
+                        signals: vec![],
+                    },
+                    (),
+                ))
+            })
+            .await?;
+        }
+    }
+    for home in ctx.alarm.due(now).await? {
+        change(ctx, home, None, |r, l, now| Ok((r.tick(&l.home, &l.zones, now), ()))).await?;
+    }
+    Ok(())
+}
