@@ -1,17 +1,8 @@
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryRouter } from 'react-router';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
 import type { AlarmView } from './api';
 import { AlarmPanel } from './components/AlarmPanel';
-import { SessionProvider } from './session';
-import { StreamProvider } from './stream';
-
-function json(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-const errBody = (code: string, message: string, details = {}) => ({
-  error: { code, message, details, trace_id: 'abc', timestamp: '2026-01-15T14:32:05.123Z' },
-});
+import { errBody, fakeServer, fakeWebSocket, FakeWS, json, renderApp } from './test-utils';
 
 const view = (over: Partial<AlarmView> = {}): AlarmView => ({
   state: 'disarmed',
@@ -34,46 +25,9 @@ const arming = (over: Partial<AlarmView> = {}) =>
   view({ state: 'arming', mode: 'away', arm_mode: 'away', seconds_left: 42, deadline: '2030-01-01T00:00:42Z', reason: 'arming away: exit delay', ...over });
 const armedAway = (over: Partial<AlarmView> = {}) => view({ state: 'armed_away', mode: 'away', arm_mode: 'away', reason: 'armed away by John', ...over });
 
-type Call = { method: string; url: string; body: unknown };
-let calls: Call[];
-/** Answers per "METHOD /path" key, in turn; the last answer repeats. */
-let answers: Record<string, Response[] | (() => Response)>;
+const { calls, answers } = fakeServer();
 
-beforeEach(() => {
-  calls = [];
-  answers = {};
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string, init: RequestInit) => {
-      const method = init.method ?? 'GET';
-      const path = String(url).split('?')[0]!;
-      calls.push({ method, url: String(url), body: init.body ? JSON.parse(String(init.body)) : undefined });
-      const a = answers[`${method} ${path}`];
-      if (!a) return json(404, errBody('NOT_FOUND', `no mock for ${method} ${path}`));
-      if (typeof a === 'function') return a();
-      return (a.length > 1 ? a.shift() : a[0]!.clone())!;
-    }),
-  );
-  sessionStorage.setItem(
-    'homeguard.session',
-    JSON.stringify({ token: 'tok', user: { id: 'u1', email: 'john@demo.com', name: 'John', role: 'user' }, expires_at: '2999-01-01T00:00:00Z' }),
-  );
-});
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
-
-function setup() {
-  return render(
-    <SessionProvider>
-      <MemoryRouter>
-        <AlarmPanel />
-      </MemoryRouter>
-    </SessionProvider>,
-  );
-}
+const setup = () => renderApp(<AlarmPanel />);
 const stateText = () => screen.getByTestId('alarm-state').textContent ?? '';
 const posts = (path: string) => calls.filter((c) => c.method === 'POST' && c.url.startsWith(path));
 function typeCode(code: string) {
@@ -234,45 +188,13 @@ describe('alarm panel', () => {
   });
 });
 
-class FakeWS {
-  static all: FakeWS[] = [];
-  sent: string[] = [];
-  onmessage: ((e: { data: string }) => void) | null = null;
-  onclose: ((e: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(readonly url: string) {
-    FakeWS.all.push(this);
-  }
-  send(s: string) {
-    this.sent.push(s);
-  }
-  close() {}
-  server(m: object) {
-    act(() => this.onmessage?.({ data: JSON.stringify(m) }));
-  }
-  drop(code: number) {
-    act(() => this.onclose?.({ code }));
-  }
-}
-
 describe('alarm panel, live', () => {
-  beforeEach(() => {
-    FakeWS.all = [];
-    vi.stubGlobal('WebSocket', FakeWS);
-  });
+  fakeWebSocket();
 
   it('takes the view from the alarm channel and re-fetches it after a reconnect', async () => {
     answers['GET /home/alarm'] = [json(200, view()), json(200, armedAway({ reason: 'armed away by Sarah' }))];
     answers['GET /events'] = [json(200, { events: [], count: 0, next_cursor: null })];
-    render(
-      <SessionProvider>
-        <StreamProvider>
-          <MemoryRouter>
-            <AlarmPanel />
-          </MemoryRouter>
-        </StreamProvider>
-      </SessionProvider>,
-    );
+    renderApp(<AlarmPanel />, { live: true });
     await waitFor(() => expect(stateText()).toContain('Disarmed'));
     const ws = FakeWS.all[0]!;
     ws.server({ type: 'connected' });

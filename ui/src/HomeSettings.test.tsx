@@ -1,16 +1,9 @@
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryRouter, Route, Routes } from 'react-router';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { Route, Routes } from 'react-router';
 import type { HomeInfo } from './api';
 import HomeSettings from './pages/HomeSettings';
-import { SessionProvider } from './session';
-
-function json(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-const errBody = (code: string, message: string, details = {}) => ({
-  error: { code, message, details, trace_id: 'abc', timestamp: '2026-01-15T14:32:05.123Z' },
-});
+import { errBody, fakeServer, json, renderApp } from './test-utils';
 
 const home = (over: Partial<HomeInfo> = {}): HomeInfo => ({
   user_id: 'u1',
@@ -35,46 +28,15 @@ const home = (over: Partial<HomeInfo> = {}): HomeInfo => ({
   ...over,
 });
 
-type Call = { method: string; url: string; body: unknown };
-let calls: Call[];
-let answers: Record<string, Response[]>;
+const { calls, answers } = fakeServer();
 
-beforeEach(() => {
-  calls = [];
-  answers = {};
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string, init: RequestInit) => {
-      const method = init.method ?? 'GET';
-      const path = String(url).split('?')[0]!;
-      calls.push({ method, url: String(url), body: init.body ? JSON.parse(String(init.body)) : undefined });
-      const a = answers[`${method} ${path}`];
-      if (!a) return json(404, errBody('NOT_FOUND', `no mock for ${method} ${path}`));
-      return (a.length > 1 ? a.shift() : a[0]!.clone())!;
-    }),
+const setup = (path: string) =>
+  renderApp(
+    <Routes>
+      <Route path="/home/*" element={<HomeSettings />} />
+    </Routes>,
+    { path },
   );
-  sessionStorage.setItem(
-    'homeguard.session',
-    JSON.stringify({ token: 'tok', user: { id: 'u1', email: 'john@demo.com', name: 'John', role: 'user' }, expires_at: '2999-01-01T00:00:00Z' }),
-  );
-});
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
-
-function setup(path: string) {
-  return render(
-    <SessionProvider>
-      <MemoryRouter initialEntries={[path]}>
-        <Routes>
-          <Route path="/home/*" element={<HomeSettings />} />
-        </Routes>
-      </MemoryRouter>
-    </SessionProvider>,
-  );
-}
 const sent = (method: string, path: string) => calls.filter((c) => c.method === method && c.url.split('?')[0] === path);
 const fieldOf = (input: HTMLElement) => input.closest('.field') as HTMLElement;
 

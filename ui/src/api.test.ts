@@ -1,13 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, createClient, errorText, lockoutText, parseMetrics } from './api';
 import { busStats, httpStats } from './pages/Admin';
-
-function json(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-const errBody = (code: string, message: string, details = {}) => ({
-  error: { code, message, details, trace_id: 'abc', timestamp: '2026-01-15T14:32:05.123Z' },
-});
+import { errBody, json } from './test-utils';
 
 describe('API client', () => {
   it('sends the bearer token and parses JSON', async () => {

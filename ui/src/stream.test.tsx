@@ -1,30 +1,8 @@
-import { act, cleanup, render, waitFor } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionProvider, useSession } from './session';
-import { backoff, StreamProvider, useStream, type StreamMessage } from './stream';
-
-class FakeWS {
-  static all: FakeWS[] = [];
-  url: string;
-  sent: string[] = [];
-  onmessage: ((e: { data: string }) => void) | null = null;
-  onclose: ((e: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(url: string) {
-    this.url = url;
-    FakeWS.all.push(this);
-  }
-  send(s: string) {
-    this.sent.push(s);
-  }
-  close() {}
-  server(m: object) {
-    act(() => this.onmessage?.({ data: JSON.stringify(m) }));
-  }
-  drop(code: number) {
-    act(() => this.onclose?.({ code }));
-  }
-}
+import { waitFor } from '@testing-library/react';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useSession } from './session';
+import { backoff, useStream, type StreamMessage } from './stream';
+import { fakeServer, fakeWebSocket, FakeWS, json, renderApp, signIn } from './test-utils';
 
 const ev = (id: string, ts: string) => ({
   event_id: id,
@@ -36,26 +14,10 @@ const ev = (id: string, ts: string) => ({
   metadata: {},
 });
 
-let fetchMock: ReturnType<typeof vi.fn>;
+const { calls, answers } = fakeServer();
+fakeWebSocket();
 beforeEach(() => {
-  FakeWS.all = [];
-  vi.stubGlobal('WebSocket', FakeWS);
-  fetchMock = vi.fn(async () =>
-    new Response(JSON.stringify({ events: [ev('e3', '2030-01-01T00:00:03Z'), ev('e1', '2030-01-01T00:00:01Z')], count: 2, next_cursor: null }), {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-    }),
-  );
-  vi.stubGlobal('fetch', fetchMock);
-  sessionStorage.setItem(
-    'homeguard.session',
-    JSON.stringify({ token: 'tok', user: { id: 'u1', email: 'j@x', name: 'J', role: 'user' }, expires_at: '2999-01-01T00:00:00Z' }),
-  );
-});
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
+  answers['GET /events'] = [json(200, { events: [ev('e3', '2030-01-01T00:00:03Z'), ev('e1', '2030-01-01T00:00:01Z')], count: 2, next_cursor: null })];
 });
 
 function Probe({ log }: { log: StreamMessage[] }) {
@@ -71,13 +33,7 @@ function Probe({ log }: { log: StreamMessage[] }) {
 
 function setup() {
   const log: StreamMessage[] = [];
-  const r = render(
-    <SessionProvider>
-      <StreamProvider>
-        <Probe log={log} />
-      </StreamProvider>
-    </SessionProvider>,
-  );
+  const r = renderApp(<Probe log={log} />, { live: true });
   return { log, r };
 }
 
@@ -104,7 +60,7 @@ describe('live stream hook', () => {
     ws2.server({ type: 'connected' });
     ws2.server({ type: 'subscribed' });
     await waitFor(() => expect(log.filter((m) => m.type === 'event')).toHaveLength(2));
-    const url = String(fetchMock.mock.calls[0]![0]);
+    const url = calls[0]!.url;
     expect(url).toContain('/events?from=2030-01-01T00%3A00%3A01');
     // e1 was seen live: only e3 is new; a resync tells state holders to refetch.
     expect(log.some((m) => m.type === 'resync')).toBe(true);
@@ -139,10 +95,7 @@ describe('live stream hook', () => {
   });
 
   it('an admin watches devices, not a home alarm', () => {
-    sessionStorage.setItem(
-      'homeguard.session',
-      JSON.stringify({ token: 'tok', user: { id: 'a1', email: 'a@x', name: 'A', role: 'admin' }, expires_at: '2999-01-01T00:00:00Z' }),
-    );
+    signIn({ id: 'a1', email: 'a@x', name: 'A', role: 'admin' });
     setup();
     const ws = FakeWS.all[0]!;
     ws.server({ type: 'connected' });

@@ -68,6 +68,7 @@ pub async fn resolve(ctx: &NotifyCtx, caller: &Caller, channel: &str) -> Result<
         "events" => Ok(vec![channels::user_events(user)]),
         "agent" => Ok(vec![channels::agent_responses(user)]),
         "alarm" => Ok(vec![channels::home_alarm(user)]),
+        "notifications" => Ok(vec![channels::user_notifications(user)]),
         "global" => {
             caller.require_admin().map_err(|_| FnError::forbidden("Only an admin may subscribe to global"))?;
             Ok(vec![channels::GLOBAL_EVENTS.into()])
@@ -84,7 +85,9 @@ pub async fn resolve(ctx: &NotifyCtx, caller: &Caller, channel: &str) -> Result<
             let device = other.strip_prefix("device:").and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(|| {
                 FnError::invalid(
                     "channels",
-                    format!("unknown channel '{other}' (events, devices, agent, alarm, global, device:<id>)"),
+                    format!(
+                        "unknown channel '{other}' (events, devices, agent, alarm, notifications, global, device:<id>)"
+                    ),
                 )
             })?;
             access::device(ctx, caller, device).await?;

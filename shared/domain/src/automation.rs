@@ -1,91 +1,208 @@
-//! Automation rules: a trigger, optional conditions, and the actions to run.
+//! Automation rules in the requirements' document shape: a trigger (with
+//! its conditions), the actions to run, and a cooldown. What a rule is
+//! checked against when saved, what sets it off, whether its conditions
+//! hold, and the record of one firing are all here, as pure code.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::device::{Device, DeviceState, DeviceType};
 use crate::error::DomainError;
-use crate::event::EventType;
+use crate::event::{Event, EventType};
 use crate::mode::HomeMode;
 
 /// A window of the day, `"22:00"` to `"06:00"`; it may wrap past midnight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TimeRange {
     pub start: String,
     pub end: String,
 }
 
-impl TimeRange {
-    fn parse(s: &str, field: &str) -> Result<NaiveTime, DomainError> {
-        NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| DomainError::invalid(field, "must be a time such as 22:00"))
-    }
+fn hhmm(s: &str, field: &str) -> Result<NaiveTime, DomainError> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| DomainError::invalid(field, "must be a time such as 22:00"))
+}
 
-    pub fn validate(&self) -> Result<(), DomainError> {
-        Self::parse(&self.start, "trigger.conditions.time_range.start")?;
-        Self::parse(&self.end, "trigger.conditions.time_range.end").map(drop)
+impl TimeRange {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        hhmm(&self.start, &format!("{field}.start"))?;
+        hhmm(&self.end, &format!("{field}.end")).map(drop)
     }
 
     /// Whether `t` falls inside the window (start inclusive, end exclusive).
     pub fn contains(&self, t: NaiveTime) -> bool {
-        let (Ok(start), Ok(end)) = (Self::parse(&self.start, ""), Self::parse(&self.end, "")) else {
+        let (Ok(start), Ok(end)) = (hhmm(&self.start, ""), hhmm(&self.end, "")) else {
             return false;
         };
         if start <= end { start <= t && t < end } else { t >= start || t < end }
     }
 }
 
+/// Another device's state that must hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateCondition {
+    pub device_id: Uuid,
+    pub state: Map<String, Value>,
+}
+
+/// What must hold when the trigger comes for the actions to run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conditions {
+    /// In the home's local time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_range: Option<TimeRange>,
-    /// `armed` or `disarmed`: the home's arm state derived from its mode.
+    /// `armed` (armed in any mode, or in an entry delay or alarm), `disarmed`
+    /// (or arming: the exit delay runs), or one state (`armed_away`, `pending`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arm_state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<HomeMode>,
+    /// Days of the week, `mon` to `sun` (local).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_state: Option<StateCondition>,
 }
 
-/// What starts an automation.
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const ARM_STATES: [&str; 11] = [
+    "armed",
+    "disarmed",
+    "arming",
+    "armed_home",
+    "armed_away",
+    "armed_night",
+    "armed_vacation",
+    "armed_custom",
+    "pending",
+    "triggered",
+    "any",
+];
+
+/// What sets a rule off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AutomationTrigger {
-    /// An event from one device (or any of the user's devices when `device_id` is absent).
+    /// An event from one device, or from any device of a type and/or zone.
     DeviceEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         device_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_type: Option<DeviceType>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
         event_type: EventType,
         #[serde(default)]
         conditions: Conditions,
     },
-    /// A time of day, every day.
-    Schedule { at: String },
-    /// The home entering a mode.
-    ModeChange { mode: HomeMode },
+    /// A device going offline (one, or any of the home's).
+    DeviceOffline {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_id: Option<Uuid>,
+        #[serde(default)]
+        conditions: Conditions,
+    },
+    /// Every day at `at`, home time (`conditions.days` picks days).
+    Schedule {
+        at: String,
+        #[serde(default)]
+        conditions: Conditions,
+    },
+    /// A signal of the home's alarm: one of `codes` (Contact ID), or any alarm (1xx) when empty.
+    AlarmSignal {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        codes: Vec<u16>,
+        #[serde(default)]
+        conditions: Conditions,
+    },
+    /// The home entering a mode (any mode when absent).
+    ModeChange {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<HomeMode>,
+        #[serde(default)]
+        conditions: Conditions,
+    },
 }
 
-/// What an automation does.
+impl AutomationTrigger {
+    pub fn conditions(&self) -> &Conditions {
+        match self {
+            Self::DeviceEvent { conditions, .. }
+            | Self::DeviceOffline { conditions, .. }
+            | Self::Schedule { conditions, .. }
+            | Self::AlarmSignal { conditions, .. }
+            | Self::ModeChange { conditions, .. } => conditions,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::DeviceEvent { .. } => "device_event",
+            Self::DeviceOffline { .. } => "device_offline",
+            Self::Schedule { .. } => "schedule",
+            Self::AlarmSignal { .. } => "alarm_signal",
+            Self::ModeChange { .. } => "mode_change",
+        }
+    }
+}
+
+/// How urgent a notification is; quiet hours hold back what is not urgent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    #[default]
+    Normal,
+    High,
+    /// Alarms, fire, duress: never held back.
+    Critical,
+}
+
+/// What a rule does, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AutomationAction {
+    /// A message to the owner; `{device}`, `{zone}`, `{event}`, `{time}`, `{mode}`, `{rule}` are filled in.
     Notification {
         channel: String,
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default)]
+        severity: Severity,
     },
-    Webhook {
-        url: String,
-    },
+    /// A POST to an http(s) URL (n8n), signed with the home's secret.
+    Webhook { url: String },
+    /// A device command, checked as a user's command is.
     DeviceCommand {
         device_id: Uuid,
         command: String,
         #[serde(default)]
         parameters: Map<String, Value>,
     },
-    SetMode {
-        mode: HomeMode,
-    },
 }
+
+impl AutomationAction {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Notification { .. } => "notification",
+            Self::Webhook { .. } => "webhook",
+            Self::DeviceCommand { .. } => "device_command",
+        }
+    }
+}
+
+/// The channels a notification action may name.
+pub const CHANNELS: &[&str] = &["in_app", "push", "email", "webhook"];
+const MAX_ACTIONS: usize = 20;
+/// A rule's default cooldown: it fires at most once a minute.
+pub const DEFAULT_COOLDOWN_SECONDS: u32 = 60;
 
 /// An automation as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,11 +213,18 @@ pub struct Automation {
     pub enabled: bool,
     pub trigger: AutomationTrigger,
     pub actions: Vec<AutomationAction>,
+    /// After firing, the rule holds back for this long.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_seconds: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// What a client sends to create an automation.
+fn default_cooldown() -> u32 {
+    DEFAULT_COOLDOWN_SECONDS
+}
+
+/// What a client sends to create an automation (and, whole, to replace one).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAutomation {
@@ -109,17 +233,33 @@ pub struct NewAutomation {
     pub enabled: bool,
     pub trigger: AutomationTrigger,
     pub actions: Vec<AutomationAction>,
+    #[serde(default = "default_cooldown")]
+    pub cooldown_seconds: u32,
 }
 
 fn enabled_by_default() -> bool {
     true
 }
 
-const CHANNELS: &[&str] = &["push", "email", "sms", "in_app"];
-const MAX_ACTIONS: usize = 20;
+/// What a rule is checked against when saved: the home's devices.
+pub trait Devices {
+    fn device(&self, id: Uuid) -> Option<&Device>;
+}
+
+impl Devices for [Device] {
+    fn device(&self, id: Uuid) -> Option<&Device> {
+        self.iter().find(|d| d.device_id == id)
+    }
+}
 
 impl NewAutomation {
-    pub fn into_automation(self, id: Uuid, owner: Uuid, now: DateTime<Utc>) -> Result<Automation, DomainError> {
+    pub fn into_automation(
+        self,
+        id: Uuid,
+        owner: Uuid,
+        devices: &(impl Devices + ?Sized),
+        now: DateTime<Utc>,
+    ) -> Result<Automation, DomainError> {
         let a = Automation {
             automation_id: id,
             user_id: owner,
@@ -127,83 +267,380 @@ impl NewAutomation {
             enabled: self.enabled,
             trigger: self.trigger,
             actions: self.actions,
+            cooldown_seconds: self.cooldown_seconds,
             created_at: now,
             updated_at: now,
         };
-        a.validate()?;
+        a.validate(devices)?;
         Ok(a)
     }
 }
 
-impl Automation {
-    pub fn validate(&self) -> Result<(), DomainError> {
-        if self.name.is_empty() || self.name.chars().count() > 100 {
-            return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
+fn known<'d>(devices: &'d (impl Devices + ?Sized), id: Uuid, field: &str) -> Result<&'d Device, DomainError> {
+    devices.device(id).ok_or_else(|| DomainError::invalid(field, format!("{id} is not a device of this home")))
+}
+
+impl Conditions {
+    fn validate(&self, devices: &(impl Devices + ?Sized)) -> Result<(), DomainError> {
+        const F: &str = "trigger.conditions";
+        if let Some(range) = &self.time_range {
+            range.validate(&format!("{F}.time_range"))?;
         }
-        match &self.trigger {
-            AutomationTrigger::DeviceEvent { conditions, .. } => {
-                if let Some(range) = &conditions.time_range {
-                    range.validate()?;
-                }
-                if let Some(state) = &conditions.arm_state
-                    && state != "armed"
-                    && state != "disarmed"
-                {
-                    return Err(DomainError::invalid("trigger.conditions.arm_state", "must be armed or disarmed"));
-                }
-            }
-            AutomationTrigger::Schedule { at } => {
-                TimeRange::parse(at, "trigger.at")?;
-            }
-            AutomationTrigger::ModeChange { .. } => {}
+        if let Some(state) = &self.arm_state
+            && !ARM_STATES.contains(&state.as_str())
+        {
+            return Err(DomainError::invalid(
+                &format!("{F}.arm_state"),
+                "must be armed, disarmed, or a state (armed_away, armed_home, armed_night, pending, triggered, ...)",
+            ));
         }
-        if self.actions.is_empty() || self.actions.len() > MAX_ACTIONS {
-            return Err(DomainError::invalid("actions", format!("must hold 1 to {MAX_ACTIONS} actions")));
+        if let Some(bad) = self.days.iter().find(|d| !DAYS.contains(&d.as_str())) {
+            return Err(DomainError::invalid(&format!("{F}.days"), format!("'{bad}' is not a day (mon to sun)")));
         }
-        for action in &self.actions {
-            match action {
-                AutomationAction::Notification { channel, message } => {
-                    if !CHANNELS.contains(&channel.as_str()) {
-                        return Err(DomainError::invalid("actions.channel", "must be push, email, sms or in_app"));
-                    }
-                    if message.trim().is_empty() || message.len() > 500 {
-                        return Err(DomainError::invalid("actions.message", "must be 1 to 500 characters"));
-                    }
-                }
-                AutomationAction::Webhook { url } => {
-                    let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048;
-                    if !ok {
-                        return Err(DomainError::invalid("actions.url", "must be an http(s) URL"));
-                    }
-                }
-                AutomationAction::DeviceCommand { command, .. } => {
-                    if command.is_empty() {
-                        return Err(DomainError::invalid("actions.command", "must not be empty"));
-                    }
-                }
-                AutomationAction::SetMode { .. } => {}
+        if let Some(s) = &self.device_state {
+            known(devices, s.device_id, &format!("{F}.device_state.device_id"))?;
+            if s.state.is_empty() {
+                return Err(DomainError::invalid(&format!("{F}.device_state.state"), "must name a field"));
             }
         }
         Ok(())
     }
 }
 
+impl Automation {
+    /// Checks the rule, naming the field of what is wrong: unknown devices,
+    /// an event or command the device's type does not have, a malformed
+    /// time, a webhook that is not http(s).
+    pub fn validate(&self, devices: &(impl Devices + ?Sized)) -> Result<(), DomainError> {
+        if self.name.is_empty() || self.name.chars().count() > 100 {
+            return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
+        }
+        if self.cooldown_seconds > 86_400 {
+            return Err(DomainError::invalid("cooldown_seconds", "must be from 0 to 86400"));
+        }
+        match &self.trigger {
+            AutomationTrigger::DeviceEvent { device_id, device_type, zone, event_type, .. } => {
+                let of_type = match device_id {
+                    Some(id) => Some(known(devices, *id, "trigger.device_id")?.device_type),
+                    None => *device_type,
+                };
+                if let Some(t) = of_type
+                    && !event_type.emitted_by(t)
+                {
+                    return Err(DomainError::invalid(
+                        "trigger.event_type",
+                        format!("a {t} device does not emit '{}'", event_type.as_str()),
+                    ));
+                }
+                if zone.as_ref().is_some_and(|z| z.trim().is_empty()) {
+                    return Err(DomainError::invalid("trigger.zone", "must not be empty"));
+                }
+            }
+            AutomationTrigger::DeviceOffline { device_id: Some(id), .. } => {
+                known(devices, *id, "trigger.device_id")?;
+            }
+            AutomationTrigger::Schedule { at, .. } => {
+                hhmm(at, "trigger.at")?;
+            }
+            AutomationTrigger::DeviceOffline { .. }
+            | AutomationTrigger::AlarmSignal { .. }
+            | AutomationTrigger::ModeChange { .. } => {}
+        }
+        self.trigger.conditions().validate(devices)?;
+        if self.actions.is_empty() || self.actions.len() > MAX_ACTIONS {
+            return Err(DomainError::invalid("actions", format!("must hold 1 to {MAX_ACTIONS} actions")));
+        }
+        for (i, action) in self.actions.iter().enumerate() {
+            let field = |f: &str| format!("actions[{i}].{f}");
+            match action {
+                AutomationAction::Notification { channel, message, title, .. } => {
+                    if !CHANNELS.contains(&channel.as_str()) {
+                        return Err(DomainError::invalid(&field("channel"), "must be in_app, push, email or webhook"));
+                    }
+                    if message.trim().is_empty() || message.chars().count() > 500 {
+                        return Err(DomainError::invalid(&field("message"), "must be 1 to 500 characters"));
+                    }
+                    if title.as_ref().is_some_and(|t| t.chars().count() > 100) {
+                        return Err(DomainError::invalid(&field("title"), "must be at most 100 characters"));
+                    }
+                }
+                AutomationAction::Webhook { url } => {
+                    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                        && url.len() > "https://".len()
+                        && url.len() <= 2048
+                        && !url.contains(char::is_whitespace);
+                    if !ok {
+                        return Err(DomainError::invalid(&field("url"), "must be an http(s) URL"));
+                    }
+                }
+                AutomationAction::DeviceCommand { device_id, command, parameters } => {
+                    let device = known(devices, *device_id, &field("device_id"))?;
+                    crate::command::DeviceCommand::parse(device.device_type, command, parameters).map_err(|e| {
+                        let f = e.details.get("field").and_then(Value::as_str).unwrap_or("command").to_owned();
+                        DomainError::invalid(&field(&f), e.message).with_details(json!({ "field": field(&f) }))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What came in that may set rules off.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    Event {
+        event: &'a Event,
+        device: &'a Device,
+    },
+    Signal {
+        code: u16,
+        id: Uuid,
+        at: DateTime<Utc>,
+    },
+    Mode {
+        to: HomeMode,
+        id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// A minute of the home's clock (`HH:MM`, local), for schedules.
+    Minute {
+        local: &'a str,
+        key: &'a str,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Input<'_> {
+    /// What makes a firing of one rule by this input unique: a redelivered
+    /// input fires nothing new.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Event { event, .. } => format!("event:{}", event.event_id),
+            Self::Signal { id, .. } => format!("signal:{id}"),
+            Self::Mode { id, .. } => format!("mode:{id}"),
+            Self::Minute { key, .. } => format!("schedule:{key}"),
+        }
+    }
+
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Event { event, .. } => event.timestamp,
+            Self::Signal { at, .. } | Self::Mode { at, .. } | Self::Minute { at, .. } => *at,
+        }
+    }
+
+    /// The device involved, if any.
+    pub fn device(&self) -> Option<&Device> {
+        match self {
+            Self::Event { device, .. } => Some(device),
+            _ => None,
+        }
+    }
+}
+
+/// What the conditions are judged against.
+#[derive(Debug, Clone)]
+pub struct Situation<'a> {
+    /// The input's moment on the home's wall clock.
+    pub local_time: NaiveTime,
+    pub weekday: Weekday,
+    /// The alarm's state (`disarmed`, `armed_away`, ...).
+    pub arm_state: &'a str,
+    pub mode: HomeMode,
+    pub states: &'a BTreeMap<Uuid, DeviceState>,
+}
+
+impl<'a> Situation<'a> {
+    pub fn at(
+        local: DateTime<impl chrono::TimeZone>,
+        arm_state: &'a str,
+        mode: HomeMode,
+        states: &'a BTreeMap<Uuid, DeviceState>,
+    ) -> Self {
+        Situation { local_time: local.time(), weekday: local.weekday(), arm_state, mode, states }
+    }
+}
+
+/// One condition as judged, for the rule's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judged {
+    pub condition: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+        _ => a == b,
+    }
+}
+
+impl Automation {
+    /// Whether `input` is what this rule's trigger waits for.
+    pub fn triggered_by(&self, input: &Input) -> bool {
+        match (&self.trigger, input) {
+            (
+                AutomationTrigger::DeviceEvent { device_id, device_type, zone, event_type, .. },
+                Input::Event { event, device },
+            ) => {
+                event.event_type == *event_type
+                    && device_id.is_none_or(|id| id == device.device_id)
+                    && device_type.is_none_or(|t| t == device.device_type)
+                    && zone.as_ref().is_none_or(|z| device.location.zone.eq_ignore_ascii_case(z.trim()))
+            }
+            (AutomationTrigger::DeviceOffline { device_id, .. }, Input::Event { event, device }) => {
+                event.event_type == EventType::DeviceOffline && device_id.is_none_or(|id| id == device.device_id)
+            }
+            (AutomationTrigger::AlarmSignal { codes, .. }, Input::Signal { code, .. }) => {
+                if codes.is_empty() {
+                    (100..200).contains(code)
+                } else {
+                    codes.contains(code)
+                }
+            }
+            (AutomationTrigger::ModeChange { mode, .. }, Input::Mode { to, .. }) => mode.is_none_or(|m| m == *to),
+            (AutomationTrigger::Schedule { at, .. }, Input::Minute { local, .. }) => at == local,
+            _ => false,
+        }
+    }
+
+    /// Judges each condition of the trigger.
+    pub fn judge(&self, s: &Situation) -> Vec<Judged> {
+        let c = self.trigger.conditions();
+        let mut out = vec![];
+        let mut push = |condition: &str, ok: bool, detail: String| {
+            out.push(Judged { condition: condition.into(), ok, detail });
+        };
+        if let Some(r) = &c.time_range {
+            let now = s.local_time.format("%H:%M").to_string();
+            push("time_range", r.contains(s.local_time), format!("{now} home time, window {}-{}", r.start, r.end));
+        }
+        if let Some(want) = &c.arm_state {
+            // The exit delay is not armed yet: people are still leaving.
+            let armed = !matches!(s.arm_state, "disarmed" | "arming");
+            let ok = match want.as_str() {
+                "any" => true,
+                "armed" => armed,
+                "disarmed" => !armed,
+                exact => exact == s.arm_state,
+            };
+            push("arm_state", ok, format!("the alarm is {}, wanted {want}", s.arm_state));
+        }
+        if let Some(m) = c.mode {
+            push("mode", m == s.mode, format!("the home is in {} mode, wanted {}", s.mode.as_str(), m.as_str()));
+        }
+        if !c.days.is_empty() {
+            let today = DAYS[s.weekday.num_days_from_monday() as usize];
+            push("days", c.days.iter().any(|d| d == today), format!("today is {today}"));
+        }
+        if let Some(want) = &c.device_state {
+            let have = s.states.get(&want.device_id);
+            let wrong: Vec<String> = want
+                .state
+                .iter()
+                .filter(|(k, v)| !have.and_then(|h| h.get(*k)).is_some_and(|h| same(h, v)))
+                .map(|(k, v)| format!("{k} is {}, wanted {v}", have.and_then(|h| h.get(k)).unwrap_or(&Value::Null)))
+                .collect();
+            let detail = if wrong.is_empty() { "holds".to_owned() } else { wrong.join("; ") };
+            push("device_state", wrong.is_empty(), detail);
+        }
+        out
+    }
+}
+
+/// Fills a message's placeholders.
+pub fn render(template: &str, rule: &Automation, input: &Input, s: &Situation) -> String {
+    let (device, zone, event) = match input {
+        Input::Event { event, device } => {
+            (device.name.clone(), device.location.zone.clone(), event.event_type.as_str().to_owned())
+        }
+        Input::Signal { code, .. } => (String::new(), String::new(), format!("alarm signal {code}")),
+        Input::Mode { to, .. } => (String::new(), String::new(), format!("{} mode", to.as_str())),
+        Input::Minute { .. } => (String::new(), String::new(), "schedule".into()),
+    };
+    template
+        .replace("{device}", &device)
+        .replace("{zone}", &zone)
+        .replace("{event}", &event)
+        .replace("{time}", &s.local_time.format("%H:%M").to_string())
+        .replace("{mode}", s.mode.as_str())
+        .replace("{rule}", &rule.name)
+}
+
+/// How one action of a firing went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    pub action: String,
+    /// `done`, `failed`, or `pending` (not run yet).
+    pub status: String,
+    pub detail: String,
+}
+
+/// Why a firing ran its actions or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Claimed; the actions run.
+    Running,
+    Done,
+    /// Some action failed (the others ran).
+    Failed,
+    /// Held back by the rule's cooldown.
+    Cooldown,
+}
+
+/// One firing of a rule: claimed once per (rule, input), then completed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutomationRun {
+    pub run_id: Uuid,
+    pub automation_id: Uuid,
+    pub user_id: Uuid,
+    pub trigger: Value,
+    pub at: DateTime<Utc>,
+    pub conditions: Vec<Judged>,
+    pub status: RunStatus,
+    pub actions: Vec<ActionOutcome>,
+}
+
+/// The id of a firing of `rule` by the input with `key`: the same on every delivery.
+pub fn run_id(rule: Uuid, key: &str) -> Uuid {
+    Uuid::new_v5(&rule, key.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::device::Location;
+    use chrono::TimeZone;
+
+    fn motion() -> Device {
+        Device {
+            device_id: Uuid::from_u128(1),
+            user_id: Uuid::nil(),
+            name: "Living Room Motion".into(),
+            device_type: DeviceType::Motion,
+            model: "m".into(),
+            firmware_version: "1.0.0".into(),
+            location: Location { zone: "Living Room".into(), floor: 1 },
+            config: Map::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
 
     fn night_motion() -> Value {
         json!({
             "name": "Night Motion Alert",
             "trigger": {
                 "type": "device_event",
-                "device_id": "0b8c8a9e-3f7e-4c55-8f59-2d3c0e9b6a21",
+                "device_id": Uuid::from_u128(1),
                 "event_type": "motion_detected",
                 "conditions": { "time_range": { "start": "22:00", "end": "06:00" }, "arm_state": "armed" }
             },
             "actions": [
-                { "type": "notification", "channel": "push", "message": "Motion detected at night!" },
+                { "type": "notification", "channel": "push", "message": "Motion at {device} ({zone}) at {time}" },
                 { "type": "webhook", "url": "http://n8n:5678/webhook/night-motion" }
             ]
         })
@@ -211,14 +648,42 @@ mod tests {
 
     fn build(v: Value) -> Result<Automation, DomainError> {
         let new: NewAutomation = serde_json::from_value(v).map_err(|e| DomainError::invalid("body", e.to_string()))?;
-        new.into_automation(Uuid::new_v4(), Uuid::new_v4(), Utc::now())
+        new.into_automation(Uuid::new_v4(), Uuid::nil(), &[motion()][..], Utc::now())
     }
 
     #[test]
-    fn the_requirements_example_is_valid() {
+    fn the_requirements_example_is_valid_and_fires_at_night_when_armed() {
         let a = build(night_motion()).unwrap();
-        assert!(a.enabled);
-        assert_eq!(a.actions.len(), 2);
+        assert_eq!((a.enabled, a.actions.len(), a.cooldown_seconds), (true, 2, 60));
+        let device = motion();
+        let event = Event {
+            event_id: Uuid::new_v4(),
+            device_id: device.device_id,
+            user_id: Uuid::nil(),
+            event_type: EventType::MotionDetected,
+            payload: Map::new(),
+            timestamp: Utc::now(),
+            metadata: Map::new(),
+        };
+        let input = Input::Event { event: &event, device: &device };
+        assert!(a.triggered_by(&input));
+        let states = BTreeMap::new();
+        let t = |h, m| chrono_tz::America::New_York.with_ymd_and_hms(2026, 12, 1, h, m, 0).unwrap();
+        let all_ok = |s: &Situation| a.judge(s).iter().all(|j| j.ok);
+        assert!(all_ok(&Situation::at(t(23, 30), "armed_away", HomeMode::Away, &states)));
+        assert!(all_ok(&Situation::at(t(2, 0), "armed_night", HomeMode::Sleep, &states)), "across midnight");
+        assert!(!all_ok(&Situation::at(t(14, 0), "armed_away", HomeMode::Away, &states)));
+        assert!(!all_ok(&Situation::at(t(23, 30), "disarmed", HomeMode::Home, &states)));
+        assert!(!all_ok(&Situation::at(t(23, 30), "arming", HomeMode::Away, &states)), "not during the exit delay");
+        let s = Situation::at(t(23, 30), "armed_away", HomeMode::Away, &states);
+        assert_eq!(
+            render("Motion at {device} ({zone}) at {time}", &a, &input, &s),
+            "Motion at Living Room Motion (Living Room) at 23:30"
+        );
+        let mut other = event.clone();
+        other.event_type = EventType::MotionStopped;
+        assert!(!a.triggered_by(&Input::Event { event: &other, device: &device }));
+        assert_eq!(run_id(a.automation_id, &input.key()), run_id(a.automation_id, &input.key()));
     }
 
     #[test]
@@ -232,21 +697,31 @@ mod tests {
     }
 
     #[test]
-    fn bad_rules_are_rejected() {
+    fn bad_rules_are_refused_naming_the_field() {
+        let cases: [(&str, Value, &str); 8] = [
+            ("/trigger/conditions/time_range/start", json!("25:00"), "trigger.conditions.time_range.start"),
+            ("/actions", json!([]), "actions"),
+            ("/actions/1/url", json!("file:///etc/passwd"), "actions[1].url"),
+            ("/actions/0/channel", json!("pigeon"), "actions[0].channel"),
+            ("/trigger/device_id", json!(Uuid::from_u128(9)), "trigger.device_id"),
+            ("/trigger/event_type", json!("door_open"), "trigger.event_type"),
+            ("/trigger/conditions/arm_state", json!("sort of"), "trigger.conditions.arm_state"),
+            ("/cooldown_seconds", json!(100_000), "cooldown_seconds"),
+        ];
+        for (path, value, field) in cases {
+            let mut v = night_motion();
+            match v.pointer_mut(path) {
+                Some(slot) => *slot = value,
+                None => {
+                    let (parent, key) = path.rsplit_once('/').unwrap();
+                    v.pointer_mut(if parent.is_empty() { "" } else { parent }).unwrap()[key] = value;
+                }
+            }
+            let e = build(v).unwrap_err();
+            assert_eq!(e.details["field"], field, "{path}: {e:?}");
+        }
         let mut v = night_motion();
-        v["trigger"]["conditions"]["time_range"]["start"] = json!("25:00");
-        assert!(build(v).is_err());
-        let mut v = night_motion();
-        v["actions"] = json!([]);
-        assert!(build(v).is_err());
-        let mut v = night_motion();
-        v["actions"][1]["url"] = json!("file:///etc/passwd");
-        assert!(build(v).is_err());
-        let mut v = night_motion();
-        v["actions"][0]["channel"] = json!("pigeon");
-        assert!(build(v).is_err());
-        let mut v = night_motion();
-        v["trigger"]["event_type"] = json!("teleported");
-        assert!(build(v).is_err());
+        v["actions"] = json!([{ "type": "device_command", "device_id": Uuid::from_u128(1), "command": "unlock" }]);
+        assert_eq!(build(v).unwrap_err().details["field"], "actions[0].command", "a motion sensor does not unlock");
     }
 }

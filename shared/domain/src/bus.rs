@@ -23,11 +23,20 @@ pub enum Topic {
     /// The alarm's transitions and signals.
     #[serde(rename = "home.alarm")]
     HomeAlarm,
+    /// Notifications to deliver, keyed by their recipient.
+    #[serde(rename = "notifications")]
+    Notifications,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] =
-        [Self::DeviceEvents, Self::DeviceHeartbeats, Self::DeviceAlerts, Self::DeviceCommands, Self::HomeAlarm];
+    pub const ALL: [Topic; 6] = [
+        Self::DeviceEvents,
+        Self::DeviceHeartbeats,
+        Self::DeviceAlerts,
+        Self::DeviceCommands,
+        Self::HomeAlarm,
+        Self::Notifications,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,6 +45,7 @@ impl Topic {
             Self::DeviceAlerts => "device.alerts",
             Self::DeviceCommands => "device.commands",
             Self::HomeAlarm => "home.alarm",
+            Self::Notifications => "notifications",
         }
     }
 
@@ -51,6 +61,7 @@ impl Topic {
             Self::DeviceAlerts => "dev.homeguard.device.alert",
             Self::DeviceCommands => "dev.homeguard.device.command",
             Self::HomeAlarm => "dev.homeguard.home.alarm",
+            Self::Notifications => "dev.homeguard.notification",
         }
     }
 }

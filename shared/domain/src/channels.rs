@@ -21,6 +21,11 @@ pub fn home_alarm(user: Uuid) -> String {
     format!("alarm:user:{user}")
 }
 
+/// One person's notifications (`notification` messages).
+pub fn user_notifications(user: Uuid) -> String {
+    format!("notifications:user:{user}")
+}
+
 /// The assistant's replies to one user.
 pub fn agent_responses(user: Uuid) -> String {
     format!("agent:response:{user}")

@@ -17,6 +17,7 @@ pub mod error;
 pub mod event;
 pub mod home;
 pub mod mode;
+pub mod notification;
 pub mod seed;
 pub mod simulation;
 pub mod state;

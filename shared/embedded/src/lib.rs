@@ -8,6 +8,7 @@ mod memory_limits;
 mod memory_pubsub;
 mod memory_state;
 mod sqlite;
+mod sqlite_automations;
 mod sqlite_bus;
 mod sqlite_events;
 mod sqlite_homes;

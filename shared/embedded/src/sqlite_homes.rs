@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use homeguard_domain::alarm::{AlarmRecord, LogEntry, Phase};
+use homeguard_domain::alarm::{AlarmRecord, LogEntry};
 use homeguard_domain::home::{Code, Contact, Home, Pet};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{AlarmStore, HomeStore, LogQuery};
@@ -155,11 +155,6 @@ impl HomeStore for SqliteStore {
     }
 }
 
-/// Whether a record counts as armed (anything but disarmed, or an alarm still standing).
-pub(crate) fn is_armed(r: &AlarmRecord) -> bool {
-    r.panel.phase != Phase::Disarmed || r.panel.alarm.is_some()
-}
-
 #[async_trait]
 impl AlarmStore for SqliteStore {
     async fn load(&self, user_id: Uuid) -> StoreResult<Option<AlarmRecord>> {
@@ -181,7 +176,7 @@ impl AlarmStore for SqliteStore {
             )
             .bind(&user)
             .bind(due)
-            .bind(is_armed(record))
+            .bind(record.is_armed())
             .bind(&doc)
             .execute(&mut *tx)
             .await
@@ -191,7 +186,7 @@ impl AlarmStore for SqliteStore {
             )
             .bind(record.version)
             .bind(due)
-            .bind(is_armed(record))
+            .bind(record.is_armed())
             .bind(&doc)
             .bind(&user)
             .bind(record.version - 1)

@@ -130,3 +130,15 @@ async fn sqlite_alarm() {
     let (_dir, store) = sqlite().await;
     contract::homes::run_alarm(&store).await;
 }
+
+#[tokio::test]
+async fn sqlite_runs() {
+    let (_dir, store) = sqlite().await;
+    contract::automations::run_runs(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_notifications() {
+    let (_dir, store) = sqlite().await;
+    contract::automations::run_notifications(&store).await;
+}

@@ -6,6 +6,7 @@
 //! (`user_id`, `seq` for registration order, `key_hash`). Homes and their
 //! household are in [`homes`].
 
+mod automations;
 mod homes;
 
 use std::sync::Arc;
@@ -141,7 +142,8 @@ impl MongoStore {
         self.index("agent_messages", doc! { "user_id": 1, "seq": -1 }, false).await?;
         self.index("anomaly_labels", doc! { "user_id": 1, "started_at": 1 }, false).await?;
         self.index("anomaly_labels", doc! { "started_at": 1 }, false).await?;
-        self.home_indexes().await
+        self.home_indexes().await?;
+        self.automation_indexes().await
     }
 
     async fn insert_doc<T: Serialize>(&self, coll: &str, id: Uuid, user: Uuid, record: &T) -> StoreResult<()> {

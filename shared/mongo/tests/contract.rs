@@ -47,3 +47,11 @@ async fn mongo_homes() {
     contract::homes::run_homes(&store).await;
     store.database().drop().await.unwrap();
 }
+
+#[tokio::test]
+async fn mongo_runs_and_notifications() {
+    let Some(store) = mongo().await else { return };
+    contract::automations::run_runs(&store).await;
+    contract::automations::run_notifications(&store).await;
+    store.database().drop().await.unwrap();
+}

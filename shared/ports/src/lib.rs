@@ -6,6 +6,7 @@
 //! runs the same contract suite from [`contract`] (feature `contract`).
 
 pub mod agent;
+pub mod automations;
 pub mod breaker;
 pub mod bus;
 pub mod clock;
@@ -24,6 +25,7 @@ pub mod users;
 pub mod contract;
 
 pub use agent::AgentMemory;
+pub use automations::{NotificationStore, RunStore};
 pub use breaker::{Breaker, BreakerConfig};
 pub use bus::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published};
 pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};
@@ -58,4 +60,4 @@ fn _assert_object_safe_stores(
     _: &dyn AgentMemory,
 ) {
 }
-fn _assert_object_safe_homes(_: &dyn HomeStore, _: &dyn AlarmStore) {}
+fn _assert_object_safe_homes(_: &dyn HomeStore, _: &dyn AlarmStore, _: &dyn RunStore, _: &dyn NotificationStore) {}

@@ -3,17 +3,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use homeguard_domain::alarm::{AlarmRecord, LogEntry, Phase};
+use homeguard_domain::alarm::{AlarmRecord, LogEntry};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{AlarmStore, LogQuery, UserStore};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::{PgStore, map_err};
-
-fn is_armed(r: &AlarmRecord) -> bool {
-    r.panel.phase != Phase::Disarmed || r.panel.alarm.is_some()
-}
 
 #[async_trait]
 impl AlarmStore for PgStore {
@@ -42,7 +38,7 @@ impl AlarmStore for PgStore {
                     )
                     .bind(record.user_id)
                     .bind(record.next_due())
-                    .bind(is_armed(record))
+                    .bind(record.is_armed())
                     .bind(Json(record))
                     .execute(&mut *tx)
                     .await
@@ -53,7 +49,7 @@ impl AlarmStore for PgStore {
                     )
                     .bind(record.version)
                     .bind(record.next_due())
-                    .bind(is_armed(record))
+                    .bind(record.is_armed())
                     .bind(Json(record))
                     .bind(record.user_id)
                     .bind(record.version - 1)

@@ -26,6 +26,8 @@ pub struct AuthKeys {
     decoding: DecodingKey,
     /// The key alarm codes are hashed with, derived from the secret.
     code_key: Arc<[u8]>,
+    /// The key each home's webhook secret is derived from.
+    webhook_key: Arc<[u8]>,
     pub token_ttl: Duration,
 }
 
@@ -46,9 +48,21 @@ impl AuthKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             code_key: hmac(secret, &[b"homeguard alarm codes v1"]).into(),
+            webhook_key: hmac(secret, &[b"homeguard webhooks v1"]).into(),
             token_ttl,
         }
     }
+}
+
+/// The secret a home's webhooks are signed with (what its n8n checks them by).
+pub fn webhook_secret(keys: &AuthKeys, home: Uuid) -> String {
+    hex::encode(hmac(&keys.webhook_key, &[home.as_bytes()]))
+}
+
+/// The `X-HomeGuard-Signature` of a webhook body: `sha256=` and the hex
+/// HMAC-SHA256 of the body under the home's webhook secret.
+pub fn webhook_signature(keys: &AuthKeys, home: Uuid, body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(hmac(webhook_secret(keys, home).as_bytes(), &[body])))
 }
 
 /// The keyed hash an alarm code of `home` is stored and looked up by. A

@@ -26,6 +26,11 @@ pub fn alarm_message(user: uuid::Uuid, id: uuid::Uuid, value: &impl serde::Seria
     out(Topic::HomeAlarm, user, id, value)
 }
 
+/// A notification to deliver on `notifications`, keyed by its recipient.
+pub fn notification_message(n: &homeguard_domain::notification::Notification) -> Result<OutMessage, FnError> {
+    out(Topic::Notifications, n.user_id, n.id, n)
+}
+
 /// A command on `device.commands`.
 pub fn command_message(c: &CommandMessage) -> Result<OutMessage, FnError> {
     out(Topic::DeviceCommands, c.device_id, c.command_id, c)

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 pub use homeguard_ports::SimClock;
 use homeguard_ports::{
-    AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore, PubSub,
-    RateLimiter, ReadingStore, SessionStore, StateStore, UserStore,
+    AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
+    NotificationStore, PubSub, RateLimiter, ReadingStore, RunStore, SessionStore, StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -200,6 +200,10 @@ ports! {
     homes: Homes, HasHomes, dyn HomeStore, Devices;
     /// Each home's alarm and its signal log.
     alarm: Alarm, HasAlarm, dyn AlarmStore, Users;
+    /// Each automation rule's firings.
+    runs: Runs, HasRuns, dyn RunStore, Devices;
+    /// Notifications and how they were delivered.
+    notifications: Notifications, HasNotifications, dyn NotificationStore, Devices;
     /// Raw device events, by device, user and type.
     events: Events, HasEvents, dyn EventStore, Events;
     /// The event bus: topics, partitions, consumer positions, dead letters.
@@ -293,6 +297,6 @@ mod tests {
         assert_eq!(Sample::HELD, &[Port::Sessions, Port::PubSub, Port::Limits]);
         assert_eq!(stores_of(Sample::HELD), vec![Store::Users, Store::State]);
         assert_eq!(stores_of(Port::ALL), Store::ALL, "every store has a port");
-        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 14);
+        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 16);
     }
 }

@@ -35,9 +35,22 @@ pub async fn send(
     device_id: Uuid,
     input: CommandInput,
 ) -> Result<CommandOutput, FnError> {
+    send_once(ctx, caller, device_id, input, Uuid::now_v7()).await
+}
+
+/// [`send`] with the command's id given: sent again with the same id (an
+/// automation's firing redelivered), it is the same command, which the bus
+/// and the device's handler take once.
+pub async fn send_once(
+    ctx: &(impl HasDevices + HasBus + Holds),
+    caller: &Caller,
+    device_id: Uuid,
+    input: CommandInput,
+    command_id: Uuid,
+) -> Result<CommandOutput, FnError> {
     let device = access::device(ctx, caller, device_id).await?;
     let cmd = DeviceCommand::parse(device.device_type, input.command.trim(), &input.parameters)?;
-    let msg = CommandMessage::new(Uuid::now_v7(), device_id, device.user_id, caller.user_id, &cmd, ctx.clock().now());
+    let msg = CommandMessage::new(command_id, device_id, device.user_id, caller.user_id, &cmd, ctx.clock().now());
     ctx.bus().publish(vec![bus::command_message(&msg)?]).await?;
     tracing::info!(device_id = %device_id, command = cmd.name(), command_id = %msg.command_id, "command queued");
     Ok(CommandOutput { command_id: msg.command_id, device_id, command: msg.command, status: "queued" })

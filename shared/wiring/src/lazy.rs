@@ -13,14 +13,16 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use homeguard_domain::agent::{ChatMessage, Conversation};
 use homeguard_domain::alarm::{AlarmRecord, LogEntry};
+use homeguard_domain::automation::AutomationRun;
 use homeguard_domain::home::{Code, Contact, Home, Pet};
+use homeguard_domain::notification::Notification;
 use homeguard_domain::{AnomalyLabel, Automation, Device, DeviceState, Event, Topic, User};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeadLetter, Decision, Delivery, DeviceStore, EventBus, EventQuery,
-    EventStore, HomeStore, HourlyRollup, LabelStore, Limit, LogQuery, NewUser, OutMessage, Position, PubSub, Published,
-    RateLimiter, Reading, ReadingQuery, ReadingStore, Session, SessionStore, StateStore, StateUpdate, Subscription,
-    UserStore,
+    EventStore, HomeStore, HourlyRollup, LabelStore, Limit, LogQuery, NewUser, NotificationStore, OutMessage, Position,
+    PubSub, Published, RateLimiter, Reading, ReadingQuery, ReadingStore, RunStore, Session, SessionStore, StateStore,
+    StateUpdate, Subscription, UserStore,
 };
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -152,6 +154,22 @@ delegate!(AlarmStore {
     fn armed(&self) -> Vec<Uuid>;
     fn log(&self, query: &LogQuery) -> Vec<LogEntry>;
     fn health(&self) -> ();
+});
+
+delegate!(RunStore {
+    fn claim(&self, run: &AutomationRun) -> bool;
+    fn finish(&self, run: &AutomationRun) -> ();
+    fn get(&self, run_id: Uuid) -> Option<AutomationRun>;
+    fn runs(&self, automation_id: Uuid, before: Option<DateTime<Utc>>, limit: usize) -> Vec<AutomationRun>;
+    fn last_fired(&self, automation_id: Uuid) -> Option<DateTime<Utc>>;
+});
+
+delegate!(NotificationStore {
+    fn insert(&self, n: &Notification) -> bool;
+    fn update(&self, n: &Notification) -> ();
+    fn list(&self, user_id: Uuid, unread_only: bool, before: Option<DateTime<Utc>>, limit: usize) -> Vec<Notification>;
+    fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> bool;
+    fn unread(&self, user_id: Uuid) -> u64;
 });
 
 delegate!(LabelStore {

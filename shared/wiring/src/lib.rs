@@ -15,8 +15,8 @@ use homeguard_embedded::{
     MemoryLimiter, MemoryPubSub, MemoryState, SqliteBus, SqliteEventStore, SqliteReadingStore, SqliteStore,
 };
 use homeguard_ports::{
-    AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore, PubSub,
-    RateLimiter, ReadingStore, SessionStore, SimClock, StateStore, UserStore,
+    AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
+    NotificationStore, PubSub, RateLimiter, ReadingStore, RunStore, SessionStore, SimClock, StateStore, UserStore,
 };
 use homeguard_runtime::ports::{Port, Store};
 use homeguard_runtime::{AuthKeys, Ctx, Declared, Metrics};
@@ -75,7 +75,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let secret = data_dir.jwt_secret(config.jwt_secret.as_deref())?;
     let embedded = Embedded::new(data_dir);
     let (users, sessions, alarm) = relational(config, &embedded);
-    let (devices, automations, agent, labels, homes) = documents(config, &embedded);
+    let (devices, automations, agent, labels, homes, runs, notifications) = documents(config, &embedded);
     let (state, pubsub, limits) = state_pubsub_limits(config);
     Ok(Arc::new(Ctx {
         users,
@@ -87,6 +87,8 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         labels,
         homes,
         alarm,
+        runs,
+        notifications,
         events: event_store(config, &embedded),
         bus: event_bus(config, &embedded),
         readings: readings_store(config, &embedded),
@@ -126,10 +128,17 @@ fn relational(config: &Config, embedded: &Embedded) -> RelationalPorts {
     (store.clone(), store.clone(), store)
 }
 
-type DocumentPorts =
-    (Arc<dyn DeviceStore>, Arc<dyn AutomationStore>, Arc<dyn AgentMemory>, Arc<dyn LabelStore>, Arc<dyn HomeStore>);
+type DocumentPorts = (
+    Arc<dyn DeviceStore>,
+    Arc<dyn AutomationStore>,
+    Arc<dyn AgentMemory>,
+    Arc<dyn LabelStore>,
+    Arc<dyn HomeStore>,
+    Arc<dyn RunStore>,
+    Arc<dyn NotificationStore>,
+);
 
-/// Devices, automations, agent memory, labels and homes: MongoDB when `MONGO_URL` is set, else the embedded store.
+/// Devices, automations, agent memory, labels, homes, rule firings and notifications: MongoDB when `MONGO_URL` is set, else the embedded store.
 fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
     if let Some(url) = config.mongo_url.clone() {
         #[cfg(feature = "mongo")]
@@ -138,21 +147,32 @@ fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
                 let url = url.clone();
                 async move {
                     let mongo = homeguard_mongo::MongoStore::open(&url).await?;
-                    tracing::info!(backend = "mongodb", "devices, automations, agent memory, labels and homes");
+                    tracing::info!(
+                        backend = "mongodb",
+                        "devices, automations, agent memory, labels, homes, rule firings and notifications"
+                    );
                     Ok(mongo)
                 }
             });
-            return (mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo);
+            return (mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo);
         }
         #[cfg(not(feature = "mongo"))]
         {
             let _ = url;
             let missing = not_compiled_in::<SqliteStore>("MONGO_URL", "mongo");
-            return (missing.clone(), missing.clone(), missing.clone(), missing.clone(), missing);
+            return (
+                missing.clone(),
+                missing.clone(),
+                missing.clone(),
+                missing.clone(),
+                missing.clone(),
+                missing.clone(),
+                missing,
+            );
         }
     }
     let store = embedded.store();
-    (store.clone(), store.clone(), store.clone(), store.clone(), store)
+    (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
 }
 
 /// Sensor readings: TimescaleDB (or plain PostgreSQL, partitioned) when

@@ -55,7 +55,8 @@ async fn every_declared_subscription_is_served_by_its_functions_router() {
             }
         }
     }
-    let expected = [Topic::DeviceEvents, Topic::DeviceHeartbeats, Topic::DeviceCommands];
+    let expected =
+        [Topic::DeviceEvents, Topic::DeviceHeartbeats, Topic::DeviceCommands, Topic::HomeAlarm, Topic::Notifications];
     assert_eq!(consumed, expected.into_iter().collect(), "what the pipeline consumes");
 }
 

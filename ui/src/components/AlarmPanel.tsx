@@ -6,7 +6,7 @@ import { useLoad, useNow } from '../hooks';
 import { useApi } from '../session';
 import { useStream } from '../stream';
 import { Icon } from './Icon';
-import { ErrorNote, Loading, RelTime } from './ui';
+import { ErrorNote, Loading, Outcome, RelTime } from './ui';
 
 /** A view and when it arrived: seconds_left counts from then. */
 interface Stamped {
@@ -390,12 +390,7 @@ export function AlarmPanel() {
       </div>
 
       <div role="status" aria-live="polite" data-testid="alarm-result">
-        {note && (
-          <p className={note.ok ? 'note note-ok' : 'note note-error'}>
-            <span aria-hidden="true">{note.ok ? '✓ ' : '⚠ '}</span>
-            {note.text}
-          </p>
-        )}
+        {note && <Outcome ok={note.ok}>{note.text}</Outcome>}
       </div>
     </section>
   );

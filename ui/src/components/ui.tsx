@@ -32,6 +32,16 @@ export function ErrorNote({ error, onRetry }: { error: unknown; onRetry?: () => 
   );
 }
 
+/** How an action went: ✓ on green or ⚠ on red. */
+export function Outcome({ ok, children }: { ok: boolean; children: ReactNode }) {
+  return (
+    <p className={ok ? 'note note-ok' : 'note note-error'}>
+      <span aria-hidden="true">{ok ? '✓ ' : '⚠ '}</span>
+      {children}
+    </p>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p className="muted" role="status" aria-live="polite">

@@ -1,7 +1,8 @@
-import { lazy, Suspense, useEffect, useRef, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { ApiError, errorText, type Device, type HomeEvent, type Json, type JsonObject } from '../api';
-import { deviceMap, Empty, ErrorNote, EventList, Loading, OnlineBadge, RelTime } from '../components/ui';
+import { errorText, type Device, type HomeEvent, type Json, type JsonObject } from '../api';
+import { Check, Input, Select, useForm } from '../components/form';
+import { deviceMap, Empty, ErrorNote, EventList, Loading, OnlineBadge, Outcome, RelTime } from '../components/ui';
 import { battery, commandLabel, COMMANDS, describeEvent, humanize, lastSeen, tileState, TYPE_ICON, TYPE_LABEL } from '../format';
 import { useEventFeed, useLoad } from '../hooks';
 import { useApi } from '../session';
@@ -219,145 +220,74 @@ function Commands({ device: d }: { device: Device }) {
             <span className="spinner" aria-hidden="true" /> Sent "{commandLabel(pending.command)}", waiting for the device…
           </p>
         )}
-        {result && (
-          <p className={result.ok ? 'note note-ok' : 'note note-error'}>
-            <span aria-hidden="true">{result.ok ? '✓ ' : '⚠ '}</span>
-            {result.text}
-          </p>
-        )}
+        {result && <Outcome ok={result.ok}>{result.text}</Outcome>}
       </div>
     </section>
   );
 }
 
-type Field = { key: string; path: string; label: string; value: Json };
+type ConfigField = { key: string; path: string; label: string; value: Json };
 
 function ConfigForm({ device: d, onSaved }: { device: Device; onSaved: (d: Device) => void }) {
   const api = useApi();
   const [name, setName] = useState(d.name);
   const [zone, setZone] = useState(d.location.zone);
   const [config, setConfig] = useState<JsonObject>(d.config);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
 
-  const fields: Field[] = Object.entries(d.config)
+  const fields: ConfigField[] = Object.entries(d.config)
     .filter(([, v]) => v === null || typeof v !== 'object')
     .map(([k, v]) => ({ key: k, path: `config.${k}`, label: humanize(k), value: v }));
+  const f = useForm(['name', 'location.zone', ...fields.map((x) => x.path)]);
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setErrors({});
-    setFormError(null);
-    setSaved(false);
-    setBusy(true);
-    try {
-      const nd = await api.patchDevice(d.device_id, { name, location: { zone, floor: d.location.floor }, config });
-      onSaved({ ...d, ...nd, state: d.state, online: d.online, last_heartbeat: d.last_heartbeat });
-      setSaved(true);
-    } catch (err) {
-      if (err instanceof ApiError && err.field) {
-        const reason = typeof err.details['reason'] === 'string' ? err.details['reason'] : err.message;
-        setErrors({ [err.field]: reason });
-        setFormError(err.message);
-      } else setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  const err = (path: string) =>
-    errors[path] ? (
-      <span id={`err-${path}`} className="field-error" data-testid="field-error">
-        <span aria-hidden="true">⚠ </span>
-        {errors[path]}
-      </span>
-    ) : null;
-  const a11y = (path: string) => ({
-    'aria-invalid': errors[path] ? true : undefined,
-    'aria-describedby': errors[path] ? `err-${path}` : undefined,
-  });
+  const submit = f.submit(() =>
+    api
+      .patchDevice(d.device_id, { name, location: { zone, floor: d.location.floor }, config })
+      .then((nd) => onSaved({ ...d, ...nd, state: d.state, online: d.online, last_heartbeat: d.last_heartbeat })),
+  );
+  const fieldError = Object.keys(f.errors).length > 0;
 
   return (
     <section aria-labelledby="cfg-h" className="card">
       <h2 id="cfg-h">Settings</h2>
       <form onSubmit={submit} noValidate className="cfg">
-        <div className="field">
-          <label htmlFor="f-name">Name</label>
-          <input id="f-name" value={name} onChange={(e) => setName(e.target.value)} {...a11y('name')} />
-          {err('name')}
-        </div>
-        <div className="field">
-          <label htmlFor="f-zone">Zone</label>
-          <input id="f-zone" value={zone} onChange={(e) => setZone(e.target.value)} {...a11y('location.zone')} />
-          {err('location.zone')}
-        </div>
-        {fields.map((f) => {
-          const id = `f-${f.key}`;
-          const v = config[f.key];
-          const choices = CHOICES[f.key];
-          if (typeof f.value === 'boolean') {
+        <Input id="f-name" label="Name" path="name" f={f} value={name} onChange={setName} />
+        <Input id="f-zone" label="Zone" path="location.zone" f={f} value={zone} onChange={setZone} />
+        {fields.map((c) => {
+          const id = `f-${c.key}`;
+          const v = config[c.key];
+          const choices = CHOICES[c.key];
+          const put = (x: Json) => setConfig({ ...config, [c.key]: x });
+          const at = { id, label: c.label, path: c.path, f };
+          if (typeof c.value === 'boolean') return <Check key={c.key} {...at} checked={v === true} onChange={put} />;
+          if (choices) return <Select key={c.key} {...at} options={choices.map((x) => [x, x] as const)} value={String(v ?? '')} onChange={put} />;
+          if (typeof c.value === 'number') {
             return (
-              <div className="field field-check" key={f.key}>
-                <input
-                  id={id}
-                  type="checkbox"
-                  checked={v === true}
-                  onChange={(e) => setConfig({ ...config, [f.key]: e.target.checked })}
-                  {...a11y(f.path)}
-                />
-                <label htmlFor={id}>{f.label}</label>
-                {err(f.path)}
-              </div>
+              <Input
+                key={c.key}
+                {...at}
+                type="number"
+                inputMode="decimal"
+                value={String(v ?? '')}
+                onChange={(raw) => {
+                  const n = Number(raw);
+                  put(raw === '' || Number.isNaN(n) ? raw : n);
+                }}
+              />
             );
           }
-          return (
-            <div className="field" key={f.key}>
-              <label htmlFor={id}>{f.label}</label>
-              {choices ? (
-                <select id={id} value={String(v ?? '')} onChange={(e) => setConfig({ ...config, [f.key]: e.target.value })} {...a11y(f.path)}>
-                  {choices.map((c) => (
-                    <option key={c} value={c}>
-                      {c}
-                    </option>
-                  ))}
-                </select>
-              ) : typeof f.value === 'number' ? (
-                <input
-                  id={id}
-                  type="number"
-                  inputMode="decimal"
-                  value={typeof v === 'number' ? String(v) : String(v ?? '')}
-                  onChange={(e) => {
-                    const raw = e.target.value;
-                    const n = Number(raw);
-                    setConfig({ ...config, [f.key]: raw === '' || Number.isNaN(n) ? raw : n });
-                  }}
-                  {...a11y(f.path)}
-                />
-              ) : (
-                <input id={id} value={String(v ?? '')} onChange={(e) => setConfig({ ...config, [f.key]: e.target.value })} {...a11y(f.path)} />
-              )}
-              {err(f.path)}
-            </div>
-          );
+          return <Input key={c.key} {...at} value={String(v ?? '')} onChange={put} />;
         })}
-        {formError && !Object.keys(errors).length && (
+        {f.formError && !fieldError && (
           <p className="note note-error" role="alert">
-            {formError}
+            {f.formError}
           </p>
         )}
         <div role="status" aria-live="polite">
-          {Object.keys(errors).length > 0 && <p className="sr-only">{formError}</p>}
-          {saved && (
-            <p className="note note-ok">
-              <span aria-hidden="true">✓ </span>Saved.
-            </p>
-          )}
+          {fieldError && <p className="sr-only">{f.formError}</p>}
+          {f.done && <Outcome ok>Saved.</Outcome>}
         </div>
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save settings'}
+        <button type="submit" className="btn btn-primary" disabled={f.busy}>
+          {f.busy ? 'Saving…' : 'Save settings'}
         </button>
       </form>
     </section>

@@ -1,6 +1,6 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, type AlarmCode, type Contact, type Guest, type NewContact, type Pet } from '../api';
-import { Saved, useFieldErrors } from '../components/form';
+import { useState, type ReactNode } from 'react';
+import { ApiError, type AlarmCode, type Client, type Contact, type Guest, type NewCode, type NewContact, type NewGuest, type NewPet, type Pet } from '../api';
+import { Check, FormCard, Input, localError, Saved, Select, useForm, type FieldErrors } from '../components/form';
 import { Icon, type IconName } from '../components/Icon';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
 import { homeTime, isoToZoned, zonedToIso } from '../format';
@@ -33,212 +33,167 @@ function useRemove<T extends Item>(list: Loadable<T[]>, remove: (id: string) => 
   return { busyId, error, done, run };
 }
 
-function Items<T extends Item>({
-  items,
-  label,
-  testid,
+/**
+ * One of the home's lists (`id` names its heading `${id}-h` and its list), each item with its delete
+ * button, and below it the form that adds to it.
+ */
+function ListSection<T extends Item, New>({
+  id,
+  title,
+  intro,
+  empty,
+  load,
+  add,
+  remove,
+  sort,
   render,
   name,
   action = 'Delete',
-  remove,
+  form,
 }: {
-  items: T[];
-  label: string;
-  testid: string;
+  id: string;
+  title: string;
+  intro: string;
+  empty: string;
+  load: (api: Client, uid: string | undefined) => Promise<T[]>;
+  add: (api: Client, body: New, uid: string | undefined) => Promise<T>;
+  remove: (api: Client, id: string, uid: string | undefined) => Promise<void>;
+  sort?: (a: T, b: T) => number;
   render: (it: T) => ReactNode;
   name: (it: T) => string;
   action?: string;
-  remove: ReturnType<typeof useRemove<T>>;
+  /** The form, given how to add to the list (on the server, then on screen). */
+  form: (add: (body: New) => Promise<T>) => ReactNode;
 }) {
+  const api = useApi();
+  const uid = useHomeScope();
+  const list = useLoad(() => load(api, uid), [uid]);
+  const rm = useRemove(list, (x) => remove(api, x, uid));
+  const items = sort ? [...(list.data ?? [])].sort(sort) : (list.data ?? []);
   return (
     <>
-      <ul className="items" aria-label={label} data-testid={testid}>
-        {items.map((it) => (
-          <li key={it.id} className="item" data-id={it.id}>
-            <div className="item-body">{render(it)}</div>
-            <button
-              type="button"
-              className="btn btn-small"
-              aria-label={`${action} ${name(it)}`}
-              disabled={remove.busyId === it.id}
-              onClick={() => void remove.run(it, name(it))}
-            >
-              {action}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <ErrorNote error={remove.error} />
-      <Saved show={!!remove.done} text={remove.done ?? ''} />
-    </>
-  );
-}
-
-function ListState<T>({ list, what, empty }: { list: Loadable<T[]>; what: string; empty: string }) {
-  return (
-    <>
-      {list.loading && !list.data && <Loading what={what} />}
-      <ErrorNote error={list.error} onRetry={list.reload} />
-      {list.data && list.data.length === 0 && <Empty>{empty}</Empty>}
-    </>
-  );
-}
-
-const append =
-  <T,>(x: T) =>
-  (old: T[] | undefined) => [...(old ?? []), x];
-
-/** A text or number field with its label and its server error. */
-function Field({
-  id,
-  label,
-  path,
-  f,
-  hint,
-  children,
-}: {
-  id: string;
-  label: string;
-  path: string;
-  f: ReturnType<typeof useFieldErrors>;
-  hint?: string;
-  children: (a11y: ReturnType<ReturnType<typeof useFieldErrors>['a11y']>) => ReactNode;
-}) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children(f.a11y(path, hint ? `${id}-hint` : undefined))}
-      {hint && (
-        <span id={`${id}-hint`} className="hint">
-          {hint}
-        </span>
+      <section aria-labelledby={`${id}-h`} className="card">
+        <h2 id={`${id}-h`}>{title}</h2>
+        <p className="muted">{intro}</p>
+        {list.loading && !list.data && <Loading what={id} />}
+        <ErrorNote error={list.error} onRetry={list.reload} />
+        {list.data && list.data.length === 0 && <Empty>{empty}</Empty>}
+        <ul className="items" aria-label={title} data-testid={id}>
+          {items.map((it) => (
+            <li key={it.id} className="item" data-id={it.id}>
+              <div className="item-body">{render(it)}</div>
+              <button
+                type="button"
+                className="btn btn-small"
+                aria-label={`${action} ${name(it)}`}
+                disabled={rm.busyId === it.id}
+                onClick={() => void rm.run(it, name(it))}
+              >
+                {action}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <ErrorNote error={rm.error} />
+        <Saved show={!!rm.done} text={rm.done ?? ''} />
+      </section>
+      {form((body) =>
+        add(api, body, uid).then((it) => {
+          list.set((old) => [...(old ?? []), it]);
+          return it;
+        }),
       )}
-      {f.err(path)}
-    </div>
+    </>
+  );
+}
+
+/** A code's field: digits only, 8 at the most, never shown. */
+function CodeInput({ id, f, hint, value, onChange }: { id: string; f: FieldErrors; hint: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <Input
+      id={id}
+      label="Code"
+      path="code"
+      f={f}
+      hint={hint}
+      type="password"
+      inputMode="numeric"
+      autoComplete="new-password"
+      maxLength={8}
+      value={value}
+      onChange={(v) => onChange(v.replace(/\D/g, ''))}
+    />
   );
 }
 
 // Codes
 
+const CODE_KINDS: [AlarmCode['kind'], string][] = [
+  ['member', 'Member'],
+  ['duress', 'Duress'],
+];
+
 const permissionText = (c: AlarmCode) =>
   [c.permissions.disarm ? 'can disarm' : 'cannot disarm', c.permissions.change_mode ? 'can change the mode' : 'cannot change the mode'].join(', ');
 
 export function Codes() {
-  const api = useApi();
-  const uid = useHomeScope();
-  const list = useLoad(() => api.codes(uid).then((r) => r.codes), [uid]);
-  const remove = useRemove(list, (id) => api.deleteCode(id, uid));
   return (
-    <>
-      <section aria-labelledby="codes-h" className="card">
-        <h2 id="codes-h">Codes</h2>
-        <p className="muted">Codes disarm the alarm and change the mode. A code is never shown again once saved.</p>
-        <ListState list={list} what="codes" empty="No codes yet: add one to be able to disarm." />
-        <Items
-          items={list.data ?? []}
-          label="Codes"
-          testid="codes"
-          name={(c) => `the code of ${c.name}`}
-          remove={remove}
-          render={(c) => (
-            <>
-              <strong>{c.name}</strong> <span className="tag">{c.kind === 'duress' ? 'Duress' : 'Member'}</span>
-              <span className="item-detail">
-                {permissionText(c).replace(/^./, (x) => x.toUpperCase())} · <RelTime iso={c.created_at} prefix="Added " />
-              </span>
-            </>
-          )}
-        />
-      </section>
-      <CodeForm onAdded={(c) => list.set(append(c))} />
-    </>
+    <ListSection
+      id="codes"
+      title="Codes"
+      intro="Codes disarm the alarm and change the mode. A code is never shown again once saved."
+      empty="No codes yet: add one to be able to disarm."
+      load={(api, uid) => api.codes(uid).then((r) => r.codes)}
+      add={(api, body: NewCode, uid) => api.addCode(body, uid)}
+      remove={(api, id, uid) => api.deleteCode(id, uid)}
+      name={(c) => `the code of ${c.name}`}
+      render={(c) => (
+        <>
+          <strong>{c.name}</strong> <span className="tag">{c.kind === 'duress' ? 'Duress' : 'Member'}</span>
+          <span className="item-detail">
+            {permissionText(c).replace(/^./, (x) => x.toUpperCase())} · <RelTime iso={c.created_at} prefix="Added " />
+          </span>
+        </>
+      )}
+      form={(add) => <CodeForm add={add} />}
+    />
   );
 }
 
-function CodeForm({ onAdded }: { onAdded: (c: AlarmCode) => void }) {
-  const api = useApi();
-  const uid = useHomeScope();
+function CodeForm({ add }: { add: (c: NewCode) => Promise<AlarmCode> }) {
   const [name, setName] = useState('');
   const [code, setCode] = useState('');
   const [kind, setKind] = useState<AlarmCode['kind']>('member');
   const [disarm, setDisarm] = useState(true);
   const [changeMode, setChangeMode] = useState(true);
-  const f = useFieldErrors(['name', 'code', 'kind', 'permissions', 'permissions.disarm', 'permissions.change_mode']);
-  const [added, setAdded] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setAdded(null);
-    setBusy(true);
-    try {
-      const c = await api.addCode({ name: name.trim(), code, kind, permissions: { disarm, change_mode: changeMode } }, uid);
-      onAdded(c);
-      setAdded(`Code for ${c.name} added.`);
-      setName('');
-      setCode('');
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const f = useForm(['name', 'code', 'kind', 'permissions', 'permissions.disarm', 'permissions.change_mode']);
+  const submit = f.submit(async () => {
+    const c = await add({ name: name.trim(), code, kind, permissions: { disarm, change_mode: changeMode } });
+    setName('');
+    setCode('');
+    return `Code for ${c.name} added.`;
+  });
   return (
-    <section aria-labelledby="addcode-h" className="card">
-      <h2 id="addcode-h">Add a code</h2>
-      <form onSubmit={submit} noValidate className="cfg" aria-labelledby="addcode-h">
-        <Field id="code-name" label="Name" path="name" f={f}>
-          {(a) => <input id="code-name" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" {...a} />}
-        </Field>
-        <Field id="code-code" label="Code" path="code" f={f} hint="4 to 8 digits; not close to another code of the home.">
-          {(a) => (
-            <input
-              id="code-code"
-              type="password"
-              inputMode="numeric"
-              autoComplete="new-password"
-              maxLength={8}
-              value={code}
-              onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
-              {...a}
-            />
-          )}
-        </Field>
-        <Field id="code-kind" label="Kind" path="kind" f={f} hint="A duress code disarms as usual and silently calls for help.">
-          {(a) => (
-            <select id="code-kind" value={kind} onChange={(e) => setKind(e.target.value as AlarmCode['kind'])} {...a}>
-              <option value="member">Member</option>
-              <option value="duress">Duress</option>
-            </select>
-          )}
-        </Field>
-        <fieldset className="checks-field">
-          <legend>Permissions</legend>
-          <div className="field field-check">
-            <input id="code-disarm" type="checkbox" checked={disarm} onChange={(e) => setDisarm(e.target.checked)} {...f.a11y('permissions.disarm')} />
-            <label htmlFor="code-disarm">May disarm</label>
-            {f.err('permissions.disarm')}
-          </div>
-          <div className="field field-check">
-            <input
-              id="code-mode"
-              type="checkbox"
-              checked={changeMode}
-              onChange={(e) => setChangeMode(e.target.checked)}
-              {...f.a11y('permissions.change_mode')}
-            />
-            <label htmlFor="code-mode">May change the mode</label>
-            {f.err('permissions.change_mode')}
-          </div>
-          {f.err('permissions')}
-        </fieldset>
-        {f.summary}
-        <Saved show={!!added} text={added ?? ''} />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add code'}
-        </button>
-      </form>
-    </section>
+    <FormCard id="addcode-h" title="Add a code" form={f} onSubmit={submit} label="Add code" busyLabel="Adding…">
+      <Input id="code-name" label="Name" path="name" f={f} value={name} onChange={setName} autoComplete="off" />
+      <CodeInput id="code-code" f={f} hint="4 to 8 digits; not close to another code of the home." value={code} onChange={setCode} />
+      <Select
+        id="code-kind"
+        label="Kind"
+        path="kind"
+        f={f}
+        hint="A duress code disarms as usual and silently calls for help."
+        options={CODE_KINDS}
+        value={kind}
+        onChange={setKind}
+      />
+      <fieldset className="checks-field">
+        <legend>Permissions</legend>
+        <Check id="code-disarm" label="May disarm" path="permissions.disarm" f={f} checked={disarm} onChange={setDisarm} />
+        <Check id="code-mode" label="May change the mode" path="permissions.change_mode" f={f} checked={changeMode} onChange={setChangeMode} />
+        {f.err('permissions')}
+      </fieldset>
+    </FormCard>
   );
 }
 
@@ -252,125 +207,72 @@ const GUEST_STATUS: Record<Guest['status'], { text: string; icon: IconName; tone
 };
 
 export function Guests() {
-  const api = useApi();
-  const uid = useHomeScope();
   const home = useHome();
-  const list = useLoad(() => api.guests(uid).then((r) => r.guests), [uid]);
-  const remove = useRemove(list, (id) => api.deleteGuest(id, uid));
   const tz = home.data?.time_zone;
   return (
-    <>
-      <section aria-labelledby="guests-h" className="card">
-        <h2 id="guests-h">Guest codes</h2>
-        <p className="muted">A guest code disarms only between its start and end{tz ? `, in the home's time (${tz})` : ''}.</p>
-        <ListState list={list} what="guests" empty="No guest codes." />
-        <Items
-          items={list.data ?? []}
-          label="Guest codes"
-          testid="guests"
-          name={(g) => `the guest code of ${g.name}`}
-          action="Revoke"
-          remove={remove}
-          render={(g) => {
-            const s = GUEST_STATUS[g.status] ?? { text: g.status, icon: 'question' as IconName, tone: 'info' };
-            return (
-              <>
-                <strong>{g.name}</strong>{' '}
-                <span className={`badge badge-${s.tone}`} data-testid="guest-status">
-                  <Icon name={s.icon} /> {s.text}
-                </span>
-                {g.single_use && <span className="tag">single use</span>}
-                <span className="item-detail">
-                  From {homeTime(g.starts_at, tz)} to {homeTime(g.ends_at, tz)}
-                  {g.used_at && (
-                    <>
-                      {' '}
-                      · <RelTime iso={g.used_at} prefix="Used " />
-                    </>
-                  )}
-                </span>
-              </>
-            );
-          }}
-        />
-      </section>
-      {(home.data || home.error) && <GuestForm tz={tz} onAdded={(g) => list.set(append(g))} />}
-    </>
+    <ListSection
+      id="guests"
+      title="Guest codes"
+      intro={`A guest code disarms only between its start and end${tz ? `, in the home's time (${tz})` : ''}.`}
+      empty="No guest codes."
+      load={(api, uid) => api.guests(uid).then((r) => r.guests)}
+      add={(api, body: NewGuest, uid) => api.addGuest(body, uid)}
+      remove={(api, id, uid) => api.deleteGuest(id, uid)}
+      name={(g) => `the guest code of ${g.name}`}
+      action="Revoke"
+      render={(g) => {
+        const s = GUEST_STATUS[g.status] ?? { text: g.status, icon: 'question' as IconName, tone: 'info' };
+        return (
+          <>
+            <strong>{g.name}</strong>{' '}
+            <span className={`badge badge-${s.tone}`} data-testid="guest-status">
+              <Icon name={s.icon} /> {s.text}
+            </span>
+            {g.single_use && <span className="tag">single use</span>}
+            <span className="item-detail">
+              From {homeTime(g.starts_at, tz)} to {homeTime(g.ends_at, tz)}
+              {g.used_at && (
+                <>
+                  {' '}
+                  · <RelTime iso={g.used_at} prefix="Used " />
+                </>
+              )}
+            </span>
+          </>
+        );
+      }}
+      form={(add) => (home.data || home.error ? <GuestForm tz={tz} add={add} /> : null)}
+    />
   );
 }
 
-function GuestForm({ tz, onAdded }: { tz: string | undefined; onAdded: (g: Guest) => void }) {
-  const api = useApi();
-  const uid = useHomeScope();
+function GuestForm({ tz, add }: { tz: string | undefined; add: (g: NewGuest) => Promise<Guest> }) {
   const [name, setName] = useState('');
   const [code, setCode] = useState('');
   const [starts, setStarts] = useState('');
   const [ends, setEnds] = useState(() => isoToZoned(Date.now() + 86400_000, tz));
   const [single, setSingle] = useState(false);
-  const f = useFieldErrors(['name', 'code', 'starts_at', 'ends_at', 'single_use']);
-  const [added, setAdded] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setAdded(null);
+  const f = useForm(['name', 'code', 'starts_at', 'ends_at', 'single_use']);
+  const submit = f.submit(() => {
     const startsAt = starts ? zonedToIso(starts, tz) : undefined;
     const endsAt = zonedToIso(ends, tz);
-    if (startsAt === null) return f.fail(new ApiError(400, 'VALIDATION_ERROR', 'Starts: enter a date and time', { field: 'starts_at', reason: 'enter a date and time' }));
-    if (!endsAt) return f.fail(new ApiError(400, 'VALIDATION_ERROR', 'Ends: enter a date and time', { field: 'ends_at', reason: 'enter a date and time' }));
-    setBusy(true);
-    try {
-      const g = await api.addGuest({ name: name.trim(), code, starts_at: startsAt, ends_at: endsAt, single_use: single }, uid);
-      onAdded(g);
-      setAdded(`Guest code for ${g.name} added.`);
+    if (startsAt === null) return localError('starts_at', 'Starts', 'enter a date and time');
+    if (!endsAt) return localError('ends_at', 'Ends', 'enter a date and time');
+    return add({ name: name.trim(), code, starts_at: startsAt, ends_at: endsAt, single_use: single }).then((g) => {
       setName('');
       setCode('');
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+      return `Guest code for ${g.name} added.`;
+    });
+  });
   const zone = tz ? ` (home time)` : '';
   return (
-    <section aria-labelledby="addguest-h" className="card">
-      <h2 id="addguest-h">Add a guest code</h2>
-      <form onSubmit={submit} noValidate className="cfg" aria-labelledby="addguest-h">
-        <Field id="guest-name" label="Name" path="name" f={f}>
-          {(a) => <input id="guest-name" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" {...a} />}
-        </Field>
-        <Field id="guest-code" label="Code" path="code" f={f} hint="4 to 8 digits.">
-          {(a) => (
-            <input
-              id="guest-code"
-              type="password"
-              inputMode="numeric"
-              autoComplete="new-password"
-              maxLength={8}
-              value={code}
-              onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
-              {...a}
-            />
-          )}
-        </Field>
-        <Field id="guest-starts" label={`Starts${zone}`} path="starts_at" f={f} hint="Empty: now.">
-          {(a) => <input id="guest-starts" type="datetime-local" value={starts} onChange={(e) => setStarts(e.target.value)} {...a} />}
-        </Field>
-        <Field id="guest-ends" label={`Ends${zone}`} path="ends_at" f={f}>
-          {(a) => <input id="guest-ends" type="datetime-local" value={ends} onChange={(e) => setEnds(e.target.value)} {...a} />}
-        </Field>
-        <div className="field field-check">
-          <input id="guest-single" type="checkbox" checked={single} onChange={(e) => setSingle(e.target.checked)} {...f.a11y('single_use')} />
-          <label htmlFor="guest-single">Single use (works once)</label>
-          {f.err('single_use')}
-        </div>
-        {f.summary}
-        <Saved show={!!added} text={added ?? ''} />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add guest code'}
-        </button>
-      </form>
-    </section>
+    <FormCard id="addguest-h" title="Add a guest code" form={f} onSubmit={submit} label="Add guest code" busyLabel="Adding…">
+      <Input id="guest-name" label="Name" path="name" f={f} value={name} onChange={setName} autoComplete="off" />
+      <CodeInput id="guest-code" f={f} hint="4 to 8 digits." value={code} onChange={setCode} />
+      <Input id="guest-starts" label={`Starts${zone}`} path="starts_at" f={f} hint="Empty: now." type="datetime-local" value={starts} onChange={setStarts} />
+      <Input id="guest-ends" label={`Ends${zone}`} path="ends_at" f={f} type="datetime-local" value={ends} onChange={setEnds} />
+      <Check id="guest-single" label="Single use (works once)" path="single_use" f={f} checked={single} onChange={setSingle} />
+    </FormCard>
   );
 }
 
@@ -378,94 +280,55 @@ function GuestForm({ tz, onAdded }: { tz: string | undefined; onAdded: (g: Guest
 
 const PET_KIND: Record<Pet['kind'], string> = { cat: 'cat', dog: 'dog', other: 'pet' };
 const PET_SIZE: Record<Pet['size'], string> = { small: 'Small', medium: 'Medium', large: 'Large' };
+const PET_KINDS: [Pet['kind'], string][] = [
+  ['cat', 'Cat'],
+  ['dog', 'Dog'],
+  ['other', 'Other'],
+];
+const PET_SIZES: [Pet['size'], string][] = [
+  ['small', 'Small'],
+  ['medium', 'Medium'],
+  ['large', 'Large'],
+];
 export const petText = (p: Pick<Pet, 'kind' | 'size'>) => `${PET_SIZE[p.size] ?? p.size} ${PET_KIND[p.kind] ?? p.kind}`;
 
 export function Pets() {
-  const api = useApi();
-  const uid = useHomeScope();
-  const list = useLoad(() => api.pets(uid).then((r) => r.pets), [uid]);
-  const remove = useRemove(list, (id) => api.deletePet(id, uid));
   return (
-    <>
-      <section aria-labelledby="pets-h" className="card">
-        <h2 id="pets-h">Pets</h2>
-        <p className="muted">With a pet registered, a single motion at night is logged as pet activity, not an alarm.</p>
-        <ListState list={list} what="pets" empty="No pets registered." />
-        <Items
-          items={list.data ?? []}
-          label="Pets"
-          testid="pets"
-          name={(p) => p.name}
-          remove={remove}
-          render={(p) => (
-            <>
-              <strong>{p.name}</strong> <span className="item-detail">{petText(p)}</span>
-            </>
-          )}
-        />
-      </section>
-      <PetForm onAdded={(p) => list.set(append(p))} />
-    </>
+    <ListSection
+      id="pets"
+      title="Pets"
+      intro="With a pet registered, a single motion at night is logged as pet activity, not an alarm."
+      empty="No pets registered."
+      load={(api, uid) => api.pets(uid).then((r) => r.pets)}
+      add={(api, body: NewPet, uid) => api.addPet(body, uid)}
+      remove={(api, id, uid) => api.deletePet(id, uid)}
+      name={(p) => p.name}
+      render={(p) => (
+        <>
+          <strong>{p.name}</strong> <span className="item-detail">{petText(p)}</span>
+        </>
+      )}
+      form={(add) => <PetForm add={add} />}
+    />
   );
 }
 
-function PetForm({ onAdded }: { onAdded: (p: Pet) => void }) {
-  const api = useApi();
-  const uid = useHomeScope();
+function PetForm({ add }: { add: (p: NewPet) => Promise<Pet> }) {
   const [name, setName] = useState('');
   const [kind, setKind] = useState<Pet['kind']>('cat');
   const [size, setSize] = useState<Pet['size']>('small');
-  const f = useFieldErrors(['name', 'kind', 'size']);
-  const [added, setAdded] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setAdded(null);
-    setBusy(true);
-    try {
-      const p = await api.addPet({ name: name.trim(), kind, size }, uid);
-      onAdded(p);
-      setAdded(`${p.name} added.`);
-      setName('');
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const f = useForm(['name', 'kind', 'size']);
+  const submit = f.submit(async () => {
+    const p = await add({ name: name.trim(), kind, size });
+    setName('');
+    return `${p.name} added.`;
+  });
   return (
-    <section aria-labelledby="addpet-h" className="card">
-      <h2 id="addpet-h">Add a pet</h2>
-      <form onSubmit={submit} noValidate className="cfg" aria-labelledby="addpet-h">
-        <Field id="pet-name" label="Name" path="name" f={f}>
-          {(a) => <input id="pet-name" value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" {...a} />}
-        </Field>
-        <Field id="pet-kind" label="Kind" path="kind" f={f}>
-          {(a) => (
-            <select id="pet-kind" value={kind} onChange={(e) => setKind(e.target.value as Pet['kind'])} {...a}>
-              <option value="cat">Cat</option>
-              <option value="dog">Dog</option>
-              <option value="other">Other</option>
-            </select>
-          )}
-        </Field>
-        <Field id="pet-size" label="Size" path="size" f={f}>
-          {(a) => (
-            <select id="pet-size" value={size} onChange={(e) => setSize(e.target.value as Pet['size'])} {...a}>
-              <option value="small">Small</option>
-              <option value="medium">Medium</option>
-              <option value="large">Large</option>
-            </select>
-          )}
-        </Field>
-        {f.summary}
-        <Saved show={!!added} text={added ?? ''} />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add pet'}
-        </button>
-      </form>
-    </section>
+    <FormCard id="addpet-h" title="Add a pet" form={f} onSubmit={submit} label="Add pet" busyLabel="Adding…">
+      <Input id="pet-name" label="Name" path="name" f={f} value={name} onChange={setName} autoComplete="off" />
+      <Select id="pet-kind" label="Kind" path="kind" f={f} options={PET_KINDS} value={kind} onChange={setKind} />
+      <Select id="pet-size" label="Size" path="size" f={f} options={PET_SIZES} value={size} onChange={setSize} />
+    </FormCard>
   );
 }
 
@@ -474,101 +337,59 @@ function PetForm({ onAdded }: { onAdded: (p: Pet) => void }) {
 const byPriority = (a: Contact, b: Contact) => (a.priority ?? 99) - (b.priority ?? 99) || a.name.localeCompare(b.name);
 
 export function Contacts() {
-  const api = useApi();
-  const uid = useHomeScope();
-  const list = useLoad(() => api.contacts(uid).then((r) => r.contacts), [uid]);
-  const remove = useRemove(list, (id) => api.deleteContact(id, uid));
   return (
-    <>
-      <section aria-labelledby="contacts-h" className="card">
-        <h2 id="contacts-h">Emergency contacts</h2>
-        <p className="muted">Called in order of priority (1 first) when an alarm is raised.</p>
-        <ListState list={list} what="contacts" empty="No emergency contacts yet." />
-        <Items
-          items={[...(list.data ?? [])].sort(byPriority)}
-          label="Emergency contacts"
-          testid="contacts"
-          name={(c) => c.name}
-          remove={remove}
-          render={(c) => (
-            <>
-              <strong>{c.name}</strong>
-              {c.relation ? <span className="muted"> ({c.relation})</span> : null}
-              <span className="item-detail">
-                {[c.phone, c.email, c.priority !== null && c.priority !== undefined ? `priority ${c.priority}` : null]
-                  .filter(Boolean)
-                  .join(' · ')}
-              </span>
-            </>
-          )}
-        />
-      </section>
-      <ContactForm onAdded={(c) => list.set(append(c))} />
-    </>
+    <ListSection
+      id="contacts"
+      title="Emergency contacts"
+      intro="Called in order of priority (1 first) when an alarm is raised."
+      empty="No emergency contacts yet."
+      load={(api, uid) => api.contacts(uid).then((r) => r.contacts)}
+      add={(api, body: NewContact, uid) => api.addContact(body, uid)}
+      remove={(api, id, uid) => api.deleteContact(id, uid)}
+      sort={byPriority}
+      name={(c) => c.name}
+      render={(c) => (
+        <>
+          <strong>{c.name}</strong>
+          {c.relation ? <span className="muted"> ({c.relation})</span> : null}
+          <span className="item-detail">
+            {[c.phone, c.email, c.priority !== null && c.priority !== undefined ? `priority ${c.priority}` : null].filter(Boolean).join(' · ')}
+          </span>
+        </>
+      )}
+      form={(add) => <ContactForm add={add} />}
+    />
   );
 }
 
-function ContactForm({ onAdded }: { onAdded: (c: Contact) => void }) {
-  const api = useApi();
-  const uid = useHomeScope();
-  const [v, setV] = useState({ name: '', relation: '', phone: '', email: '', priority: '' });
-  const f = useFieldErrors(['name', 'relation', 'phone', 'email', 'priority']);
-  const [added, setAdded] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setAdded(null);
+const NO_CONTACT = { name: '', relation: '', phone: '', email: '', priority: '' };
+
+function ContactForm({ add }: { add: (c: NewContact) => Promise<Contact> }) {
+  const [v, setV] = useState(NO_CONTACT);
+  const f = useForm(['name', 'relation', 'phone', 'email', 'priority']);
+  const submit = f.submit(() => {
     const body: NewContact = { name: v.name.trim() };
     if (v.relation.trim()) body.relation = v.relation.trim();
     if (v.phone.trim()) body.phone = v.phone.trim();
     if (v.email.trim()) body.email = v.email.trim();
     if (v.priority.trim()) {
       const n = Number(v.priority);
-      if (!Number.isInteger(n)) return f.fail(new ApiError(400, 'VALIDATION_ERROR', 'Priority: enter a whole number from 1 to 10', { field: 'priority', reason: 'enter a whole number from 1 to 10' }));
+      if (!Number.isInteger(n)) return localError('priority', 'Priority', 'enter a whole number from 1 to 10');
       body.priority = n;
     }
-    setBusy(true);
-    try {
-      const c = await api.addContact(body, uid);
-      onAdded(c);
-      setAdded(`${c.name} added.`);
-      setV({ name: '', relation: '', phone: '', email: '', priority: '' });
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
-  const input = (k: keyof typeof v, type = 'text', extra: Record<string, string> = {}) =>
-    (a: ReturnType<typeof f.a11y>) => (
-      <input id={`contact-${k}`} type={type} value={v[k]} onChange={(e) => setV({ ...v, [k]: e.target.value })} {...extra} {...a} />
-    );
+    return add(body).then((c) => {
+      setV(NO_CONTACT);
+      return `${c.name} added.`;
+    });
+  });
+  const field = (k: keyof typeof v) => ({ id: `contact-${k}`, path: k, f, value: v[k], onChange: (x: string) => setV({ ...v, [k]: x }) });
   return (
-    <section aria-labelledby="addcontact-h" className="card">
-      <h2 id="addcontact-h">Add an emergency contact</h2>
-      <form onSubmit={submit} noValidate className="cfg" aria-labelledby="addcontact-h">
-        <Field id="contact-name" label="Name" path="name" f={f}>
-          {input('name', 'text', { autoComplete: 'off' })}
-        </Field>
-        <Field id="contact-relation" label="Relation (optional)" path="relation" f={f}>
-          {input('relation')}
-        </Field>
-        <Field id="contact-phone" label="Phone" path="phone" f={f} hint="A phone or an email is needed.">
-          {input('phone', 'tel', { autoComplete: 'off' })}
-        </Field>
-        <Field id="contact-email" label="Email" path="email" f={f}>
-          {input('email', 'email', { autoComplete: 'off' })}
-        </Field>
-        <Field id="contact-priority" label="Priority (1-10, optional)" path="priority" f={f}>
-          {input('priority', 'number', { min: '1', max: '10', inputMode: 'numeric' })}
-        </Field>
-        {f.summary}
-        <Saved show={!!added} text={added ?? ''} />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add contact'}
-        </button>
-      </form>
-    </section>
+    <FormCard id="addcontact-h" title="Add an emergency contact" form={f} onSubmit={submit} label="Add contact" busyLabel="Adding…">
+      <Input label="Name" {...field('name')} type="text" autoComplete="off" />
+      <Input label="Relation (optional)" {...field('relation')} type="text" />
+      <Input label="Phone" {...field('phone')} hint="A phone or an email is needed." type="tel" autoComplete="off" />
+      <Input label="Email" {...field('email')} type="email" autoComplete="off" />
+      <Input label="Priority (1-10, optional)" {...field('priority')} type="number" min="1" max="10" inputMode="numeric" />
+    </FormCard>
   );
 }

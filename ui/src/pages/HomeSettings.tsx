@@ -1,7 +1,7 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState } from 'react';
 import { NavLink, Route, Routes, useSearchParams } from 'react-router';
-import { ApiError, type AlarmSettings, type ArmMode, type HomeInfo, type HomePatch, type HomeZone, type ZoneType } from '../api';
-import { Saved, useFieldErrors } from '../components/form';
+import { type AlarmSettings, type ArmMode, type HomeInfo, type HomePatch, type HomeZone, type ZoneType } from '../api';
+import { Check, FormCard, FormEnd, Input, localError, Select, useForm } from '../components/form';
 import { Empty, ErrorNote, Loading } from '../components/ui';
 import { ARM_MODE_LABEL, homeTime, TYPE_LABEL, ZONE_TYPE_LABEL } from '../format';
 import { useLoad } from '../hooks';
@@ -171,21 +171,13 @@ function DelaysForm({ home, onSaved }: { home: HomeInfo; onSaved: (h: HomeInfo) 
     () => [...DELAYS.map((d) => `settings.${d.key}`), ...ARM_MODES.map((m) => `settings.entry_delay_by_mode.${m}`)],
     [],
   );
-  const f = useFieldErrors(paths, settingsField);
-  const [ok, setOk] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const f = useForm(paths, settingsField);
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setOk(false);
+  const submit = f.submit(() => {
     const settings: Partial<AlarmSettings> = {};
     for (const d of DELAYS) {
       const n = num(values[d.key] ?? '');
-      if (n === null) {
-        f.fail(localError(`settings.${d.key}`, d.label, `enter a number from ${d.min} to ${d.max}`));
-        return;
-      }
+      if (n === null) return localError(`settings.${d.key}`, d.label, `enter a number from ${d.min} to ${d.max}`);
       settings[d.key] = n;
     }
     const modes: Partial<Record<ArmMode, number>> = {};
@@ -193,89 +185,54 @@ function DelaysForm({ home, onSaved }: { home: HomeInfo; onSaved: (h: HomeInfo) 
       const raw = byMode[m] ?? '';
       if (raw.trim() === '') continue;
       const n = num(raw);
-      if (n === null) {
-        f.fail(localError(`settings.entry_delay_by_mode.${m}`, `Entry delay (${ARM_MODE_LABEL[m]})`, 'enter a number, or leave it empty'));
-        return;
-      }
+      if (n === null) return localError(`settings.entry_delay_by_mode.${m}`, `Entry delay (${ARM_MODE_LABEL[m]})`, 'enter a number, or leave it empty');
       modes[m] = n;
     }
     settings.entry_delay_by_mode = modes;
-    setBusy(true);
-    try {
-      onSaved(await api.patchHome({ settings }, uid));
-      setOk(true);
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    return api.patchHome({ settings }, uid).then(onSaved);
+  });
 
   return (
-    <section aria-labelledby="delays-h" className="card">
-      <h2 id="delays-h">Alarm delays</h2>
-      <form onSubmit={submit} noValidate className="cfg" aria-labelledby="delays-h">
-        {DELAYS.map((d) => {
-          const path = `settings.${d.key}`;
-          const id = `set-${d.key}`;
-          return (
-            <div className="field" key={d.key}>
-              <label htmlFor={id}>
-                {d.label} ({d.unit})
-              </label>
-              <input
-                id={id}
-                type="number"
-                inputMode="numeric"
-                min={d.min}
-                max={d.max}
-                value={values[d.key] ?? ''}
-                onChange={(e) => setValues({ ...values, [d.key]: e.target.value })}
-                {...f.a11y(path, `hint-${d.key}`)}
-              />
-              <span id={`hint-${d.key}`} className="hint">
-                {d.min}-{d.max} {d.unit}. {d.hint}
-              </span>
-              {f.err(path)}
-            </div>
-          );
-        })}
-        <fieldset className="by-mode">
-          <legend>Entry delay per arm mode (s, 30-240; empty: the entry delay above)</legend>
-          {ARM_MODES.map((m) => {
-            const path = `settings.entry_delay_by_mode.${m}`;
-            return (
-              <div className="field" key={m}>
-                <label htmlFor={`set-entry-${m}`}>{ARM_MODE_LABEL[m]}</label>
-                <input
-                  id={`set-entry-${m}`}
-                  type="number"
-                  inputMode="numeric"
-                  min={30}
-                  max={240}
-                  placeholder={values['entry_delay_seconds'] ?? ''}
-                  value={byMode[m] ?? ''}
-                  onChange={(e) => setByMode({ ...byMode, [m]: e.target.value })}
-                  {...f.a11y(path)}
-                />
-                {f.err(path)}
-              </div>
-            );
-          })}
-        </fieldset>
-        {f.summary}
-        <Saved show={ok} />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save alarm delays'}
-        </button>
-      </form>
-    </section>
+    <FormCard id="delays-h" title="Alarm delays" form={f} onSubmit={submit} label="Save alarm delays">
+      {DELAYS.map((d) => (
+        <Input
+          key={d.key}
+          id={`set-${d.key}`}
+          label={`${d.label} (${d.unit})`}
+          path={`settings.${d.key}`}
+          f={f}
+          hint={`${d.min}-${d.max} ${d.unit}. ${d.hint}`}
+          hintId={`hint-${d.key}`}
+          type="number"
+          inputMode="numeric"
+          min={d.min}
+          max={d.max}
+          value={values[d.key] ?? ''}
+          onChange={(x) => setValues({ ...values, [d.key]: x })}
+        />
+      ))}
+      <fieldset className="by-mode">
+        <legend>Entry delay per arm mode (s, 30-240; empty: the entry delay above)</legend>
+        {ARM_MODES.map((m) => (
+          <Input
+            key={m}
+            id={`set-entry-${m}`}
+            label={ARM_MODE_LABEL[m]}
+            path={`settings.entry_delay_by_mode.${m}`}
+            f={f}
+            type="number"
+            inputMode="numeric"
+            min={30}
+            max={240}
+            placeholder={values['entry_delay_seconds'] ?? ''}
+            value={byMode[m] ?? ''}
+            onChange={(x) => setByMode({ ...byMode, [m]: x })}
+          />
+        ))}
+      </fieldset>
+    </FormCard>
   );
 }
-
-/** A check made before asking the server, shaped like the server's answer so it shows by its field. */
-const localError = (field: string, label: string, reason: string) =>
-  new ApiError(400, 'VALIDATION_ERROR', `${label}: ${reason}`, { field, reason });
 
 function timeZones(current: string): string[] {
   let zones: string[] = [];
@@ -295,72 +252,46 @@ function HomeForm({ home, onSaved }: { home: HomeInfo; onSaved: (h: HomeInfo) =>
   const [tz, setTz] = useState(home.time_zone);
   const [party, setParty] = useState(home.party_ends_at);
   const [arms, setArms] = useState(home.home_mode_arms);
-  const f = useFieldErrors(['time_zone', 'party_ends_at', 'home_mode_arms']);
-  const [ok, setOk] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const zones = useMemo(() => timeZones(home.time_zone), [home.time_zone]);
+  const f = useForm(['time_zone', 'party_ends_at', 'home_mode_arms']);
+  const zones = useMemo(() => timeZones(home.time_zone).map((z) => [z, z.replace(/_/g, ' ')] as const), [home.time_zone]);
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setOk(false);
+  const submit = f.submit(() => {
     const patch: HomePatch = {};
     if (tz !== home.time_zone) patch.time_zone = tz;
     if (party !== home.party_ends_at) patch.party_ends_at = party;
     if (arms !== home.home_mode_arms) patch.home_mode_arms = arms;
-    setBusy(true);
-    try {
-      onSaved(Object.keys(patch).length ? await api.patchHome(patch, uid) : home);
-      setOk(true);
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    return (Object.keys(patch).length ? api.patchHome(patch, uid) : Promise.resolve(home)).then(onSaved);
+  });
 
   return (
-    <section aria-labelledby="homeform-h" className="card">
-      <h2 id="homeform-h">Time zone and modes</h2>
-      <p className="muted" data-testid="home-local-time">
-        Home time now: {homeTime(home.local_time, home.time_zone)} ({home.time_zone})
-      </p>
-      <form onSubmit={submit} noValidate className="cfg" aria-labelledby="homeform-h">
-        <div className="field">
-          <label htmlFor="home-tz">Time zone</label>
-          <select id="home-tz" value={tz} onChange={(e) => setTz(e.target.value)} {...f.a11y('time_zone')}>
-            {zones.map((z) => (
-              <option key={z} value={z}>
-                {z.replace(/_/g, ' ')}
-              </option>
-            ))}
-          </select>
-          {f.err('time_zone')}
-        </div>
-        <div className="field">
-          <label htmlFor="home-party">Party mode ends at (home time)</label>
-          <input id="home-party" type="time" value={party} onChange={(e) => setParty(e.target.value)} {...f.a11y('party_ends_at')} />
-          {f.err('party_ends_at')}
-        </div>
-        <div className="field field-check">
-          <input id="home-arms" type="checkbox" checked={arms} onChange={(e) => setArms(e.target.checked)} {...f.a11y('home_mode_arms', 'home-arms-hint')} />
-          <label htmlFor="home-arms">Home mode arms the alarm (Armed Home)</label>
-          <span id="home-arms-hint" className="hint">
-            Off: Home mode leaves the alarm disarmed.
-          </span>
-          {f.err('home_mode_arms')}
-        </div>
-        {f.summary}
-        <Saved show={ok} />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save time zone and modes'}
-        </button>
-      </form>
-    </section>
+    <FormCard
+      id="homeform-h"
+      title="Time zone and modes"
+      form={f}
+      onSubmit={submit}
+      label="Save time zone and modes"
+      intro={
+        <p className="muted" data-testid="home-local-time">
+          Home time now: {homeTime(home.local_time, home.time_zone)} ({home.time_zone})
+        </p>
+      }
+    >
+      <Select id="home-tz" label="Time zone" path="time_zone" f={f} options={zones} value={tz} onChange={setTz} />
+      <Input id="home-party" label="Party mode ends at (home time)" path="party_ends_at" f={f} type="time" value={party} onChange={setParty} />
+      <Check
+        id="home-arms"
+        label="Home mode arms the alarm (Armed Home)"
+        path="home_mode_arms"
+        f={f}
+        hint="Off: Home mode leaves the alarm disarmed."
+        checked={arms}
+        onChange={setArms}
+      />
+    </FormCard>
   );
 }
 
-const ZONE_TYPES = Object.keys(ZONE_TYPE_LABEL) as ZoneType[];
+const ZONE_TYPES = (Object.keys(ZONE_TYPE_LABEL) as ZoneType[]).map((t) => [t, ZONE_TYPE_LABEL[t]] as const);
 type ZoneEdit = { zone_type: ZoneType; entry_delay_seconds: string; armed_at_night: boolean };
 const zoneEdit = (z: HomeZone): ZoneEdit => ({
   zone_type: z.zone_type,
@@ -383,14 +314,9 @@ function ZonesForm({ home, onSaved }: { home: HomeInfo; onSaved: (h: HomeInfo) =
     () => home.zones.flatMap((z) => ['zone_type', 'entry_delay_seconds', 'armed_at_night'].map((k) => `zones.${z.device_id}.${k}`)),
     [home.zones],
   );
-  const f = useFieldErrors(paths);
-  const [ok, setOk] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const f = useForm(paths);
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    f.clear();
-    setOk(false);
+  const submit = f.submit(() => {
     const zones: NonNullable<HomePatch['zones']> = {};
     for (const z of home.zones) {
       const ed = edits[z.device_id];
@@ -402,27 +328,15 @@ function ZonesForm({ home, onSaved }: { home: HomeInfo; onSaved: (h: HomeInfo) =
         const raw = ed.entry_delay_seconds.trim();
         change.entry_delay_seconds = raw === '' ? null : Number(raw);
         if (raw !== '' && Number.isNaN(Number(raw))) {
-          f.fail(localError(`zones.${z.device_id}.entry_delay_seconds`, z.name, 'enter a number of seconds, or leave it empty'));
-          return;
+          return localError(`zones.${z.device_id}.entry_delay_seconds`, z.name, 'enter a number of seconds, or leave it empty');
         }
       }
       if (ed.armed_at_night !== before.armed_at_night) change.armed_at_night = ed.armed_at_night;
       if (Object.keys(change).length) zones[z.device_id] = change;
     }
-    if (!Object.keys(zones).length) {
-      setOk(true);
-      return;
-    }
-    setBusy(true);
-    try {
-      onSaved(await api.patchHome({ zones }, uid));
-      setOk(true);
-    } catch (err) {
-      f.fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    if (!Object.keys(zones).length) return 'Saved.';
+    return api.patchHome({ zones }, uid).then(onSaved);
+  });
 
   const put = (id: string, p: Partial<ZoneEdit>) => setEdits((old) => ({ ...old, [id]: { ...old[id]!, ...p } }));
   return (
@@ -441,62 +355,44 @@ function ZonesForm({ home, onSaved }: { home: HomeInfo; onSaved: (h: HomeInfo) =
                   {z.name} <span className="muted small">{TYPE_LABEL[z.device_type] ?? z.device_type}</span>
                 </h3>
                 <div className="zone-fields">
-                  <div className="field">
-                    <label htmlFor={`zt-${z.device_id}`}>Zone type</label>
-                    <select
-                      id={`zt-${z.device_id}`}
-                      value={ed.zone_type}
-                      onChange={(e) => put(z.device_id, { zone_type: e.target.value as ZoneType })}
-                      {...f.a11y(p('zone_type'))}
-                    >
-                      {ZONE_TYPES.map((t) => (
-                        <option key={t} value={t}>
-                          {ZONE_TYPE_LABEL[t]}
-                        </option>
-                      ))}
-                    </select>
-                    {f.err(p('zone_type'))}
-                  </div>
+                  <Select
+                    id={`zt-${z.device_id}`}
+                    label="Zone type"
+                    path={p('zone_type')}
+                    f={f}
+                    options={ZONE_TYPES}
+                    value={ed.zone_type}
+                    onChange={(x) => put(z.device_id, { zone_type: x })}
+                  />
                   {ed.zone_type === 'entry_exit' && (
-                    <div className="field">
-                      <label htmlFor={`zd-${z.device_id}`}>Own entry delay (s)</label>
-                      <input
-                        id={`zd-${z.device_id}`}
-                        type="number"
-                        inputMode="numeric"
-                        placeholder="Home's"
-                        value={ed.entry_delay_seconds}
-                        onChange={(e) => put(z.device_id, { entry_delay_seconds: e.target.value })}
-                        {...f.a11y(p('entry_delay_seconds'))}
-                      />
-                      {f.err(p('entry_delay_seconds'))}
-                    </div>
+                    <Input
+                      id={`zd-${z.device_id}`}
+                      label="Own entry delay (s)"
+                      path={p('entry_delay_seconds')}
+                      f={f}
+                      type="number"
+                      inputMode="numeric"
+                      placeholder="Home's"
+                      value={ed.entry_delay_seconds}
+                      onChange={(x) => put(z.device_id, { entry_delay_seconds: x })}
+                    />
                   )}
                   {ed.zone_type === 'interior_follower' && (
-                    <div className="field field-check">
-                      <input
-                        id={`zn-${z.device_id}`}
-                        type="checkbox"
-                        checked={ed.armed_at_night}
-                        onChange={(e) => put(z.device_id, { armed_at_night: e.target.checked })}
-                        {...f.a11y(p('armed_at_night'))}
-                      />
-                      <label htmlFor={`zn-${z.device_id}`}>Armed at night</label>
-                      {f.err(p('armed_at_night'))}
-                    </div>
+                    <Check
+                      id={`zn-${z.device_id}`}
+                      label="Armed at night"
+                      path={p('armed_at_night')}
+                      f={f}
+                      checked={ed.armed_at_night}
+                      onChange={(x) => put(z.device_id, { armed_at_night: x })}
+                    />
                   )}
                 </div>
               </li>
             );
           })}
         </ul>
-        {f.summary}
-        <Saved show={ok} />
-        {home.zones.length > 0 && (
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Save sensors'}
-          </button>
-        )}
+        <FormEnd form={f} label="Save sensors" button={home.zones.length > 0} />
       </form>
     </section>
   );

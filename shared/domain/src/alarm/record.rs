@@ -140,6 +140,11 @@ impl AlarmRecord {
         [p.deadline, abort, p.siren_until, self.mode_until].into_iter().flatten().min()
     }
 
+    /// Whether the alarm counts as armed: anything but disarmed, or an alarm still standing.
+    pub fn is_armed(&self) -> bool {
+        self.panel.phase != Phase::Disarmed || self.panel.alarm.is_some()
+    }
+
     /// Until when the keypad is locked, if it is.
     pub fn locked(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.lockout_until.filter(|t| now < *t)

@@ -66,10 +66,18 @@ fn automation(owner: Uuid) -> Automation {
         enabled: true,
         trigger: AutomationTrigger::DeviceEvent {
             device_id: Some(Uuid::new_v4()),
+            device_type: None,
+            zone: None,
             event_type: EventType::MotionDetected,
             conditions: Conditions::default(),
         },
-        actions: vec![AutomationAction::Notification { channel: "push".into(), message: "Motion!".into() }],
+        actions: vec![AutomationAction::Notification {
+            channel: "push".into(),
+            message: "Motion!".into(),
+            title: None,
+            severity: Default::default(),
+        }],
+        cooldown_seconds: 60,
         created_at: now,
         updated_at: now,
     }

@@ -3,6 +3,7 @@
 //! so that runs against a shared server never collide.
 
 pub mod agent;
+pub mod automations;
 pub mod bus;
 pub mod devices;
 pub mod events;

@@ -1,0 +1,174 @@
+//! Rule firings and notifications, in the main SQLite database.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use homeguard_domain::automation::{AutomationRun, RunStatus};
+use homeguard_domain::notification::Notification;
+use homeguard_ports::error::StoreResult;
+use homeguard_ports::{NotificationStore, RunStore};
+use uuid::Uuid;
+
+use crate::SqliteStore;
+use crate::sqlite::{decode, encode, from_ms, map_err, ms};
+
+fn fired(run: &AutomationRun) -> bool {
+    matches!(run.status, RunStatus::Running | RunStatus::Done | RunStatus::Failed)
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl RunStore for SqliteStore {
+    async fn claim(&self, run: &AutomationRun) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO automation_runs (run_id, automation_id, at, fired, doc) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (run_id) DO NOTHING",
+        )
+        .bind(run.run_id.to_string())
+        .bind(run.automation_id.to_string())
+        .bind(ms(run.at))
+        .bind(fired(run))
+        .bind(encode(run)?)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish(&self, run: &AutomationRun) -> StoreResult<()> {
+        sqlx::query("UPDATE automation_runs SET fired = ?, doc = ? WHERE run_id = ?")
+            .bind(fired(run))
+            .bind(encode(run)?)
+            .bind(run.run_id.to_string())
+            .execute(self.pool())
+            .await
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    async fn get(&self, run_id: Uuid) -> StoreResult<Option<AutomationRun>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM automation_runs WHERE run_id = ?")
+            .bind(run_id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn runs(
+        &self,
+        automation_id: Uuid,
+        before: Option<DateTime<Utc>>,
+        n: usize,
+    ) -> StoreResult<Vec<AutomationRun>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM automation_runs WHERE automation_id = ? AND (? IS NULL OR at < ?)
+             ORDER BY at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(automation_id.to_string())
+        .bind(before.map(ms))
+        .bind(before.map(ms))
+        .bind(limit(n))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn last_fired(&self, automation_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(at) FROM automation_runs WHERE automation_id = ? AND fired")
+                .bind(automation_id.to_string())
+                .fetch_one(self.pool())
+                .await
+                .map_err(map_err)?;
+        at.map(from_ms).transpose()
+    }
+}
+
+#[async_trait]
+impl NotificationStore for SqliteStore {
+    async fn insert(&self, n: &Notification) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO notifications (id, user_id, created_at, read, doc) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(n.id.to_string())
+        .bind(n.user_id.to_string())
+        .bind(ms(n.created_at))
+        .bind(n.read_at.is_some())
+        .bind(encode(n)?)
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update(&self, n: &Notification) -> StoreResult<()> {
+        sqlx::query("UPDATE notifications SET read = ?, doc = ? WHERE id = ?")
+            .bind(n.read_at.is_some())
+            .bind(encode(n)?)
+            .bind(n.id.to_string())
+            .execute(self.pool())
+            .await
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    async fn list(
+        &self,
+        user_id: Uuid,
+        unread_only: bool,
+        before: Option<DateTime<Utc>>,
+        n: usize,
+    ) -> StoreResult<Vec<Notification>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM notifications WHERE user_id = ? AND (? = 0 OR read = 0) AND (? IS NULL OR created_at < ?)
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(user_id.to_string())
+        .bind(unread_only)
+        .bind(before.map(ms))
+        .bind(before.map(ms))
+        .bind(limit(n))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE notifications SET read = 1, doc = json_set(doc, '$.read_at', json(?))
+             WHERE id = ? AND user_id = ? AND read = 0",
+        )
+        .bind(encode(&at)?)
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        // Read already: still theirs.
+        let theirs: Option<i64> = sqlx::query_scalar("SELECT 1 FROM notifications WHERE id = ? AND user_id = ?")
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(theirs.is_some())
+    }
+
+    async fn unread(&self, user_id: Uuid) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0")
+            .bind(user_id.to_string())
+            .fetch_one(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(n as u64)
+    }
+}

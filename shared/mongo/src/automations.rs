@@ -1,0 +1,219 @@
+//! Rule firings (`automation_runs`, claimed once by their id) and
+//! `notifications`, with the fields their queries filter and sort on
+//! beside each document.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use homeguard_domain::automation::{AutomationRun, RunStatus};
+use homeguard_domain::notification::Notification;
+use homeguard_ports::error::StoreResult;
+use homeguard_ports::{NotificationStore, RunStore};
+use mongodb::bson::{Document, doc};
+use uuid::Uuid;
+
+use crate::{MongoStore, doc_field, map_err, next_seq, to_bson};
+
+fn fired(run: &AutomationRun) -> bool {
+    matches!(run.status, RunStatus::Running | RunStatus::Done | RunStatus::Failed)
+}
+
+fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>>) -> Document {
+    if let Some(b) = before {
+        filter.insert(field, doc! { "$lt": b.timestamp_millis() });
+    }
+    filter
+}
+
+impl MongoStore {
+    pub(crate) async fn automation_indexes(&self) -> StoreResult<()> {
+        self.index("automation_runs", doc! { "automation_id": 1, "at": -1 }, false).await?;
+        self.index("notifications", doc! { "user_id": 1, "created_at": -1 }, false).await
+    }
+
+    async fn find_sorted<T: serde::de::DeserializeOwned>(
+        &self,
+        coll: &str,
+        filter: Document,
+        sort: Document,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        let docs: Vec<Document> = self
+            .coll(coll)
+            .find(filter)
+            .sort(sort)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        docs.into_iter().map(|d| doc_field(d, "doc")).collect()
+    }
+}
+
+#[async_trait]
+impl RunStore for MongoStore {
+    async fn claim(&self, run: &AutomationRun) -> StoreResult<bool> {
+        self.breaker
+            .call(async {
+                let id = run.run_id.to_string();
+                let r = self
+                    .coll("automation_runs")
+                    .update_one(
+                        doc! { "_id": &id },
+                        doc! { "$setOnInsert": {
+                            "automation_id": run.automation_id.to_string(),
+                            "at": run.at.timestamp_millis(),
+                            "seq": next_seq(),
+                            "fired": fired(run),
+                            "doc": to_bson(run)?,
+                        } },
+                    )
+                    .upsert(true)
+                    .await
+                    .map_err(map_err)?;
+                Ok(r.upserted_id.is_some())
+            })
+            .await
+    }
+
+    async fn finish(&self, run: &AutomationRun) -> StoreResult<()> {
+        self.breaker
+            .call(async {
+                self.coll("automation_runs")
+                    .update_one(
+                        doc! { "_id": run.run_id.to_string() },
+                        doc! { "$set": { "fired": fired(run), "doc": to_bson(run)? } },
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn get(&self, run_id: Uuid) -> StoreResult<Option<AutomationRun>> {
+        self.breaker.call(async { self.get_doc("automation_runs", doc! { "_id": run_id.to_string() }).await }).await
+    }
+
+    async fn runs(
+        &self,
+        automation_id: Uuid,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<Vec<AutomationRun>> {
+        self.breaker
+            .call(async {
+                let filter = before_filter(doc! { "automation_id": automation_id.to_string() }, "at", before);
+                self.find_sorted("automation_runs", filter, doc! { "at": -1, "seq": -1 }, limit).await
+            })
+            .await
+    }
+
+    async fn last_fired(&self, automation_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+        self.breaker
+            .call(async {
+                let latest: Vec<AutomationRun> = self
+                    .find_sorted(
+                        "automation_runs",
+                        doc! { "automation_id": automation_id.to_string(), "fired": true },
+                        doc! { "at": -1 },
+                        1,
+                    )
+                    .await?;
+                Ok(latest.first().map(|r| r.at))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl NotificationStore for MongoStore {
+    async fn insert(&self, n: &Notification) -> StoreResult<bool> {
+        self.breaker
+            .call(async {
+                let r = self
+                    .coll("notifications")
+                    .update_one(
+                        doc! { "_id": n.id.to_string() },
+                        doc! { "$setOnInsert": {
+                            "user_id": n.user_id.to_string(),
+                            "created_at": n.created_at.timestamp_millis(),
+                            "seq": next_seq(),
+                            "read": n.read_at.is_some(),
+                            "doc": to_bson(n)?,
+                        } },
+                    )
+                    .upsert(true)
+                    .await
+                    .map_err(map_err)?;
+                Ok(r.upserted_id.is_some())
+            })
+            .await
+    }
+
+    async fn update(&self, n: &Notification) -> StoreResult<()> {
+        self.breaker
+            .call(async {
+                self.coll("notifications")
+                    .update_one(
+                        doc! { "_id": n.id.to_string() },
+                        doc! { "$set": { "read": n.read_at.is_some(), "doc": to_bson(n)? } },
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        user_id: Uuid,
+        unread_only: bool,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>> {
+        self.breaker
+            .call(async {
+                let mut filter = doc! { "user_id": user_id.to_string() };
+                if unread_only {
+                    filter.insert("read", false);
+                }
+                let filter = before_filter(filter, "created_at", before);
+                self.find_sorted("notifications", filter, doc! { "created_at": -1, "seq": -1 }, limit).await
+            })
+            .await
+    }
+
+    async fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.breaker
+            .call(async {
+                let filter = doc! { "_id": id.to_string(), "user_id": user_id.to_string() };
+                let Some(mut n): Option<Notification> = self.get_doc("notifications", filter.clone()).await? else {
+                    return Ok(false);
+                };
+                if n.read_at.is_none() {
+                    n.read_at = Some(at);
+                    self.coll("notifications")
+                        .update_one(filter, doc! { "$set": { "read": true, "doc": to_bson(&n)? } })
+                        .await
+                        .map_err(map_err)?;
+                }
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn unread(&self, user_id: Uuid) -> StoreResult<u64> {
+        self.breaker
+            .call(async {
+                self.coll("notifications")
+                    .count_documents(doc! { "user_id": user_id.to_string(), "read": false })
+                    .await
+                    .map_err(map_err)
+            })
+            .await
+    }
+}

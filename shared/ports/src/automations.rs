@@ -1,0 +1,48 @@
+//! Each rule's firings and the notifications (MongoDB in production,
+//! SQLite JSON documents embedded).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use homeguard_domain::automation::AutomationRun;
+use homeguard_domain::notification::Notification;
+use uuid::Uuid;
+
+use crate::error::StoreResult;
+
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Records a firing if none has its id yet: false when it was claimed
+    /// before (the input was delivered again).
+    async fn claim(&self, run: &AutomationRun) -> StoreResult<bool>;
+    /// Replaces a claimed firing with its outcome.
+    async fn finish(&self, run: &AutomationRun) -> StoreResult<()>;
+    async fn get(&self, run_id: Uuid) -> StoreResult<Option<AutomationRun>>;
+    /// One rule's firings, newest first, strictly before `before`.
+    async fn runs(
+        &self,
+        automation_id: Uuid,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<Vec<AutomationRun>>;
+    /// When the rule last ran its actions (a cooldown's hold does not count).
+    async fn last_fired(&self, automation_id: Uuid) -> StoreResult<Option<DateTime<Utc>>>;
+}
+
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Stores a notification once: false when one has its id already.
+    async fn insert(&self, n: &Notification) -> StoreResult<bool>;
+    /// Replaces it (its deliveries).
+    async fn update(&self, n: &Notification) -> StoreResult<()>;
+    /// One person's notifications, newest first, strictly before `before`.
+    async fn list(
+        &self,
+        user_id: Uuid,
+        unread_only: bool,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<Vec<Notification>>;
+    /// Marks one read; false when it is not theirs (or does not exist).
+    async fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn unread(&self, user_id: Uuid) -> StoreResult<u64>;
+}

@@ -1,0 +1,94 @@
+//! Contract of [`RunStore`] and [`NotificationStore`].
+
+use chrono::Duration;
+use homeguard_domain::automation::{ActionOutcome, AutomationRun, RunStatus, Severity, run_id};
+use homeguard_domain::notification::{Notification, Source};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::now_ms;
+use crate::{NotificationStore, RunStore};
+
+fn run(rule: Uuid, key: &str, at: chrono::DateTime<chrono::Utc>, status: RunStatus) -> AutomationRun {
+    AutomationRun {
+        run_id: run_id(rule, key),
+        automation_id: rule,
+        user_id: Uuid::new_v4(),
+        trigger: json!({ "key": key }),
+        at,
+        conditions: vec![],
+        status,
+        actions: vec![ActionOutcome { action: "notification".into(), status: "pending".into(), detail: String::new() }],
+    }
+}
+
+pub async fn run_runs(store: &dyn RunStore) {
+    let rule = Uuid::new_v4();
+    let t0 = now_ms();
+    assert_eq!(store.last_fired(rule).await.unwrap(), None);
+    let first = run(rule, "event:1", t0, RunStatus::Running);
+    assert!(store.claim(&first).await.unwrap());
+    assert!(!store.claim(&first).await.unwrap(), "a firing is claimed once");
+    assert_eq!(store.get(first.run_id).await.unwrap(), Some(first.clone()));
+    let mut done = first.clone();
+    done.status = RunStatus::Done;
+    done.actions[0].status = "done".into();
+    store.finish(&done).await.unwrap();
+    assert_eq!(store.get(first.run_id).await.unwrap(), Some(done.clone()));
+    let held = run(rule, "event:2", t0 + Duration::seconds(5), RunStatus::Cooldown);
+    assert!(store.claim(&held).await.unwrap());
+    assert_eq!(store.last_fired(rule).await.unwrap(), Some(t0), "a cooldown's hold is not a firing");
+    let later = run(rule, "event:3", t0 + Duration::seconds(90), RunStatus::Failed);
+    assert!(store.claim(&later).await.unwrap());
+    assert_eq!(store.last_fired(rule).await.unwrap(), Some(t0 + Duration::seconds(90)));
+    let all = store.runs(rule, None, 10).await.unwrap();
+    assert_eq!(all.iter().map(|r| r.run_id).collect::<Vec<_>>(), vec![later.run_id, held.run_id, done.run_id]);
+    let older = store.runs(rule, Some(t0 + Duration::seconds(5)), 10).await.unwrap();
+    assert_eq!(older, vec![done]);
+    assert_eq!(store.runs(rule, None, 1).await.unwrap().len(), 1);
+    assert!(store.runs(Uuid::new_v4(), None, 10).await.unwrap().is_empty());
+}
+
+pub async fn run_notifications(store: &dyn NotificationStore) {
+    let (me, them) = (Uuid::new_v4(), Uuid::new_v4());
+    let t0 = now_ms();
+    let note = |user, secs: i64, severity| Notification {
+        id: Uuid::now_v7(),
+        user_id: user,
+        title: "Motion".into(),
+        body: "Motion at Living Room Motion".into(),
+        severity,
+        source: Source::Rule,
+        source_id: Some(Uuid::new_v4()),
+        channels: vec!["email".into()],
+        created_at: t0 + Duration::seconds(secs),
+        read_at: None,
+        deliveries: vec![],
+    };
+    let (a, b, c) = (note(me, 0, Severity::Normal), note(me, 10, Severity::Critical), note(them, 5, Severity::Low));
+    for n in [&a, &b, &c] {
+        assert!(store.insert(n).await.unwrap());
+    }
+    assert!(!store.insert(&a).await.unwrap(), "stored once");
+    assert_eq!(store.unread(me).await.unwrap(), 2);
+    let mine = store.list(me, false, None, 10).await.unwrap();
+    assert_eq!(mine, vec![b.clone(), a.clone()], "newest first, only mine");
+    assert!(!store.mark_read(them, a.id, t0).await.unwrap(), "not theirs");
+    assert!(store.mark_read(me, a.id, t0 + Duration::seconds(20)).await.unwrap());
+    assert_eq!(store.unread(me).await.unwrap(), 1);
+    assert_eq!(store.list(me, true, None, 10).await.unwrap(), vec![b.clone()]);
+    assert_eq!(
+        store.list(me, false, Some(b.created_at), 10).await.unwrap()[0].read_at,
+        Some(t0 + Duration::seconds(20))
+    );
+    let mut delivered = b.clone();
+    delivered.deliveries.push(homeguard_domain::notification::Delivery {
+        channel: "email".into(),
+        status: "delivered".into(),
+        attempts: 1,
+        detail: "250 OK".into(),
+        at: t0,
+    });
+    store.update(&delivered).await.unwrap();
+    assert_eq!(store.list(me, true, None, 1).await.unwrap(), vec![delivered]);
+}

@@ -1,0 +1,200 @@
+//! Automations through the running host: the requirements' "Night Motion
+//! Alert" fires once at night while armed (on both sides of midnight), not
+//! by day, not disarmed, not twice for one event, and not again inside its
+//! cooldown; its notification is stored and listed, and its webhook reaches
+//! a receiver started here, signed with the home's secret.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use common::*;
+use homeguard_domain::seed::{device_id, user_id};
+use serde_json::{Value, json};
+
+const JOHN: &str = "john@demo.com";
+
+/// What a receiver was sent: each signature header with its body.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A webhook receiver: what it was sent, with the signature header.
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/webhook/night-motion",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let sig = headers.get("x-homeguard-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                seen.lock().unwrap().push((sig, body.to_vec()));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook/night-motion", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+async fn set_time(host: &Host, admin: &str, at: &str) {
+    let (status, out) = post(host, "/demo/time", admin, &json!({ "time": at })).await;
+    assert_eq!(status, 200, "{out}");
+}
+
+async fn motion(host: &Host, admin: &str, event_id: uuid::Uuid, at: &str) {
+    let body = json!({
+        "event_id": event_id,
+        "device_id": device_id(JOHN, "Living Room Motion"),
+        "event_type": "motion_detected",
+        "timestamp": at,
+        "payload": { "zone": "living_room", "signature": "human" },
+    });
+    let (status, out) = post(host, "/ingest/events", admin, &body).await;
+    assert_eq!(status, 202, "{out}");
+}
+
+async fn runs(host: &Host, token: &str, rule: &str) -> Vec<Value> {
+    let (status, v) = get(host, &format!("/automations/{rule}/runs"), token).await;
+    assert_eq!(status, 200, "{v}");
+    v["runs"].as_array().unwrap().clone()
+}
+
+async fn runs_until(host: &Host, token: &str, rule: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = runs(host, token, rule).await;
+        if r.len() >= n && r[0]["status"] != "running" {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "waited for {n} runs: {r:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn notifications(host: &Host, token: &str) -> Value {
+    let (status, v) = get(host, "/notifications", token).await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn night_motion_alert_fires_once_at_night_while_armed() {
+    let (_tmp, dir) = temp_dir();
+    let host = Host::start(&dir, Some(SECRET));
+    let john = login(&host, JOHN).await;
+    let admin = login(&host, "admin@demo.com").await;
+    let (url, received) = receiver().await;
+    let sensor = device_id(JOHN, "Living Room Motion");
+
+    // Checked when saved, naming the field.
+    let mut rule = json!({
+        "name": "Night Motion Alert",
+        "trigger": {
+            "type": "device_event", "device_id": sensor, "event_type": "motion_detected",
+            "conditions": { "time_range": { "start": "22:00", "end": "06:00" }, "arm_state": "armed" }
+        },
+        "actions": [
+            { "type": "notification", "channel": "in_app", "message": "Motion at {device} at {time}", "severity": "high" },
+            { "type": "webhook", "url": url }
+        ]
+    });
+    for (path, value, field) in [
+        ("/trigger/device_id", json!(device_id("sarah@demo.com", "Back Door")), "trigger.device_id"),
+        ("/actions/1/url", json!("ftp://n8n/webhook"), "actions[1].url"),
+        ("/trigger/conditions/time_range/end", json!("6 am"), "trigger.conditions.time_range.end"),
+    ] {
+        let mut bad = rule.clone();
+        *bad.pointer_mut(path).unwrap() = value;
+        let (status, err) = post(&host, "/automations", &john, &bad).await;
+        assert_eq!((status, err["error"]["details"]["field"].as_str()), (400, Some(field)), "{path}: {err}");
+    }
+    rule["cooldown_seconds"] = json!(60);
+    let (status, created) = post(&host, "/automations", &john, &rule).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["automation_id"].as_str().unwrap().to_owned();
+    let sarah = login(&host, "sarah@demo.com").await;
+    let (status, _) = get(&host, &format!("/automations/{id}"), &sarah).await;
+    assert_eq!(status, 404, "another home's rule is not found");
+
+    // 23:30 in New York, armed away.
+    set_time(&host, &admin, "2026-12-06T04:29:00Z").await;
+    let (status, v) = post(&host, "/home/alarm/arm", &john, &json!({ "mode": "away" })).await;
+    assert_eq!(status, 200, "{v}");
+    let (status, _) = post(&host, "/demo/time", &admin, &json!({ "advance": "61s" })).await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(&host, "/home/alarm", &john).await.1["state"] != "armed_away" {
+        assert!(Instant::now() < deadline, "the exit delay ends");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = uuid::Uuid::new_v4();
+    motion(&host, &admin, first, "2026-12-06T04:30:05Z").await;
+    let r = runs_until(&host, &john, &id, 1).await;
+    assert_eq!(r[0]["status"], "done", "{r:?}");
+    assert!(r[0]["conditions"].as_array().unwrap().iter().all(|c| c["ok"] == true), "{r:?}");
+    // The same event again: ingest takes it as a duplicate, and nothing fires twice.
+    motion(&host, &admin, first, "2026-12-06T04:30:05Z").await;
+    // Another motion 20 s later: inside the cooldown, held back.
+    motion(&host, &admin, uuid::Uuid::new_v4(), "2026-12-06T04:30:25Z").await;
+    let r = runs_until(&host, &john, &id, 2).await;
+    assert_eq!((r.len(), r[0]["status"].as_str()), (2, Some("cooldown")), "{r:?}");
+
+    let n = notifications(&host, &john).await;
+    assert_eq!((n["unread"].as_u64(), n["notifications"].as_array().unwrap().len()), (Some(1), 1), "{n}");
+    assert_eq!(n["notifications"][0]["body"], "Motion at Living Room Motion at 23:30");
+    assert_eq!(n["notifications"][0]["severity"], "high");
+    let (_, theirs) = get(&host, "/notifications", &sarah).await;
+    assert_eq!(theirs["notifications"], json!([]), "only the owner's");
+
+    // The webhook came once, signed with john's secret.
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one delivery");
+    let keys = homeguard_runtime::AuthKeys::new(SECRET.as_bytes(), chrono::Duration::hours(1));
+    assert_eq!(got[0].0, homeguard_runtime::auth::webhook_signature(&keys, user_id(JOHN), &got[0].1));
+    let body: Value = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(
+        (body["rule"]["name"].as_str(), body["device"]["name"].as_str()),
+        (Some("Night Motion Alert"), Some("Living Room Motion"))
+    );
+
+    // 02:00, across midnight: it fires again.
+    set_time(&host, &admin, "2026-12-06T07:00:00Z").await;
+    motion(&host, &admin, uuid::Uuid::new_v4(), "2026-12-06T07:00:00Z").await;
+    let r = runs_until(&host, &john, &id, 3).await;
+    assert_eq!(r[0]["status"], "done", "{r:?}");
+
+    // 14:00: not at night, nothing fires (nor is recorded).
+    set_time(&host, &admin, "2026-12-06T19:00:00Z").await;
+    motion(&host, &admin, uuid::Uuid::new_v4(), "2026-12-06T19:00:00Z").await;
+    // 23:45, disarmed: nothing either.
+    set_time(&host, &admin, "2026-12-07T04:45:00Z").await;
+    let (status, _) = post(&host, "/home/alarm/disarm", &john, &json!({ "code": "1234" })).await;
+    assert_eq!(status, 200);
+    motion(&host, &admin, uuid::Uuid::new_v4(), "2026-12-07T04:45:00Z").await;
+    // A marker the engine judges after those: a second rule on any motion sensor, always.
+    let marker = json!({
+        "name": "Any motion", "cooldown_seconds": 0,
+        "trigger": { "type": "device_event", "device_type": "motion", "event_type": "motion_detected" },
+        "actions": [{ "type": "notification", "channel": "in_app", "message": "motion" }]
+    });
+    let (status, m) = post(&host, "/automations", &john, &marker).await;
+    assert_eq!(status, 201, "{m}");
+    motion(&host, &admin, uuid::Uuid::new_v4(), "2026-12-07T04:45:30Z").await;
+    runs_until(&host, &john, m["automation_id"].as_str().unwrap(), 1).await;
+    assert_eq!(runs(&host, &john, &id).await.len(), 3, "not by day, not disarmed");
+
+    // Disabled, it stops; reading marks a notification read.
+    let (status, v) = post(&host, &format!("/automations/{id}/disable"), &john, &json!({})).await;
+    assert_eq!((status, v["enabled"].as_bool()), (200, Some(false)), "{v}");
+    let n = notifications(&host, &john).await;
+    let nid = n["notifications"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(&host, &format!("/notifications/{nid}/read"), &john, &json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = post(&host, &format!("/notifications/{nid}/read"), &sarah, &json!({})).await;
+    assert_eq!(status, 404);
+    assert_eq!(notifications(&host, &john).await["unread"].as_u64(), Some(n["unread"].as_u64().unwrap() - 1));
+}
