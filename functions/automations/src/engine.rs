@@ -114,6 +114,32 @@ pub async fn on_alarm(ctx: &AutomationsCtx, changes: Vec<AlarmChange>) -> Result
     Ok(())
 }
 
+/// Schedules: each home's rules due at this minute of its clock (and the
+/// one before, so that a tick that comes late, or a demo clock running
+/// fast, misses none; a minute fires once all the same).
+pub async fn tick(ctx: &AutomationsCtx) -> Result<(), FnError> {
+    let now = ctx.clock.now();
+    for user in ctx.users.list().await? {
+        let has_schedule = |rules: &[Automation]| {
+            rules.iter().any(|r| matches!(r.trigger, homeguard_domain::AutomationTrigger::Schedule { .. }))
+        };
+        let Some(h) = home(ctx, user.id).await? else { continue };
+        if !has_schedule(&h.rules) {
+            continue;
+        }
+        let (arm_state, mode) = alarm_now(ctx, user.id).await?;
+        let states = states_for(ctx, &h.rules).await?;
+        for at in [now - Duration::minutes(1), now] {
+            let local = at.with_timezone(&h.tz);
+            let (hhmm, key) = (local.format("%H:%M").to_string(), local.format("%Y-%m-%d %H:%M").to_string());
+            let input = Input::Minute { local: &hhmm, key: &key, at };
+            let s = Situation::at(local, &arm_state, mode, &states);
+            run_rules(ctx, &h, &input, &s).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn run_rules(ctx: &AutomationsCtx, h: &Home, input: &Input<'_>, s: &Situation<'_>) -> Result<(), FnError> {
     for rule in h.rules.iter().filter(|r| r.triggered_by(input)) {
         let judged = rule.judge(s);
@@ -415,5 +441,38 @@ mod tests {
         assert_eq!(run.status, RunStatus::Done);
         assert_eq!(published(&ctx, Topic::Notifications).await, 0, "the done action is not run again");
         assert_eq!(published(&ctx, Topic::DeviceCommands).await, 1, "the pending one runs");
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+    use homeguard_domain::automation::NewAutomation;
+    use homeguard_domain::seed::user_id;
+    use homeguard_runtime::Holds;
+
+    #[tokio::test]
+    async fn a_schedule_fires_once_in_its_minute_of_the_homes_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_data, full) = homeguard_wiring::seeded_ctx_in(dir.path()).await.unwrap();
+        let ctx = AutomationsCtx::from_ctx(&full);
+        let john = user_id("john@demo.com");
+        let local = ctx.clock.now().with_timezone(&chrono_tz::America::New_York);
+        let at = local.format("%H:%M").to_string();
+        let later = (local + Duration::hours(3)).format("%H:%M").to_string();
+        let rule = |at: &str| -> NewAutomation {
+            serde_json::from_value(json!({
+                "name": format!("At {at}"),
+                "trigger": { "type": "schedule", "at": at },
+                "actions": [{ "type": "notification", "channel": "in_app", "message": "It is {time}" }]
+            }))
+            .unwrap()
+        };
+        let now_rule = crate::create(&ctx, john, rule(&at)).await.unwrap();
+        let later_rule = crate::create(&ctx, john, rule(&later)).await.unwrap();
+        tick(&ctx).await.unwrap();
+        tick(&ctx).await.unwrap();
+        assert_eq!(ctx.runs.runs(now_rule.automation_id, None, 10).await.unwrap().len(), 1, "once in its minute");
+        assert!(ctx.runs.runs(later_rule.automation_id, None, 10).await.unwrap().is_empty(), "not before its time");
     }
 }

@@ -37,6 +37,9 @@ pub fn function() -> Function<AutomationsCtx> {
         .routes(routes)
         .subscribe(Topic::DeviceEvents, |ctx, events| Box::pin(async move { engine::on_events(&ctx, events).await }))
         .subscribe(Topic::HomeAlarm, |ctx, changes| Box::pin(async move { engine::on_alarm(&ctx, changes).await }))
+        .every("schedules", std::time::Duration::from_secs(1), |ctx, _| {
+            Box::pin(async move { engine::tick(&ctx).await })
+        })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use homeguard_domain::channels;
 use homeguard_domain::state::{hvac_activity, is_newer, state_change};
-use homeguard_domain::{Device, DeviceState, DeviceType, Event, Heartbeat, Topic};
+use homeguard_domain::{Device, DeviceState, DeviceType, Event, EventType, Heartbeat, Topic};
 use homeguard_ports::{EventQuery, StateUpdate};
 use homeguard_runtime::{FnError, Function};
 use serde_json::{Value, json};
@@ -22,9 +22,10 @@ use uuid::Uuid;
 
 homeguard_runtime::holds! {
     /// What the state handler holds: the state it keeps, the registry (each
-    /// device's type), the pub/sub it announces on, and the event store it
-    /// rebuilds from after a restart.
-    pub struct StateCtx { state, devices, pubsub, events }
+    /// device's type), the pub/sub it announces on, the event store it
+    /// rebuilds from after a restart, and the bus it tells of devices going
+    /// offline and coming back on.
+    pub struct StateCtx { state, devices, pubsub, events, bus }
 }
 
 /// The function: folds `device.events` and `device.heartbeats` into state.
@@ -33,6 +34,58 @@ pub fn function() -> Function<StateCtx> {
         .always_on()
         .subscribe(Topic::DeviceEvents, |ctx, events| Box::pin(async move { on_events(&ctx, events).await }))
         .subscribe(Topic::DeviceHeartbeats, |ctx, beats| Box::pin(async move { on_heartbeats(&ctx, beats).await }))
+        .every("online watch", WATCH, |ctx, _| Box::pin(async move { watch_online(&ctx).await }))
+}
+
+/// How often devices are checked for having gone silent: a device that
+/// stops is reported offline within [`ONLINE_TTL`] and this.
+pub const WATCH: Duration = Duration::from_secs(5);
+
+/// The event that tells of `device` going offline or coming back, with an
+/// id derived from the moment it speaks of, so that telling it twice
+/// (another replica, a restart) is one event.
+fn presence_event(device: &Device, event_type: EventType, since: DateTime<Utc>, now: DateTime<Utc>) -> Event {
+    let key = format!("{}:{}", event_type.as_str(), since.to_rfc3339_opts(SecondsFormat::Millis, true));
+    Event {
+        event_id: Uuid::new_v5(&device.device_id, key.as_bytes()),
+        device_id: device.device_id,
+        user_id: device.user_id,
+        event_type,
+        payload: serde_json::from_value(json!({ "last_seen": since.to_rfc3339_opts(SecondsFormat::Millis, true) }))
+            .unwrap_or_default(),
+        timestamp: now,
+        metadata: serde_json::from_value(json!({ "source": "homeguard", "reason": "online watch" }))
+            .unwrap_or_default(),
+    }
+}
+
+/// Emits `device_offline` for each device that has been heard from but not
+/// within [`ONLINE_TTL`] and was not reported offline yet. (Its return is
+/// told by [`on_heartbeats`].)
+pub async fn watch_online(ctx: &StateCtx) -> Result<(), FnError> {
+    let devices = ctx.devices.list_all().await?;
+    let ids: Vec<Uuid> = devices.iter().map(|d| d.device_id).collect();
+    let online = ctx.state.last_heartbeats(&ids).await?;
+    let states = ctx.state.get_many(&ids).await?;
+    let now = ctx.clock.now();
+    let mut out = vec![];
+    for ((device, online), state) in devices.iter().zip(online).zip(states) {
+        let seen = state.get("last_heartbeat").and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok());
+        let reported = state.get("offline") == Some(&Value::Bool(true));
+        if let (None, Some(seen), false) = (online, seen, reported) {
+            tracing::info!(device_id = %device.device_id, last_seen = %seen, "device offline");
+            out.push(homeguard_runtime::bus::event_message(&presence_event(
+                device,
+                EventType::DeviceOffline,
+                seen,
+                now,
+            ))?);
+        }
+    }
+    if !out.is_empty() {
+        ctx.bus.publish(out).await?;
+    }
+    Ok(())
 }
 
 /// Its name, also its consumer group (the host replays from its position).
@@ -126,9 +179,17 @@ pub async fn on_events(ctx: &StateCtx, events: Vec<Event>) -> Result<(), FnError
             fold(device.device_type, state, e);
         }
     }
-    let online = Some((ctx.clock.now(), ONLINE_TTL));
-    let updates: Vec<StateUpdate> =
-        states.into_iter().map(|(device_id, fields)| StateUpdate { device_id, fields, online }).collect();
+    // What a device sends says it is alive; the platform's word that it went silent does not.
+    let heard: std::collections::HashSet<Uuid> =
+        events.iter().filter(|e| e.event_type != EventType::DeviceOffline).map(|e| e.device_id).collect();
+    let now = ctx.clock.now();
+    let updates: Vec<StateUpdate> = states
+        .into_iter()
+        .map(|(device_id, fields)| {
+            let online = heard.contains(&device_id).then_some((now, ONLINE_TTL));
+            StateUpdate { device_id, fields, online }
+        })
+        .collect();
     let after = ctx.state.apply(&updates).await?;
 
     let mut messages = Vec::with_capacity(events.len() * 2 + updates.len());
@@ -197,6 +258,25 @@ pub async fn on_heartbeats(ctx: &StateCtx, heartbeats: Vec<Heartbeat>) -> Result
         })
         .collect();
     publish(ctx, &messages).await;
+    // A device reported offline speaks again: tell of its return.
+    let back: Vec<_> = updates
+        .iter()
+        .filter(|u| !was_online[&u.device_id] && u.online.is_some())
+        .filter(|u| before.get(&u.device_id).and_then(|b| b.get("offline")) == Some(&Value::Bool(true)))
+        .filter_map(|u| {
+            let at = u.online.map(|(at, _)| at)?;
+            tracing::info!(device_id = %u.device_id, "device back online");
+            Some(homeguard_runtime::bus::event_message(&presence_event(
+                &devices[&u.device_id],
+                EventType::DeviceOnline,
+                at,
+                now,
+            )))
+        })
+        .collect::<Result<_, _>>()?;
+    if !back.is_empty() {
+        ctx.bus.publish(back).await?;
+    }
     Ok(())
 }
 
@@ -221,7 +301,7 @@ pub async fn rebuild(ctx: &StateCtx) -> Result<usize, FnError> {
 mod tests {
     use super::*;
     use futures::StreamExt;
-    use homeguard_domain::EventType;
+
     use homeguard_domain::seed::{device_id, user_id};
     use homeguard_runtime::Holds;
 
@@ -235,6 +315,58 @@ mod tests {
             timestamp: chrono::SubsecRound::trunc_subsecs(Utc::now() - chrono::Duration::seconds(secs_ago), 3),
             metadata: Default::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_silent_device_is_told_offline_once_and_online_when_it_speaks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, full) = homeguard_wiring::seeded_ctx_in(tmp.path()).await.unwrap();
+        let ctx = StateCtx::from_ctx(&full);
+        let door = device_id("john@demo.com", "Garage Door");
+        let seen = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        ctx.state.merge(door, &BTreeMap::from([("last_heartbeat".to_owned(), json!(seen))])).await.unwrap();
+        ctx.state.mark_online(door, seen, Duration::from_millis(50)).await.unwrap();
+        let told = |ctx: &StateCtx| {
+            let bus = ctx.bus.clone();
+            async move {
+                let got = bus.poll("test", Topic::DeviceEvents, 100, Duration::from_millis(50)).await.unwrap();
+                let events: Vec<Event> = got.iter().map(|d| serde_json::from_str(&d.payload).unwrap()).collect();
+                for d in &got {
+                    let at = homeguard_ports::Position::at(d.partition, d.offset);
+                    bus.commit("test", Topic::DeviceEvents, &at).await.unwrap();
+                }
+                events
+            }
+        };
+        watch_online(&ctx).await.unwrap();
+        assert!(told(&ctx).await.is_empty(), "online: nothing to tell");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        watch_online(&ctx).await.unwrap();
+        watch_online(&ctx).await.unwrap();
+        let offline = told(&ctx).await;
+        assert_eq!(offline.len(), 1, "told once: {offline:?}");
+        assert_eq!((offline[0].event_type, offline[0].device_id), (EventType::DeviceOffline, door));
+        on_events(&ctx, offline).await.unwrap();
+        assert_eq!(ctx.state.get(door).await.unwrap()["offline"], json!(true));
+        assert_eq!(
+            ctx.state.last_heartbeats(&[door]).await.unwrap(),
+            vec![None],
+            "the platform's word is not the device's"
+        );
+        watch_online(&ctx).await.unwrap();
+        assert!(told(&ctx).await.is_empty(), "reported already");
+        let hb = Heartbeat {
+            heartbeat_id: Uuid::new_v4(),
+            device_id: door,
+            user_id: user_id("john@demo.com"),
+            timestamp: Utc::now(),
+            battery: None,
+            signal_strength: None,
+            firmware_version: None,
+        };
+        on_heartbeats(&ctx, vec![hb]).await.unwrap();
+        let back = told(&ctx).await;
+        assert_eq!(back.iter().map(|e| e.event_type).collect::<Vec<_>>(), vec![EventType::DeviceOnline]);
     }
 
     #[tokio::test]

@@ -128,7 +128,10 @@ pub fn state_change(device_type: DeviceType, event: &Event) -> DeviceState {
         E::AlarmSilenced => set(&mut s, "silenced_at", time(event.timestamp)),
         E::SelfTest => set(&mut s, "last_self_test", time(event.timestamp)),
         E::TamperDetected => set(&mut s, "tamper", json!(true)),
-        E::BatteryLow | E::DeviceOffline | E::DeviceOnline => {}
+        // Whether the platform has told of the device going silent (see the state function).
+        E::DeviceOffline => set(&mut s, "offline", json!(true)),
+        E::DeviceOnline => set(&mut s, "offline", json!(false)),
+        E::BatteryLow => {}
     }
     s
 }
