@@ -198,3 +198,62 @@ async fn night_motion_alert_fires_once_at_night_while_armed() {
     assert_eq!(status, 404);
     assert_eq!(notifications(&host, &john).await["unread"].as_u64(), Some(n["unread"].as_u64().unwrap() - 1));
 }
+
+/// A receiver that always fails, counting the calls it gets.
+async fn failing_receiver() -> (String, Arc<Mutex<usize>>) {
+    let hits: Arc<Mutex<usize>> = Arc::default();
+    let seen = hits.clone();
+    let app = axum::Router::new().route(
+        "/webhook/down",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                *seen.lock().unwrap() += 1;
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook/down", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn a_failing_webhook_is_retried_then_cut_off_and_never_blocks_the_notification() {
+    let (_tmp, dir) = temp_dir();
+    let host = Host::start(&dir, Some(SECRET));
+    let john = login(&host, JOHN).await;
+    let admin = login(&host, "admin@demo.com").await;
+    let (url, hits) = failing_receiver().await;
+    let rule = json!({
+        "name": "Tell n8n", "cooldown_seconds": 0,
+        "trigger": { "type": "device_event", "device_id": device_id(JOHN, "Living Room Motion"), "event_type": "motion_detected" },
+        "actions": [
+            { "type": "webhook", "url": url },
+            { "type": "notification", "channel": "in_app", "message": "Motion at {device}" }
+        ]
+    });
+    let (status, created) = post(&host, "/automations", &john, &rule).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["automation_id"].as_str().unwrap().to_owned();
+    let (_, t) = get(&host, "/demo/time", &admin).await;
+    let now: chrono::DateTime<chrono::Utc> = t["now"].as_str().unwrap().parse().unwrap();
+    for i in 0..4 {
+        let at = (now + chrono::Duration::seconds(i)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        motion(&host, &admin, uuid::Uuid::new_v4(), &at).await;
+        let r = runs_until(&host, &john, &id, i as usize + 1).await;
+        assert_eq!(r[0]["status"], "failed", "{r:?}");
+        assert_eq!(
+            (r[0]["actions"][0]["status"].as_str(), r[0]["actions"][1]["status"].as_str()),
+            (Some("failed"), Some("done"))
+        );
+    }
+    // Three firings of four attempts each: the breaker opens at the tenth call
+    // (10 calls in its window, 60 % of them failed), and the rest fail at once.
+    assert_eq!(*hits.lock().unwrap(), 10, "retried 3 times, then cut off");
+    let r = runs(&host, &john, &id).await;
+    assert!(r[0]["actions"][0]["detail"].as_str().unwrap().contains("circuit open"), "{r:?}");
+    assert!(r[3]["actions"][0]["detail"].as_str().unwrap().contains("after 4 attempts"), "{r:?}");
+    assert_eq!(notifications(&host, &john).await["unread"].as_u64(), Some(4), "every notification went out");
+}
