@@ -55,18 +55,9 @@ pub struct HomeQuery {
     pub user_id: Option<Uuid>,
 }
 
-/// The home a request acts on: the caller's, or for an admin the one
-/// `user_id` names (which must be a user).
+/// The home a request acts on (see [`homeguard_usecases::access::home`]).
 pub async fn target(ctx: &AlarmCtx, caller: &Caller, user_id: Option<Uuid>) -> Result<Uuid, FnError> {
-    match user_id {
-        None => Ok(caller.user_id),
-        Some(u) if u == caller.user_id => Ok(u),
-        Some(_) if !caller.is_admin() => Err(FnError::forbidden("Only an admin may act on another home")),
-        Some(u) => match ctx.users.get(u).await? {
-            Some(_) => Ok(u),
-            None => Err(FnError::new(homeguard_domain::ErrorCode::UserNotFound, format!("No user {u}"))),
-        },
-    }
+    homeguard_usecases::access::home(ctx, caller, user_id).await
 }
 
 type S = State<Arc<AlarmCtx>>;

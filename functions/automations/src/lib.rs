@@ -52,17 +52,9 @@ fn not_found(id: Uuid) -> FnError {
     FnError::new(ErrorCode::NotFound, format!("Automation {id} not found"))
 }
 
-/// The home a request acts on: the caller's, or for an admin the one `user_id` names.
+/// The home a request acts on (see [`homeguard_usecases::access::home`]).
 async fn target(ctx: &AutomationsCtx, caller: &Caller, user_id: Option<Uuid>) -> Result<Uuid, FnError> {
-    match user_id {
-        None => Ok(caller.user_id),
-        Some(u) if u == caller.user_id => Ok(u),
-        Some(_) if !caller.is_admin() => Err(FnError::forbidden("Only an admin may act on another home")),
-        Some(u) => match ctx.users.get(u).await? {
-            Some(_) => Ok(u),
-            None => Err(FnError::new(ErrorCode::UserNotFound, format!("No user {u}"))),
-        },
-    }
+    homeguard_usecases::access::home(ctx, caller, user_id).await
 }
 
 /// One of the caller's rules (another home's answers 404, as a missing one does).

@@ -1,7 +1,7 @@
 //! Who may see what.
 
 use homeguard_domain::Device;
-use homeguard_runtime::ports::HasDevices;
+use homeguard_runtime::ports::{HasDevices, HasUsers};
 use homeguard_runtime::{Caller, FnError};
 use uuid::Uuid;
 
@@ -11,6 +11,21 @@ pub async fn device(ctx: &impl HasDevices, caller: &Caller, id: Uuid) -> Result<
     match ctx.devices().get(id).await? {
         Some(d) if caller.can_access(d.user_id) => Ok(d),
         _ => Err(FnError::device_not_found(id)),
+    }
+}
+
+/// The home a request acts on: the caller's, or for an admin the one
+/// `user_id` names (which must be a user; anyone else naming another home
+/// is refused).
+pub async fn home(ctx: &impl HasUsers, caller: &Caller, user_id: Option<Uuid>) -> Result<Uuid, FnError> {
+    match user_id {
+        None => Ok(caller.user_id),
+        Some(u) if u == caller.user_id => Ok(u),
+        Some(_) if !caller.is_admin() => Err(FnError::forbidden("Only an admin may act on another home")),
+        Some(u) => match ctx.users().get(u).await? {
+            Some(_) => Ok(u),
+            None => Err(FnError::new(homeguard_domain::ErrorCode::UserNotFound, format!("No user {u}"))),
+        },
     }
 }
 
