@@ -131,9 +131,18 @@ async fn night_motion_alert_fires_once_at_night_while_armed() {
         assert!(Instant::now() < deadline, "the exit delay ends");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let mut live = stream(&host, &john, &["notifications", "alarm"]).await;
     let first = uuid::Uuid::new_v4();
     motion(&host, &admin, first, "2026-12-06T04:30:05Z").await;
     let r = runs_until(&host, &john, &id, 1).await;
+    // The notification reaches john's live stream too.
+    let pushed = loop {
+        let m = next_json(&mut live, Duration::from_secs(10)).await.expect("a live notification");
+        if m["type"] == "notification" {
+            break m;
+        }
+    };
+    assert_eq!(pushed["notification"]["body"], "Motion at Living Room Motion at 23:30", "{pushed}");
     assert_eq!(r[0]["status"], "done", "{r:?}");
     assert!(r[0]["conditions"].as_array().unwrap().iter().all(|c| c["ok"] == true), "{r:?}");
     // The same event again: ingest takes it as a duplicate, and nothing fires twice.
