@@ -402,6 +402,149 @@ try {
     await page.getByTestId('pets').locator('li', { hasText: 'Milo' }).waitFor({ timeout: 5000 });
   });
 
+  // Automations and notifications: a rule made in the editor fires on a motion at night (the demo
+  // clock set a little back, to a night hour in New York), and john's bell counts its notification.
+  const motionSensor = byType('motion');
+  const ruleItem = (name) => page.getByTestId('rule').filter({ has: page.getByRole('heading', { name, exact: true }) });
+  const bellLabel = () => page.getByTestId('bell').getAttribute('aria-label');
+  await test('automations: john creates "Night Motion Alert" in the editor and sees it listed, enabled', async () => {
+    await page.getByRole('link', { name: 'Automations', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Automations' }).waitFor();
+    await page.getByText('No automations yet').waitFor({ timeout: 5000 });
+    await page.getByRole('link', { name: 'New automation' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New automation' }).waitFor();
+    await page.locator('#auto-name').fill('Night Motion Alert');
+    await page.locator('#auto-device').selectOption(motionSensor.device_id);
+    const events = await page.locator('#auto-event option').evaluateAll((os) => os.map((o) => o.value));
+    assert.ok(events.includes('motion_detected') && !events.includes('door_open') && !events.includes('unlocked'), `a motion sensor's events: ${events}`);
+    await page.locator('#auto-event').selectOption('motion_detected');
+    await page.locator('#auto-from').fill('22:00');
+    await page.locator('#auto-to').fill('06:00');
+    assert.match(await page.locator('.field:has(#auto-from)').innerText(), /America\/New_York/);
+    await page.locator('#act-0-channel').selectOption('in_app');
+    await page.locator('#act-0-severity').selectOption('high');
+    await page.locator('#act-0-message').fill('Motion at {device} at {time}');
+    await checkScreen('automation-new');
+    await page.getByRole('button', { name: 'Create automation' }).click();
+    await page.getByText('Night Motion Alert created.').waitFor({ timeout: 5000 });
+    const item = ruleItem('Night Motion Alert');
+    await item.waitFor({ timeout: 5000 });
+    assert.equal(await item.getByTestId('rule-summary').innerText(), 'Motion at Living Room Motion, 22:00-06:00 → notify');
+    const sw = item.getByRole('switch', { name: 'Night Motion Alert Enabled' });
+    assert.ok(await sw.isChecked(), 'listed enabled');
+    const saved = (await api('GET', '/automations', johnToken)).body;
+    assert.equal(saved.count, 1, JSON.stringify(saved));
+    const r = saved.automations[0];
+    assert.deepEqual(
+      { enabled: r.enabled, trigger: r.trigger, actions: r.actions, cooldown: r.cooldown_seconds },
+      {
+        enabled: true,
+        trigger: { type: 'device_event', device_id: motionSensor.device_id, event_type: 'motion_detected', conditions: { time_range: { start: '22:00', end: '06:00' } } },
+        actions: [{ type: 'notification', channel: 'in_app', message: 'Motion at {device} at {time}', severity: 'high' }],
+        cooldown: 60,
+      },
+    );
+    await checkScreen('automations');
+  });
+
+  await test('automations: a bad webhook URL is refused next to that field', async () => {
+    await ruleItem('Night Motion Alert').getByRole('link', { name: 'Night Motion Alert', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit Night Motion Alert' }).waitFor();
+    assert.equal(await page.locator('#auto-from').inputValue(), '22:00');
+    assert.equal(await page.locator('#act-0-message').inputValue(), 'Motion at {device} at {time}');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await page.locator('#act-1-url').fill('ftp://n8n/webhook/night-motion');
+    await page.getByRole('button', { name: 'Save automation' }).click();
+    const err = page.locator('.field:has(#act-1-url) [data-testid=field-error]');
+    await err.waitFor({ timeout: 5000 });
+    assert.match(await err.innerText(), /http\(s\) URL/);
+    assert.equal(await page.locator('#act-1-url').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('[data-testid=field-error]').count(), 1, 'only that field');
+    await checkScreen('automation-error');
+    assert.equal((await api('GET', '/automations', johnToken)).body.automations[0].actions.length, 1, 'nothing saved');
+    await page.getByRole('link', { name: 'Cancel', exact: true }).click();
+    await ruleItem('Night Motion Alert').waitFor();
+  });
+
+  await test('automations: the switch disables and enables the rule', async () => {
+    const sw = ruleItem('Night Motion Alert').getByRole('switch', { name: 'Night Motion Alert Enabled' });
+    const enabled = async () => (await api('GET', '/automations', johnToken)).body.automations[0].enabled;
+    await sw.click();
+    await until(async () => !(await sw.isChecked()) && (await sw.isEnabled()), 'the switch off');
+    assert.equal(await enabled(), false);
+    assert.match(await ruleItem('Night Motion Alert').innerText(), /Off: it does not fire/);
+    await sw.press('Space');
+    await until(async () => (await sw.isChecked()) && (await sw.isEnabled()), 'the switch on again');
+    assert.equal(await enabled(), true);
+  });
+
+  await test('automations: a motion at night fires the rule; the bell counts it, the list shows it, the firing is done', async () => {
+    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor({ timeout: 10000 });
+    assert.equal(await bellLabel(), 'Notifications, 0 unread');
+    // The latest minute before now that is night in New York (an event may not come from the future).
+    const nyHour = (t) => Number(new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' }).format(t));
+    let night = Date.now() - 60_000;
+    while (nyHour(night) >= 6 && nyHour(night) < 22) night -= 10 * 60_000;
+    const rule = (await api('GET', '/automations', johnToken)).body.automations[0];
+    let r = await api('POST', '/demo/time', adminToken, { time: new Date(night).toISOString() });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    try {
+      r = await api('POST', '/demo/events', adminToken, {
+        device_id: motionSensor.device_id,
+        event_type: 'motion_detected',
+        payload: { zone: 'living_room', signature: 'human' },
+      });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      // The clock stays at night until the rule has fired (the engine reads the event's time, the
+      // notification is dated by the clock).
+      await until(async () => (await bellLabel()) === 'Notifications, 1 unread', 'the bell to count the notification', 10000);
+    } finally {
+      await api('POST', '/demo/time', adminToken, { reset: true });
+    }
+    await page.getByTestId('bell').click();
+    const first = page.getByTestId('bell-list').locator('li').first();
+    await first.waitFor();
+    const text = await first.innerText();
+    assert.match(text, /Night Motion Alert/);
+    assert.match(text, /Motion at Living Room Motion at \d\d:\d\d/);
+    assert.match(text, /High priority/);
+    assert.match(text, /ago|just now/);
+    await checkScreen('notifications-bell');
+    await first.getByRole('button').click();
+    await until(async () => (await bellLabel()) === 'Notifications, 0 unread', 'the bell to count it read');
+    assert.match(await first.innerText(), /Read/);
+    assert.equal((await api('GET', '/notifications', johnToken)).body.unread, 0);
+    await page.keyboard.press('Escape');
+
+    await ruleItem('Night Motion Alert').getByRole('link', { name: 'History of Night Motion Alert' }).click();
+    await page.getByRole('heading', { level: 1, name: 'History of Night Motion Alert' }).waitFor();
+    const runs = page.getByTestId('runs').locator('li');
+    await until(async () => (await runs.count()) === 1 && (await runs.first().getAttribute('data-status')) === 'done', 'one done firing', 10000);
+    assert.match(
+      await runs.first().innerText(),
+      /^Fired (\d+ (min|h) ago|just now): Motion at Living Room Motion — time ok \(\d\d:\d\d home time, window 22:00-06:00\) → notification done$/,
+    );
+    const api_runs = (await api('GET', `/automations/${rule.automation_id}/runs`, johnToken)).body.runs;
+    assert.equal(api_runs.length, 1, JSON.stringify(api_runs));
+    await checkScreen('automation-runs');
+  });
+
+  await test('a direct link to the notifications screen opens the app', async () => {
+    const res = await page.goto(BASE + '/notifications');
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/notifications is the app, not the API');
+    await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor({ timeout: 5000 });
+    const item = page.getByTestId('notifications').locator('li').first();
+    await item.filter({ hasText: 'Motion at Living Room Motion' }).waitFor({ timeout: 5000 });
+    assert.match(await item.innerText(), /Read/);
+    assert.equal(await page.getByTestId('unread-count').innerText(), 'Nothing unread.');
+    await checkScreen('notifications');
+    // Later checks count events and commands: the rule stays, but off.
+    await page.goto(BASE + '/automations');
+    await ruleItem('Night Motion Alert').getByRole('switch').click();
+    await until(async () => (await api('GET', '/automations', johnToken)).body.automations[0].enabled === false, 'the rule off');
+  });
+
   await test('thermostat detail: chart and set point control', async () => {
     const t = byType('thermostat');
     // In-app navigation: a reload of /devices/:id reaches the API route, not the app (see the report).
@@ -522,6 +665,18 @@ try {
     await page.getByTestId('readiness').filter({ hasText: 'ready' }).waitFor();
     await page.getByTestId('http-rate').waitFor();
     await checkScreen('admin');
+  });
+
+  await test('admin: the automations of a home, picked by its owner', async () => {
+    await page.getByRole('link', { name: 'Automations', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Automations' }).waitFor();
+    await page.locator('#auto-home').selectOption(johnDevices[0].user_id);
+    const item = ruleItem('Night Motion Alert');
+    await item.waitFor({ timeout: 5000 });
+    assert.equal(await item.getByTestId('rule-summary').innerText(), 'Motion at Living Room Motion, 22:00-06:00 → notify');
+    assert.equal(await item.getByRole('switch').isChecked(), false, 'left off by john');
+    assert.match(await page.getByTestId('bell').getAttribute('aria-label'), /^Notifications, \d+ unread$/);
+    await checkScreen('automations-admin');
   });
 
   await test('a locked-out account shows the wait time', async () => {

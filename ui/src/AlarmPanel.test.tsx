@@ -198,7 +198,7 @@ describe('alarm panel, live', () => {
     await waitFor(() => expect(stateText()).toContain('Disarmed'));
     const ws = FakeWS.all[0]!;
     ws.server({ type: 'connected' });
-    expect(JSON.parse(ws.sent[0]!).channels).toEqual(['events', 'devices', 'alarm']);
+    expect(JSON.parse(ws.sent[0]!).channels).toEqual(['events', 'devices', 'alarm', 'notifications']);
     ws.server({ type: 'subscribed' });
     ws.server({ type: 'alarm', alarm: arming({ seconds_left: 55 }), entries: [] });
     expect(stateText()).toContain('Arming Away');

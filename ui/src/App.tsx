@@ -5,6 +5,7 @@ import { Icon } from './components/Icon';
 import { Dashboard } from './pages/Dashboard';
 import { Login } from './pages/Login';
 import { SessionProvider, useSession } from './session';
+import { Bell, NotificationsProvider } from './notifications';
 import { StreamProvider, useStream, type StreamStatus } from './stream';
 
 const DeviceDetail = lazy(() => import('./pages/DeviceDetail'));
@@ -12,6 +13,8 @@ const Events = lazy(() => import('./pages/Events'));
 const Demo = lazy(() => import('./pages/Demo'));
 const Admin = lazy(() => import('./pages/Admin'));
 const HomeSettings = lazy(() => import('./pages/HomeSettings'));
+const Automations = lazy(() => import('./pages/Automations'));
+const Notifications = lazy(() => import('./pages/Notifications'));
 
 const TITLES: Record<string, string> = {
   '/': 'Dashboard',
@@ -25,13 +28,24 @@ const TITLES: Record<string, string> = {
   '/home/pets': 'Pets',
   '/home/contacts': 'Emergency contacts',
   '/home/history': 'Alarm history',
+  '/automations': 'Automations',
+  '/automations/new': 'New automation',
+  '/notifications': 'Notifications',
   '/login': 'Log in',
 };
 
 function Title() {
   const { pathname } = useLocation();
   useEffect(() => {
-    const t = TITLES[pathname] ?? (pathname.startsWith('/devices/') ? 'Device' : 'HomeGuard');
+    const t =
+      TITLES[pathname] ??
+      (pathname.startsWith('/devices/')
+        ? 'Device'
+        : pathname.endsWith('/runs')
+          ? 'Automation history'
+          : pathname.startsWith('/automations/')
+            ? 'Edit automation'
+            : 'HomeGuard');
     document.title = `${t} - HomeGuard`;
   }, [pathname]);
   return null;
@@ -59,49 +73,55 @@ function Shell({ children }: { children: ReactNode }) {
   const admin = user?.role === 'admin';
   return (
     <StreamProvider>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">
-          <Icon name="shield" /> HomeGuard
-        </span>
-        <nav aria-label="Main">
-          <ul>
-            <li>
-              <NavLink to="/" end>
-                Home
-              </NavLink>
-            </li>
-            <li>
-              <NavLink to="/events">Events</NavLink>
-            </li>
-            <li>
-              <NavLink to="/home">Home settings</NavLink>
-            </li>
-            {admin && (
+      <NotificationsProvider>
+        <a className="skip" href="#main">
+          Skip to content
+        </a>
+        <header className="top">
+          <span className="brand">
+            <Icon name="shield" /> HomeGuard
+          </span>
+          <nav aria-label="Main">
+            <ul>
               <li>
-                <NavLink to="/demo">Demo</NavLink>
+                <NavLink to="/" end>
+                  Home
+                </NavLink>
               </li>
-            )}
-            {admin && (
               <li>
-                <NavLink to="/admin">Admin</NavLink>
+                <NavLink to="/events">Events</NavLink>
               </li>
-            )}
-          </ul>
-        </nav>
-        <span className="who">
-          <LiveIndicator />
-          <span className="who-name">{user?.name}</span>
-          <button type="button" className="btn btn-small" onClick={() => void signOut()}>
-            Log out
-          </button>
-        </span>
-      </header>
-      <main id="main" tabIndex={-1}>
-        <Suspense fallback={<Loading what="screen" />}>{children}</Suspense>
-      </main>
+              <li>
+                <NavLink to="/home">Home settings</NavLink>
+              </li>
+              <li>
+                <NavLink to="/automations">Automations</NavLink>
+              </li>
+              {admin && (
+                <li>
+                  <NavLink to="/demo">Demo</NavLink>
+                </li>
+              )}
+              {admin && (
+                <li>
+                  <NavLink to="/admin">Admin</NavLink>
+                </li>
+              )}
+            </ul>
+          </nav>
+          <div className="who">
+            <LiveIndicator />
+            <Bell />
+            <span className="who-name">{user?.name}</span>
+            <button type="button" className="btn btn-small" onClick={() => void signOut()}>
+              Log out
+            </button>
+          </div>
+        </header>
+        <main id="main" tabIndex={-1}>
+          <Suspense fallback={<Loading what="screen" />}>{children}</Suspense>
+        </main>
+      </NotificationsProvider>
     </StreamProvider>
   );
 }
@@ -131,6 +151,8 @@ function AppRoutes() {
                   <Route path="/devices/:id" element={<DeviceDetail />} />
                   <Route path="/events" element={<Events />} />
                   <Route path="/home/*" element={<HomeSettings />} />
+                  <Route path="/automations/*" element={<Automations />} />
+                  <Route path="/notifications" element={<Notifications />} />
                   <Route
                     path="/demo"
                     element={

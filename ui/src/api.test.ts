@@ -118,3 +118,29 @@ http_requests_total{endpoint="/auth/login",method="POST",service="hg-fn-auth",st
     expect(httpStats(s)).toEqual({ total: 102, errors: 3, client: 2, rate: 3 / 102 });
   });
 });
+
+describe('API client: automations and notifications', () => {
+  it('builds the paths and queries', async () => {
+    const fetchImpl = vi.fn(async () => json(200, {}));
+    const c = createClient({ getToken: () => 'tok', fetchImpl });
+    await c.automations();
+    await c.automations('u2');
+    await c.setAutomationEnabled('r 1', false);
+    await c.setAutomationEnabled('r1', true);
+    await c.automationRuns('r1', { limit: 20, before: '2030-01-01T00:00:00Z' });
+    await c.notifications({ unread: true, limit: 5 });
+    await c.notifications({ unread: false });
+    await c.markNotificationRead('n1');
+    const got = (fetchImpl.mock.calls as unknown as [string, RequestInit][]).map(([url, init]) => `${init.method} ${url}`);
+    expect(got).toEqual([
+      'GET /automations',
+      'GET /automations?user_id=u2',
+      'POST /automations/r%201/disable',
+      'POST /automations/r1/enable',
+      'GET /automations/r1/runs?limit=20&before=2030-01-01T00%3A00%3A00Z',
+      'GET /notifications?unread=true&limit=5',
+      'GET /notifications',
+      'POST /notifications/n1/read',
+    ]);
+  });
+});

@@ -296,6 +296,119 @@ export interface NewContact {
   priority?: number;
 }
 
+// Automations and notifications
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export type Severity = 'low' | 'normal' | 'high' | 'critical';
+export type NotificationChannel = 'in_app' | 'push' | 'email' | 'webhook';
+/** `armed` (in any mode, or in an entry delay or alarm), `disarmed` (or arming), or one alarm state. */
+export type ArmStateCondition = 'armed' | 'disarmed' | 'any' | AlarmStateName;
+
+/** What must hold when the trigger comes for the actions to run (each optional). */
+export interface Conditions {
+  /** "HH:MM" home time; may wrap past midnight. */
+  time_range?: { start: string; end: string };
+  arm_state?: ArmStateCondition;
+  mode?: HomeMode;
+  days?: Weekday[];
+  device_state?: { device_id: string; state: JsonObject };
+}
+
+export type AutomationTrigger =
+  | { type: 'device_event'; device_id?: string; device_type?: DeviceType; zone?: string; event_type: string; conditions?: Conditions }
+  | { type: 'device_offline'; device_id?: string; conditions?: Conditions }
+  | { type: 'schedule'; at: string; conditions?: Conditions }
+  | { type: 'alarm_signal'; codes?: number[]; conditions?: Conditions }
+  | { type: 'mode_change'; mode?: HomeMode; conditions?: Conditions };
+export type TriggerType = AutomationTrigger['type'];
+
+export type AutomationAction =
+  | { type: 'notification'; channel: NotificationChannel; message: string; title?: string; severity?: Severity }
+  | { type: 'webhook'; url: string }
+  | { type: 'device_command'; device_id: string; command: string; parameters?: JsonObject };
+export type ActionType = AutomationAction['type'];
+
+export interface Automation {
+  automation_id: string;
+  user_id: string;
+  name: string;
+  enabled: boolean;
+  trigger: AutomationTrigger;
+  actions: AutomationAction[];
+  cooldown_seconds: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** POST /automations (and PATCH, any part of it). */
+export interface NewAutomation {
+  name: string;
+  enabled?: boolean;
+  trigger: AutomationTrigger;
+  actions: AutomationAction[];
+  cooldown_seconds?: number;
+}
+
+/** What set a firing off, as the run records it. */
+export interface RunTrigger {
+  type: TriggerType;
+  key: string;
+  at: string;
+  event_id?: string;
+  event_type?: string;
+  device_id?: string;
+  /** The device's name. */
+  device?: string;
+  code?: number;
+  mode?: HomeMode;
+  at_local?: string;
+}
+
+export interface AutomationRun {
+  run_id: string;
+  automation_id?: string;
+  user_id?: string;
+  trigger: RunTrigger;
+  at: string;
+  conditions: { condition: string; ok: boolean; detail: string }[];
+  status: 'running' | 'done' | 'failed' | 'cooldown';
+  /** `done`, `failed`, `pending` (not run yet) or `skipped` (held back). */
+  actions: { action: string; status: string; detail: string }[];
+}
+
+export interface RunPage {
+  runs: AutomationRun[];
+  next_before: string | null;
+}
+
+export interface NotificationDelivery {
+  channel: string;
+  status: string;
+  attempts: number;
+  detail: string;
+  at: string;
+}
+
+export interface AppNotification {
+  id: string;
+  user_id: string;
+  title: string;
+  body: string;
+  severity: Severity;
+  source: 'rule' | 'alarm' | 'agent' | 'system';
+  source_id: string | null;
+  channels: string[];
+  created_at: string;
+  read_at: string | null;
+  deliveries: NotificationDelivery[];
+}
+
+export interface NotificationPage {
+  notifications: AppNotification[];
+  unread: number;
+  next_before: string | null;
+}
+
 /** An API error, from the platform's error body or from the network. */
 export class ApiError extends Error {
   readonly status: number;
@@ -488,6 +601,25 @@ export function createClient(opts: ClientOptions) {
       request<Contact>('POST', '/home/contacts' + q({ user_id }), body),
     deleteContact: (id: string, user_id?: string) =>
       request<void>('DELETE', `/home/contacts/${encodeURIComponent(id)}` + q({ user_id })),
+    // Automations (an admin passes user_id to list or create another home's) and notifications.
+    automations: (user_id?: string) =>
+      request<{ automations: Automation[]; count: number }>('GET', '/automations' + q({ user_id })),
+    automation: (id: string) => request<Automation>('GET', `/automations/${encodeURIComponent(id)}`),
+    addAutomation: (body: NewAutomation, user_id?: string) =>
+      request<Automation>('POST', '/automations' + q({ user_id }), body),
+    patchAutomation: (id: string, patch: Partial<NewAutomation>) =>
+      request<Automation>('PATCH', `/automations/${encodeURIComponent(id)}`, patch),
+    deleteAutomation: (id: string) => request<void>('DELETE', `/automations/${encodeURIComponent(id)}`),
+    setAutomationEnabled: (id: string, enabled: boolean) =>
+      request<Automation>('POST', `/automations/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`),
+    automationRuns: (id: string, params: { limit?: number; before?: string | null } = {}) =>
+      request<RunPage>('GET', `/automations/${encodeURIComponent(id)}/runs` + q(params)),
+    notifications: (params: { unread?: boolean; before?: string | null; limit?: number } = {}) =>
+      request<NotificationPage>(
+        'GET',
+        '/notifications' + q({ unread: params.unread ? 'true' : undefined, before: params.before, limit: params.limit }),
+      ),
+    markNotificationRead: (id: string) => request<void>('POST', `/notifications/${encodeURIComponent(id)}/read`),
   };
 }
 

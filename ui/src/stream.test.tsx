@@ -44,7 +44,7 @@ describe('live stream hook', () => {
     const ws = FakeWS.all[0]!;
     expect(ws.url).toContain('/events/stream?token=tok');
     ws.server({ type: 'connected' });
-    expect(JSON.parse(ws.sent[0]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices', 'alarm'] });
+    expect(JSON.parse(ws.sent[0]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices', 'alarm', 'notifications'] });
     ws.server({ type: 'subscribed' });
     expect(r.getByTestId('status').textContent).toBe('live');
     ws.server({ type: 'device_event', event_id: 'e1', device_id: 'd1', user_id: 'u1', event_type: 'motion_detected', timestamp: '2030-01-01T00:00:01Z', data: { zone: 'x' }, metadata: {} });
@@ -84,22 +84,49 @@ describe('live stream hook', () => {
     ]);
   });
 
-  it('a host without the alarm channel: subscribes again without it and goes live', () => {
+  it('delivers notifications', () => {
+    const { log } = setup();
+    const ws = FakeWS.all[0]!;
+    ws.server({ type: 'connected' });
+    ws.server({ type: 'subscribed' });
+    const notification = { id: 'n1', title: 'Night Motion Alert', body: 'Motion', severity: 'high', read_at: null };
+    ws.server({ type: 'notification', notification });
+    ws.server({ type: 'notification' });
+    expect(log).toEqual([{ type: 'notification', notification }]);
+  });
+
+  it('a host without a channel: subscribes again without the one it refuses, and goes live', () => {
     const { r } = setup();
     const ws = FakeWS.all[0]!;
     ws.server({ type: 'connected' });
+    ws.server({ type: 'error', code: 'VALIDATION_ERROR', message: "channels: unknown channel 'notifications' (events, devices, agent, alarm)" });
+    expect(JSON.parse(ws.sent[1]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices', 'alarm'] });
     ws.server({ type: 'error', code: 'VALIDATION_ERROR', message: "channels: unknown channel 'alarm'" });
-    expect(JSON.parse(ws.sent[1]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices'] });
+    expect(JSON.parse(ws.sent[2]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices'] });
     ws.server({ type: 'subscribed' });
     expect(r.getByTestId('status').textContent).toBe('live');
   });
 
-  it('an admin watches devices, not a home alarm', () => {
+  it('a refusal that names no channel: subscribes again with the base channels only', async () => {
+    setup();
+    const ws = FakeWS.all[0]!;
+    ws.server({ type: 'connected' });
+    ws.server({ type: 'error', code: 'FORBIDDEN', message: 'not allowed' });
+    expect(JSON.parse(ws.sent[1]!)).toEqual({ action: 'subscribe', channels: ['events', 'devices'] });
+    ws.server({ type: 'error', code: 'FORBIDDEN', message: 'still not allowed' });
+    expect(ws.sent).toHaveLength(2);
+    ws.drop(1013);
+    await waitFor(() => expect(FakeWS.all).toHaveLength(2), { timeout: 2000 });
+    FakeWS.all[1]!.server({ type: 'connected' });
+    expect(JSON.parse(FakeWS.all[1]!.sent[0]!).channels).toEqual(['events', 'devices']);
+  });
+
+  it('an admin watches devices and their own notifications, not a home alarm', () => {
     signIn({ id: 'a1', email: 'a@x', name: 'A', role: 'admin' });
     setup();
     const ws = FakeWS.all[0]!;
     ws.server({ type: 'connected' });
-    expect(JSON.parse(ws.sent[0]!).channels).toEqual(['events', 'devices']);
+    expect(JSON.parse(ws.sent[0]!).channels).toEqual(['events', 'devices', 'notifications']);
   });
 
   it('ends the session on 1008', async () => {

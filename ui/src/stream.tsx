@@ -1,5 +1,5 @@
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { AlarmHistoryEntry, AlarmView, HomeEvent, JsonObject } from './api';
+import type { AlarmHistoryEntry, AlarmView, AppNotification, HomeEvent, JsonObject } from './api';
 import { useSession } from './session';
 
 export type StreamMessage =
@@ -7,6 +7,8 @@ export type StreamMessage =
   | { type: 'state'; device_id: string; state: JsonObject; online: boolean; timestamp: string }
   /** The home's alarm changed: its whole view, and the history entries the change added. */
   | { type: 'alarm'; alarm: AlarmView; entries: AlarmHistoryEntry[] }
+  /** A new notification for the signed-in user. */
+  | { type: 'notification'; notification: AppNotification }
   /** Reconnected after a gap: refetch anything derived from state. */
   | { type: 'resync' };
 
@@ -27,7 +29,15 @@ export function backoff(attempt: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
-/** One live connection to GET /events/stream for the signed-in user: events, device state and the alarm. */
+/** The channels always asked for, and those a host may not have (dropped when it refuses them). */
+const BASE_CHANNELS = ['events', 'devices'];
+
+/** The channel a refusal names ("channels: unknown channel 'alarm' (...)"), if any. */
+export function refusedChannel(message: unknown): string | undefined {
+  return typeof message === 'string' ? /unknown channel '([^']+)'/.exec(message)?.[1] : undefined;
+}
+
+/** One live connection to GET /events/stream for the signed-in user: events, device state, the alarm, notifications. */
 export function StreamProvider({ children }: { children: ReactNode }) {
   const { token, user, api, signOut } = useSession();
   const [status, setStatus] = useState<StreamStatus>('connecting');
@@ -51,9 +61,11 @@ export function StreamProvider({ children }: { children: ReactNode }) {
     const seenSet = new Set<string>();
     let everConnected = false;
     // A household member hears their home's alarm; an admin watches every home's devices instead.
-    // A host without the alarm channel refuses the whole subscription: ask again without it.
-    let withAlarm = user?.role !== 'admin';
+    // Everyone hears their own notifications. A host without one of these channels refuses the
+    // whole subscription: ask again without the one it names (without all of them if it names none).
+    let optional = user?.role !== 'admin' ? ['alarm', 'notifications'] : ['notifications'];
     let subscribed = false;
+    const subscribe = () => ws?.send(JSON.stringify({ action: 'subscribe', channels: [...BASE_CHANNELS, ...optional] }));
 
     const emit = (m: StreamMessage) => {
       for (const l of listeners.current) {
@@ -99,11 +111,11 @@ export function StreamProvider({ children }: { children: ReactNode }) {
         }
         if (m.type === 'connected') {
           subscribed = false;
-          const channels = withAlarm ? ['events', 'devices', 'alarm'] : ['events', 'devices'];
-          ws?.send(JSON.stringify({ action: 'subscribe', channels }));
-        } else if (m.type === 'error' && !subscribed && withAlarm) {
-          withAlarm = false;
-          ws?.send(JSON.stringify({ action: 'subscribe', channels: ['events', 'devices'] }));
+          subscribe();
+        } else if (m.type === 'error' && !subscribed && optional.length) {
+          const refused = refusedChannel(m.message);
+          optional = refused && optional.includes(refused) ? optional.filter((c) => c !== refused) : [];
+          subscribe();
         } else if (m.type === 'subscribed') {
           subscribed = true;
           attempt = 0;
@@ -134,6 +146,8 @@ export function StreamProvider({ children }: { children: ReactNode }) {
             alarm: m.alarm as AlarmView,
             entries: Array.isArray(m.entries) ? (m.entries as AlarmHistoryEntry[]) : [],
           });
+        } else if (m.type === 'notification' && m.notification && typeof m.notification === 'object') {
+          emit({ type: 'notification', notification: m.notification as AppNotification });
         }
       };
       ws.onclose = (ev) => {

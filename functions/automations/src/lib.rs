@@ -79,12 +79,28 @@ pub async fn list(ctx: &AutomationsCtx, home: Uuid) -> Result<AutomationList, Fn
 /// The most rules one home may have.
 pub const MAX_RULES: usize = 200;
 
+/// What this build cannot deliver is refused when saved, not when it fires.
+fn deliverable(a: &Automation) -> Result<(), FnError> {
+    for (i, action) in a.actions.iter().enumerate() {
+        if let homeguard_domain::AutomationAction::Webhook { url } = action
+            && url.starts_with("https://")
+        {
+            return Err(FnError::invalid(
+                &format!("actions[{i}].url"),
+                "https webhooks are not supported by this build yet; use http",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub async fn create(ctx: &AutomationsCtx, home: Uuid, draft: NewAutomation) -> Result<Automation, FnError> {
     let devices = ctx.devices.list_for_user(home).await?;
     if ctx.automations.list_for_user(home).await?.len() >= MAX_RULES {
         return Err(FnError::new(ErrorCode::Conflict, format!("A home has at most {MAX_RULES} automations")));
     }
     let a = draft.into_automation(Uuid::now_v7(), home, &devices[..], ctx.clock.now())?;
+    deliverable(&a)?;
     ctx.automations.insert(&a).await?;
     tracing::info!(user_id = %home, automation_id = %a.automation_id, trigger = a.trigger.kind(), "automation created");
     Ok(a)
@@ -120,12 +136,26 @@ pub async fn update(
     let draft: NewAutomation = serde_json::from_value(doc).map_err(|e| FnError::invalid_shape(e.to_string()))?;
     let devices = ctx.devices.list_for_user(current.user_id).await?;
     let mut next = draft.into_automation(id, current.user_id, &devices[..], ctx.clock.now())?;
+    deliverable(&next)?;
     next.created_at = current.created_at;
     if !ctx.automations.update(&next).await? {
         return Err(not_found(id));
     }
     tracing::info!(automation_id = %id, enabled = next.enabled, "automation updated");
     Ok(next)
+}
+
+/// Turns a rule off. Unlike a change, it is not checked again: a rule
+/// whose device was removed since can always be stopped.
+pub async fn disable(ctx: &AutomationsCtx, caller: &Caller, id: Uuid) -> Result<Automation, FnError> {
+    let mut a = owned(ctx, caller, id).await?;
+    a.enabled = false;
+    a.updated_at = ctx.clock.now();
+    if !ctx.automations.update(&a).await? {
+        return Err(not_found(id));
+    }
+    tracing::info!(automation_id = %id, "automation disabled");
+    Ok(a)
 }
 
 pub async fn delete(ctx: &AutomationsCtx, caller: &Caller, id: Uuid) -> Result<(), FnError> {
@@ -197,10 +227,7 @@ fn routes(_: &Arc<AutomationsCtx>) -> Router<Arc<AutomationsCtx>> {
         )
         .route(
             "/automations/{id}/disable",
-            post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
-                let patch = Map::from_iter([("enabled".to_owned(), Value::Bool(false))]);
-                update(&ctx, &c, id, patch).await.map(axum::Json)
-            }),
+            post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move { disable(&ctx, &c, id).await.map(axum::Json) }),
         )
         .route(
             "/automations/{id}/runs",

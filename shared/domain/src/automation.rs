@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::device::{Device, DeviceState, DeviceType};
@@ -377,7 +377,11 @@ impl Automation {
                     let device = known(devices, *device_id, &field("device_id"))?;
                     crate::command::DeviceCommand::parse(device.device_type, command, parameters).map_err(|e| {
                         let f = e.details.get("field").and_then(Value::as_str).unwrap_or("command").to_owned();
-                        DomainError::invalid(&field(&f), e.message).with_details(json!({ "field": field(&f) }))
+                        let reason =
+                            e.details.get("reason").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| {
+                                e.message.strip_prefix(&format!("{f}: ")).unwrap_or(&e.message).to_owned()
+                            });
+                        DomainError::invalid(&field(&f), reason)
                     })?;
                 }
             }
@@ -614,6 +618,7 @@ mod tests {
     use super::*;
     use crate::device::Location;
     use chrono::TimeZone;
+    use serde_json::json;
 
     fn motion() -> Device {
         Device {

@@ -105,6 +105,7 @@ async fn night_motion_alert_fires_once_at_night_while_armed() {
     for (path, value, field) in [
         ("/trigger/device_id", json!(device_id("sarah@demo.com", "Back Door")), "trigger.device_id"),
         ("/actions/1/url", json!("ftp://n8n/webhook"), "actions[1].url"),
+        ("/actions/1/url", json!("https://n8n.example/webhook"), "actions[1].url"),
         ("/trigger/conditions/time_range/end", json!("6 am"), "trigger.conditions.time_range.end"),
     ] {
         let mut bad = rule.clone();

@@ -1,0 +1,277 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Link } from 'react-router';
+import { ApiError, type AppNotification, type Severity } from './api';
+import { Icon, type IconName } from './components/Icon';
+import { Empty, ErrorNote, Loading } from './components/ui';
+import { exactTime, relativeTime } from './format';
+import { useNow } from './hooks';
+import { useApi } from './session';
+import { useStream } from './stream';
+
+interface NotificationsValue {
+  /** Newest first. */
+  items: AppNotification[];
+  unread: number;
+  loading: boolean;
+  error: unknown;
+  hasMore: boolean;
+  loadingMore: boolean;
+  /** The newest that came live (for announcing it). */
+  latest: AppNotification | null;
+  markRead: (id: string) => Promise<void>;
+  loadMore: () => Promise<void>;
+  reload: () => void;
+}
+
+const Ctx = createContext<NotificationsValue | null>(null);
+
+const byNewest = (a: AppNotification, b: AppNotification) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0);
+
+/** The signed-in user's notifications (GET /notifications), kept current from the live stream. */
+export function NotificationsProvider({ children, pageSize = 20 }: { children: ReactNode; pageSize?: number }) {
+  const api = useApi();
+  const [items, setItems] = useState<AppNotification[]>([]);
+  const [unread, setUnread] = useState(0);
+  const [next, setNext] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [latest, setLatest] = useState<AppNotification | null>(null);
+  const [n, setN] = useState(0);
+  const reload = useCallback(() => setN((x) => x + 1), []);
+  const known = useRef(new Set<string>());
+
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    api
+      .notifications({ limit: pageSize })
+      .then((p) => {
+        if (!live) return;
+        known.current = new Set(p.notifications.map((x) => x.id));
+        setItems(p.notifications);
+        setUnread(p.unread);
+        setNext(p.next_before);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (!live || (e instanceof ApiError && e.isAuth)) return;
+        setError(e);
+      })
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [api, pageSize, n]);
+
+  useStream((m) => {
+    if (m.type === 'notification') {
+      const x = m.notification;
+      if (known.current.has(x.id)) return;
+      known.current.add(x.id);
+      setItems((old) => [x, ...old].sort(byNewest));
+      if (!x.read_at) setUnread((u) => u + 1);
+      setLatest(x);
+    } else if (m.type === 'resync') {
+      reload();
+    }
+  });
+
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const markRead = useCallback(
+    async (id: string) => {
+      try {
+        await api.markNotificationRead(id);
+      } catch (e) {
+        // Already gone: nothing to mark.
+        if (!(e instanceof ApiError && e.status === 404)) throw e;
+      }
+      // One less unread when it was unread on screen (never below none).
+      const was = itemsRef.current.some((x) => x.id === id && !x.read_at);
+      const at = new Date().toISOString();
+      setItems((old) => old.map((x) => (x.id === id && !x.read_at ? { ...x, read_at: at } : x)));
+      if (was) setUnread((u) => Math.max(0, u - 1));
+    },
+    [api],
+  );
+
+  const loadMore = useCallback(async () => {
+    if (!next) return;
+    setLoadingMore(true);
+    try {
+      const p = await api.notifications({ limit: pageSize, before: next });
+      setItems((old) => {
+        const more = p.notifications.filter((x) => !known.current.has(x.id));
+        for (const x of more) known.current.add(x.id);
+        return [...old, ...more].sort(byNewest);
+      });
+      setUnread(p.unread);
+      setNext(p.next_before);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoadingMore(false);
+    }
+  }, [api, next, pageSize]);
+
+  const value = useMemo<NotificationsValue>(
+    () => ({ items, unread, loading, error, hasMore: !!next, loadingMore, latest, markRead, loadMore, reload }),
+    [items, unread, loading, error, next, loadingMore, latest, markRead, loadMore, reload],
+  );
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
+
+export function useNotifications(): NotificationsValue {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('useNotifications outside NotificationsProvider');
+  return v;
+}
+
+const SEVERITY: Record<Severity, { text: string; icon: IconName; tone: string }> = {
+  low: { text: 'Low priority', icon: 'bell', tone: 'info' },
+  normal: { text: 'Normal', icon: 'bell', tone: 'info' },
+  high: { text: 'High priority', icon: 'alert', tone: 'warn' },
+  critical: { text: 'Critical', icon: 'alert', tone: 'alert' },
+};
+export const severityText = (s: Severity | string) => SEVERITY[s as Severity]?.text ?? s;
+
+/** "Notifications, 3 unread". */
+export const bellLabel = (unread: number) => `Notifications, ${unread} unread`;
+
+function Body({ n, now }: { n: AppNotification; now: number }) {
+  const s = SEVERITY[n.severity] ?? SEVERITY.normal;
+  return (
+    <>
+      <span className="notif-head">
+        <span className={`badge badge-${s.tone}`} data-testid="notification-severity">
+          <Icon name={s.icon} /> {s.text}
+        </span>
+        <strong className="notif-title">{n.title}</strong>
+      </span>
+      <span className="notif-body">{n.body}</span>
+      <span className="notif-meta">
+        <time dateTime={n.created_at} title={exactTime(n.created_at)}>
+          {relativeTime(n.created_at, now)}
+        </time>
+        {' · '}
+        {n.read_at ? 'Read' : <strong>Unread, select to mark as read</strong>}
+      </span>
+    </>
+  );
+}
+
+/** Notifications, newest first: an unread one is a button that marks it read. */
+export function NotificationList({
+  items,
+  label,
+  onRead,
+  testId = 'notifications',
+}: {
+  items: AppNotification[];
+  label: string;
+  onRead: (id: string) => Promise<void>;
+  testId?: string;
+}) {
+  // Re-rendered every 30 s, and whenever a notification comes: the time of this render, never a stale tick.
+  useNow();
+  const now = Date.now();
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  async function read(id: string) {
+    setError(null);
+    setBusy(id);
+    try {
+      await onRead(id);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  }
+  return (
+    <>
+      <ErrorNote error={error} />
+      <ul className="notifs" aria-label={label} data-testid={testId}>
+        {items.map((n) => (
+          <li key={n.id} className={`notif notif-${n.severity}${n.read_at ? '' : ' notif-unread'}`} data-id={n.id}>
+            {n.read_at ? (
+              <div className="notif-box">
+                <Body n={n} now={now} />
+              </div>
+            ) : (
+              <button type="button" className="notif-box notif-btn" disabled={busy === n.id} onClick={() => void read(n.id)}>
+                <Body n={n} now={now} />
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** The header's bell: the unread count in words, opening the latest notifications. */
+export function Bell() {
+  const nf = useNotifications();
+  const [open, setOpen] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    heading.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        setOpen(false);
+        button.current?.focus();
+      }
+    };
+    const onDown = (e: MouseEvent) => {
+      if (box.current && !box.current.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onDown);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onDown);
+    };
+  }, [open]);
+
+  const shown = nf.items.slice(0, 8);
+  return (
+    <div className="bell" ref={box}>
+      <button
+        ref={button}
+        type="button"
+        className="btn btn-small bell-btn"
+        aria-expanded={open}
+        aria-controls="notif-pop"
+        onClick={() => setOpen((o) => !o)}
+        aria-label={bellLabel(nf.unread)}
+        data-testid="bell"
+      >
+        <Icon name="bell" />
+        <span className={nf.unread ? 'bell-count bell-count-on' : 'bell-count'}>{nf.unread}</span>
+      </button>
+      <span className="sr-only" role="status" aria-live="polite">
+        {nf.latest ? `New notification: ${nf.latest.title}. ${nf.latest.body}` : ''}
+      </span>
+      <div id="notif-pop" className="bell-pop" role="region" aria-labelledby="notif-pop-h" hidden={!open}>
+        <h2 id="notif-pop-h" tabIndex={-1} ref={heading}>
+          Notifications <span className="muted small">({nf.unread} unread)</span>
+        </h2>
+        {nf.loading && !nf.items.length && <Loading what="notifications" />}
+        <ErrorNote error={nf.error} onRetry={nf.reload} />
+        {!nf.loading && !nf.error && !nf.items.length && <Empty>No notifications yet.</Empty>}
+        <NotificationList items={shown} label="Latest notifications" onRead={nf.markRead} testId="bell-list" />
+        <p className="bell-foot">
+          <Link to="/notifications" onClick={() => setOpen(false)}>
+            All notifications
+          </Link>
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,26 @@
+import { Empty, ErrorNote, Loading } from '../components/ui';
+import { NotificationList, useNotifications } from '../notifications';
+
+/** `/notifications`: every notification, newest first, with older ones on demand. */
+export default function Notifications() {
+  const nf = useNotifications();
+  return (
+    <section aria-labelledby="notifs-h" className="card">
+      <h1 id="notifs-h">Notifications</h1>
+      <p className="muted" data-testid="unread-count">
+        {nf.unread === 0 ? 'Nothing unread.' : `${nf.unread} unread. Select one to mark it as read.`}
+      </p>
+      {nf.loading && !nf.items.length && <Loading what="notifications" />}
+      <ErrorNote error={nf.error} onRetry={nf.reload} />
+      {!nf.loading && !nf.error && !nf.items.length && (
+        <Empty>No notifications yet. Automations you set up send theirs here.</Empty>
+      )}
+      <NotificationList items={nf.items} label="Notifications, newest first" onRead={nf.markRead} />
+      {nf.hasMore && (
+        <button type="button" className="btn" onClick={() => void nf.loadMore()} disabled={nf.loadingMore}>
+          {nf.loadingMore ? 'Loading…' : 'Load older'}
+        </button>
+      )}
+    </section>
+  );
+}
