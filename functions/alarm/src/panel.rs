@@ -256,8 +256,7 @@ fn locked_out(until: DateTime<Utc>, now: DateTime<Utc>) -> FnError {
 async fn check_code(ctx: &AlarmCtx, home: Uuid, code: &str, need: Need) -> Result<(Code, Actor), FnError> {
     codes::check_form(code)?;
     let now = ctx.clock.now();
-    let current = load(ctx, home).await?;
-    if let Some(until) = current.record.locked(now) {
+    if let Some(until) = ctx.alarm.load(home).await?.and_then(|r| r.locked(now)) {
         return Err(locked_out(until, now));
     }
     let hash = homeguard_runtime::auth::code_hash(&ctx.auth, home, code);
@@ -328,12 +327,12 @@ pub struct ModeBody {
 /// `POST /home/mode`: up needs no code; down (to a less guarded mode) does.
 pub async fn set_mode(ctx: &AlarmCtx, caller: &Caller, home: Uuid, body: ModeBody) -> Result<AlarmView, FnError> {
     let mode = HomeMode::parse(&body.mode)?;
-    let current = load(ctx, home).await?;
-    let by = if current.record.is_downward(mode) {
+    let current = ctx.alarm.load(home).await?.unwrap_or_else(|| AlarmRecord::new(home, ctx.clock.now()));
+    let by = if current.is_downward(mode) {
         let Some(code) = &body.code else {
             return Err(FnError::new(
                 ErrorCode::CodeRequired,
-                format!("Changing from {} to {} needs a code", current.record.mode.as_str(), mode.as_str()),
+                format!("Changing from {} to {} needs a code", current.mode.as_str(), mode.as_str()),
             ));
         };
         check_code(ctx, home, code, Need::ChangeMode).await?.1

@@ -39,9 +39,11 @@ struct Home {
     tz: chrono_tz::Tz,
 }
 
-async fn home(ctx: &AutomationsCtx, user_id: Uuid) -> Result<Option<Home>, FnError> {
+/// The home's enabled rules that `wanted` picks, with its devices and time
+/// zone; none (and nothing more read) when no rule is picked.
+async fn home(ctx: &AutomationsCtx, user_id: Uuid, wanted: fn(&Automation) -> bool) -> Result<Option<Home>, FnError> {
     let rules: Vec<Automation> =
-        ctx.automations.list_for_user(user_id).await?.into_iter().filter(|a| a.enabled).collect();
+        ctx.automations.list_for_user(user_id).await?.into_iter().filter(|a| a.enabled && wanted(a)).collect();
     if rules.is_empty() {
         return Ok(None);
     }
@@ -79,7 +81,7 @@ pub async fn on_events(ctx: &AutomationsCtx, events: Vec<Event>) -> Result<(), F
         by_home.entry(e.user_id).or_default().push(e);
     }
     for (user, events) in by_home {
-        let Some(h) = home(ctx, user).await? else { continue };
+        let Some(h) = home(ctx, user, |_| true).await? else { continue };
         let (arm_state, mode) = alarm_now(ctx, user).await?;
         let states = states_for(ctx, &h.rules).await?;
         for e in events {
@@ -96,7 +98,7 @@ pub async fn on_events(ctx: &AutomationsCtx, events: Vec<Event>) -> Result<(), F
 #[tracing::instrument(skip_all, fields(changes = changes.len()))]
 pub async fn on_alarm(ctx: &AutomationsCtx, changes: Vec<AlarmChange>) -> Result<(), FnError> {
     for change in changes {
-        let Some(h) = home(ctx, change.user_id).await? else { continue };
+        let Some(h) = home(ctx, change.user_id, |_| true).await? else { continue };
         let states = states_for(ctx, &h.rules).await?;
         for entry in change.entries.iter().filter(|e| !e.monitoring_only) {
             let input = match (entry.kind, entry.code, entry.to.as_deref().and_then(|t| t.strip_prefix("mode:"))) {
@@ -119,14 +121,9 @@ pub async fn on_alarm(ctx: &AutomationsCtx, changes: Vec<AlarmChange>) -> Result
 /// fast, misses none; a minute fires once all the same).
 pub async fn tick(ctx: &AutomationsCtx) -> Result<(), FnError> {
     let now = ctx.clock.now();
+    let is_schedule = |r: &Automation| matches!(r.trigger, homeguard_domain::AutomationTrigger::Schedule { .. });
     for user in ctx.users.list().await? {
-        let has_schedule = |rules: &[Automation]| {
-            rules.iter().any(|r| matches!(r.trigger, homeguard_domain::AutomationTrigger::Schedule { .. }))
-        };
-        let Some(h) = home(ctx, user.id).await? else { continue };
-        if !has_schedule(&h.rules) {
-            continue;
-        }
+        let Some(h) = home(ctx, user.id, is_schedule).await? else { continue };
         let (arm_state, mode) = alarm_now(ctx, user.id).await?;
         let states = states_for(ctx, &h.rules).await?;
         for at in [now - Duration::minutes(1), now] {
