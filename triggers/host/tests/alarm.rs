@@ -163,6 +163,7 @@ async fn the_panel_arms_delays_triggers_and_disarms_through_the_host() {
     assert!(codes(new).iter().all(|c| !(100..200).contains(c) && *c != 406), "nothing alarming: {new:?}");
     assert_eq!(h.alarm().await["state"], "disarmed");
     h.door("Back Door", "door_closed").await;
+    h.until("the back door closed again", |v| v["open"] == json!([])).await;
 
     // A code without the disarm permission is refused; another home's objects are not found.
     let kid = json!({ "name": "Kid", "code": "9051", "permissions": { "disarm": false, "change_mode": false } });
