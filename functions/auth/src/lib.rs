@@ -12,7 +12,7 @@ use homeguard_domain::user::{check_password_input, normalize_email};
 use homeguard_domain::{ErrorCode, User};
 use homeguard_ports::{Limit, Session};
 use homeguard_runtime::auth::{self, Claims};
-use homeguard_runtime::extract::Json;
+use homeguard_runtime::extract::{Json, Path};
 use homeguard_runtime::{Caller, FnError, Function};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
@@ -24,9 +24,10 @@ homeguard_runtime::holds! {
     pub struct AuthCtx { users, sessions, limits }
 }
 
-/// The function: `POST /auth/login`, `POST /auth/logout`, `GET /auth/demo`.
+/// The function: `POST /auth/login`, `POST /auth/logout`, `GET /auth/demo`,
+/// service tokens at `/auth/tokens`.
 pub fn function() -> Function<AuthCtx> {
-    Function::new(env!("CARGO_PKG_NAME"), "Login and logout").routes(routes)
+    Function::new(env!("CARGO_PKG_NAME"), "Login, logout and service tokens").routes(routes)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +116,7 @@ pub async fn login(ctx: &AuthCtx, input: LoginInput) -> Result<LoginOutput, FnEr
             expires_at,
             created_at: now,
             revoked_at: None,
+            name: None,
         })
         .await?;
     // Housekeeping: long-expired sessions are of no use to anyone.
@@ -162,6 +164,119 @@ pub async fn logout(ctx: &AuthCtx, caller: &Caller) -> Result<(), FnError> {
     Ok(())
 }
 
+/// What a service token is asked for with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What uses it ("n8n"), 1 to 64 characters.
+    pub name: String,
+    /// How long it works, 1 to 3650 days (default 365).
+    #[serde(default = "default_days")]
+    pub days: i64,
+}
+
+fn default_days() -> i64 {
+    365
+}
+
+/// A service token as listed: never the token itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub token_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl TokenInfo {
+    fn of(s: &Session) -> Self {
+        Self {
+            token_id: s.id,
+            name: s.name.clone().unwrap_or_default(),
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+/// A new service token: shown this once, then only its hash is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    pub token: String,
+}
+
+/// The most service tokens one account may hold.
+pub const MAX_TOKENS: usize = 20;
+
+/// Issues a service token for the caller (n8n calls the API back with
+/// it): it acts as the caller, with the caller's role, until it expires or
+/// is revoked. Only a signed-in person may issue one, never a token.
+pub async fn create_token(ctx: &AuthCtx, caller: &Caller, input: NewToken) -> Result<IssuedToken, FnError> {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(FnError::invalid("name", "must be 1 to 64 characters"));
+    }
+    if !(1..=3650).contains(&input.days) {
+        return Err(FnError::invalid("days", "must be from 1 to 3650"));
+    }
+    let own = ctx.sessions.get(caller.session_id).await?;
+    if own.as_ref().is_none_or(|s| s.name.is_some()) {
+        return Err(FnError::forbidden("A service token cannot issue tokens; sign in to issue one"));
+    }
+    let now = ctx.clock.wall();
+    if ctx.sessions.tokens(caller.user_id, now).await?.len() >= MAX_TOKENS {
+        return Err(FnError::new(
+            ErrorCode::Conflict,
+            format!("An account has at most {MAX_TOKENS} service tokens; revoke one"),
+        ));
+    }
+    let expires_at = now + chrono::Duration::days(input.days);
+    let claims = Claims {
+        sub: caller.user_id,
+        role: caller.role,
+        sid: Uuid::new_v4(),
+        iat: now.timestamp(),
+        exp: expires_at.timestamp(),
+    };
+    let token = auth::issue_token(&ctx.auth, &claims)?;
+    let session = Session {
+        id: claims.sid,
+        user_id: caller.user_id,
+        token_hash: auth::token_hash(&token),
+        expires_at,
+        created_at: now,
+        revoked_at: None,
+        name: Some(name),
+    };
+    ctx.sessions.create(session.clone()).await?;
+    tracing::info!(user_id = %caller.user_id, token_id = %session.id, "service token issued");
+    Ok(IssuedToken { info: TokenInfo::of(&session), token })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenList {
+    pub tokens: Vec<TokenInfo>,
+}
+
+pub async fn list_tokens(ctx: &AuthCtx, caller: &Caller) -> Result<TokenList, FnError> {
+    let tokens = ctx.sessions.tokens(caller.user_id, ctx.clock.wall()).await?;
+    Ok(TokenList { tokens: tokens.iter().map(TokenInfo::of).collect() })
+}
+
+/// Revokes one of the caller's service tokens: it stops working at once.
+pub async fn revoke_token(ctx: &AuthCtx, caller: &Caller, id: Uuid) -> Result<(), FnError> {
+    let theirs = ctx.sessions.get(id).await?.filter(|s| s.user_id == caller.user_id && s.name.is_some());
+    if theirs.is_none() || !ctx.sessions.revoke(id, ctx.clock.wall()).await? {
+        return Err(FnError::new(ErrorCode::NotFound, format!("Service token {id} not found")));
+    }
+    tracing::info!(user_id = %caller.user_id, token_id = %id, "service token revoked");
+    Ok(())
+}
+
+type S = axum::extract::State<Arc<AuthCtx>>;
+
 fn routes(_: &Arc<AuthCtx>) -> Router<Arc<AuthCtx>> {
     Router::new()
         .route(
@@ -182,6 +297,21 @@ fn routes(_: &Arc<AuthCtx>) -> Router<Arc<AuthCtx>> {
             "/auth/logout",
             post(|axum::extract::State(ctx): axum::extract::State<Arc<AuthCtx>>, caller: Caller| async move {
                 logout(&ctx, &caller).await.map(|()| StatusCode::NO_CONTENT)
+            }),
+        )
+        .route(
+            "/auth/tokens",
+            axum::routing::get(|axum::extract::State(ctx): S, c: Caller| async move {
+                list_tokens(&ctx, &c).await.map(axum::Json)
+            })
+            .post(|axum::extract::State(ctx): S, c: Caller, Json(input): Json<NewToken>| async move {
+                create_token(&ctx, &c, input).await.map(|t| (StatusCode::CREATED, axum::Json(t)))
+            }),
+        )
+        .route(
+            "/auth/tokens/{id}",
+            axum::routing::delete(|axum::extract::State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                revoke_token(&ctx, &c, id).await.map(|()| StatusCode::NO_CONTENT)
             }),
         )
 }

@@ -38,6 +38,7 @@ async fn the_function_alone_serves_and_checks_only_what_it_holds() {
         }
     };
     let base = format!("http://{addr}");
+    homeguard_runtime::outbound::install_tls_provider();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
 
     let login = serde_json::json!({ "email": "john@demo.com", "password": "demo123" });

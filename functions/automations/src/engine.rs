@@ -2,8 +2,7 @@
 //! mode changes) against each enabled rule of the home, and the firing of
 //! those whose trigger and conditions hold: once per (rule, input).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use homeguard_domain::alarm::{EntryKind, LogEntry};
@@ -12,8 +11,6 @@ use homeguard_domain::automation::{
 };
 use homeguard_domain::notification::{Notification, Source};
 use homeguard_domain::{Device, Event, HomeMode, Role};
-use homeguard_ports::{Breaker, StoreError};
-use homeguard_runtime::function::DELIVERY;
 use homeguard_runtime::{Caller, FnError, bus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -270,6 +267,7 @@ async fn act(
                 created_at: ctx.clock.now(),
                 read_at: None,
                 deliveries: vec![],
+                next_delivery_at: None,
             };
             ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
             Ok(Ok(format!("notification {action_id} sent")))
@@ -289,78 +287,46 @@ async fn act(
                 Err(e) => Ok(Err(e.message)),
             }
         }
-        AutomationAction::Webhook { url } => {
-            let body = json!({
-                "rule": { "id": rule.automation_id, "name": rule.name },
-                "home": { "user_id": h.user_id, "time_zone": h.tz.name() },
-                "trigger": run.trigger,
-                "device": input.device(),
-                "event": match input { Input::Event { event, .. } => json!(event), _ => Value::Null },
-                "conditions": run.conditions,
-                "run_id": run.run_id,
-                "sent_at": ctx.clock.now(),
-            });
-            Ok(deliver(ctx, h.user_id, url, &body, action_id).await)
-        }
+        AutomationAction::Webhook { url } => Ok(deliver(ctx, h, rule, input, run, url, action_id).await),
+        AutomationAction::N8n { workflow } => match ctx.outbound.n8n_url(workflow) {
+            Some(url) => Ok(deliver(ctx, h, rule, input, run, &url, action_id).await),
+            None => Ok(Err("N8N_WEBHOOK_BASE is no longer set on this installation".into())),
+        },
     }
 }
 
-fn breaker_for(url: &str) -> Arc<Breaker> {
-    static BREAKERS: OnceLock<Mutex<HashMap<String, Arc<Breaker>>>> = OnceLock::new();
-    let host = url.split('/').take(3).collect::<Vec<_>>().join("/");
-    let mut map = BREAKERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    map.entry(host).or_insert_with(|| Arc::new(Breaker::new("webhook"))).clone()
-}
-
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new())
-    })
-}
-
-/// POSTs a signed webhook, retried with the delivery policy's backoff,
-/// behind a breaker per receiver (an open one fails at once).
-async fn deliver(ctx: &AutomationsCtx, home: Uuid, url: &str, body: &Value, id: Uuid) -> Result<String, String> {
-    if url.starts_with("https://") {
-        return Err("https webhooks are not supported by this build yet; use http".into());
+/// POSTs the firing as a signed webhook (retried, behind the receiver's
+/// breaker): the rule, the home, the trigger, the device and event, the
+/// conditions as judged.
+async fn deliver(
+    ctx: &AutomationsCtx,
+    h: &Home,
+    rule: &Automation,
+    input: &Input<'_>,
+    run: &AutomationRun,
+    url: &str,
+    id: Uuid,
+) -> Result<String, String> {
+    let body = json!({
+        "rule": { "id": rule.automation_id, "name": rule.name },
+        "home": { "user_id": h.user_id, "time_zone": h.tz.name() },
+        "trigger": run.trigger,
+        "device": input.device(),
+        "event": match input { Input::Event { event, .. } => json!(event), _ => Value::Null },
+        "conditions": run.conditions,
+        "run_id": run.run_id,
+        "sent_at": ctx.clock.now(),
+    });
+    let home = h.user_id;
+    let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+    let headers = [
+        ("x-homeguard-signature", homeguard_runtime::auth::webhook_signature(&ctx.auth, home, &bytes)),
+        ("x-homeguard-delivery", id.to_string()),
+    ];
+    match ctx.outbound.post_json(url, &bytes, &headers).await {
+        Ok(sent) => Ok(format!("delivered ({}) after {} attempt(s)", sent.detail, sent.attempts)),
+        Err(failed) => Err(format!("webhook failed after {} attempt(s): {}", failed.attempts, failed.detail)),
     }
-    let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
-    let signature = homeguard_runtime::auth::webhook_signature(&ctx.auth, home, &bytes);
-    let breaker = breaker_for(url);
-    let mut last = String::new();
-    for attempt in 0..=DELIVERY.retries {
-        if attempt > 0 {
-            tokio::time::sleep(DELIVERY.backoff(attempt - 1)).await;
-        }
-        let sent = breaker
-            .call(async {
-                let r = client()
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("x-homeguard-signature", &signature)
-                    .header("x-homeguard-delivery", id.to_string())
-                    .body(bytes.clone())
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                let status = r.status();
-                if status.is_success() {
-                    Ok(status.as_u16())
-                } else {
-                    Err(StoreError::Unavailable(format!("answered {status}")))
-                }
-            })
-            .await;
-        match sent {
-            Ok(status) => return Ok(format!("delivered ({status}) after {} attempt(s)", attempt + 1)),
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Err(format!("webhook failed after {} attempts: {last}", DELIVERY.retries + 1))
 }
 
 #[cfg(test)]

@@ -79,15 +79,15 @@ pub async fn list(ctx: &AutomationsCtx, home: Uuid) -> Result<AutomationList, Fn
 /// The most rules one home may have.
 pub const MAX_RULES: usize = 200;
 
-/// What this build cannot deliver is refused when saved, not when it fires.
-fn deliverable(a: &Automation) -> Result<(), FnError> {
+/// What this installation cannot deliver is refused when saved, not when it fires.
+fn deliverable(ctx: &AutomationsCtx, a: &Automation) -> Result<(), FnError> {
     for (i, action) in a.actions.iter().enumerate() {
-        if let homeguard_domain::AutomationAction::Webhook { url } = action
-            && url.starts_with("https://")
+        if let homeguard_domain::AutomationAction::N8n { .. } = action
+            && ctx.outbound.n8n_url("").is_none()
         {
             return Err(FnError::invalid(
-                &format!("actions[{i}].url"),
-                "https webhooks are not supported by this build yet; use http",
+                &format!("actions[{i}].workflow"),
+                "this installation has no n8n (N8N_WEBHOOK_BASE is unset); use a webhook with its full url",
             ));
         }
     }
@@ -100,7 +100,7 @@ pub async fn create(ctx: &AutomationsCtx, home: Uuid, draft: NewAutomation) -> R
         return Err(FnError::new(ErrorCode::Conflict, format!("A home has at most {MAX_RULES} automations")));
     }
     let a = draft.into_automation(Uuid::now_v7(), home, &devices[..], ctx.clock.now())?;
-    deliverable(&a)?;
+    deliverable(ctx, &a)?;
     ctx.automations.insert(&a).await?;
     tracing::info!(user_id = %home, automation_id = %a.automation_id, trigger = a.trigger.kind(), "automation created");
     Ok(a)
@@ -136,8 +136,8 @@ pub async fn update(
     let draft: NewAutomation = serde_json::from_value(doc).map_err(|e| FnError::invalid_shape(e.to_string()))?;
     let devices = ctx.devices.list_for_user(current.user_id).await?;
     let mut next = draft.into_automation(id, current.user_id, &devices[..], ctx.clock.now())?;
-    deliverable(&next)?;
     next.created_at = current.created_at;
+    deliverable(ctx, &next)?;
     if !ctx.automations.update(&next).await? {
         return Err(not_found(id));
     }

@@ -127,6 +127,7 @@ fn start_host(
 }
 
 fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().pool_max_idle_per_host(1024).timeout(Duration::from_secs(30)).build().expect("client")
 }
 

@@ -42,6 +42,22 @@ impl TimeRange {
     }
 }
 
+/// A receiver's URL: http or https, with a host, at most 2048 bytes.
+pub fn check_webhook_url(url: &str, field: &str) -> Result<(), DomainError> {
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).map(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority.rsplit('@').next().unwrap_or_default().to_owned()
+    });
+    let ok = host.is_some_and(|h| !h.is_empty() && !h.starts_with(':'))
+        && url.len() <= 2048
+        && !url.contains(|c: char| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(field, "must be an http(s) URL such as https://n8n.example.com/webhook/x"))
+    }
+}
+
 /// Another device's state that must hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +195,9 @@ pub enum AutomationAction {
     },
     /// A POST to an http(s) URL (n8n), signed with the home's secret.
     Webhook { url: String },
+    /// The same POST to an n8n workflow's webhook path, under the
+    /// installation's `N8N_WEBHOOK_BASE` (`homeguard-motion-night`).
+    N8n { workflow: String },
     /// A device command, checked as a user's command is.
     DeviceCommand {
         device_id: Uuid,
@@ -193,6 +212,7 @@ impl AutomationAction {
         match self {
             Self::Notification { .. } => "notification",
             Self::Webhook { .. } => "webhook",
+            Self::N8n { .. } => "n8n",
             Self::DeviceCommand { .. } => "device_command",
         }
     }
@@ -364,13 +384,17 @@ impl Automation {
                         return Err(DomainError::invalid(&field("title"), "must be at most 100 characters"));
                     }
                 }
-                AutomationAction::Webhook { url } => {
-                    let ok = (url.starts_with("http://") || url.starts_with("https://"))
-                        && url.len() > "https://".len()
-                        && url.len() <= 2048
-                        && !url.contains(char::is_whitespace);
+                AutomationAction::Webhook { url } => check_webhook_url(url, &field("url"))?,
+                AutomationAction::N8n { workflow } => {
+                    let ok = !workflow.is_empty()
+                        && workflow.len() <= 200
+                        && !workflow.starts_with('/')
+                        && workflow.chars().all(|c| c.is_ascii_alphanumeric() || "-_/".contains(c));
                     if !ok {
-                        return Err(DomainError::invalid(&field("url"), "must be an http(s) URL"));
+                        return Err(DomainError::invalid(
+                            &field("workflow"),
+                            "must be an n8n webhook path such as homeguard-motion-night (letters, digits, - _ /)",
+                        ));
                     }
                 }
                 AutomationAction::DeviceCommand { device_id, command, parameters } => {

@@ -179,6 +179,7 @@ fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Session> {
         expires_at: from_ms(row.get("expires_at"))?,
         created_at: from_ms(row.get("created_at"))?,
         revoked_at: row.get::<Option<i64>, _>("revoked_at").map(from_ms).transpose()?,
+        name: row.get("name"),
     })
 }
 
@@ -186,8 +187,8 @@ fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Session> {
 impl SessionStore for SqliteStore {
     async fn create(&self, s: Session) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at, name)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(s.id.to_string())
         .bind(s.user_id.to_string())
@@ -195,6 +196,7 @@ impl SessionStore for SqliteStore {
         .bind(ms(s.expires_at))
         .bind(ms(s.created_at))
         .bind(s.revoked_at.map(ms))
+        .bind(&s.name)
         .execute(&self.pool)
         .await
         .map(drop)
@@ -218,6 +220,19 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
+        let rows = sqlx::query(
+            "SELECT * FROM user_sessions WHERE user_id = ? AND name IS NOT NULL AND revoked_at IS NULL
+             AND expires_at > ? ORDER BY created_at DESC, id",
+        )
+        .bind(user_id.to_string())
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(session_from_row).collect()
     }
 
     async fn delete_expired(&self, before: DateTime<Utc>) -> StoreResult<u64> {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use homeguard_domain::automation::{AutomationRun, RunStatus};
-use homeguard_domain::notification::Notification;
+use homeguard_domain::notification::{Delivery, Notification, Preferences};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{NotificationStore, RunStore};
 use uuid::Uuid;
@@ -92,13 +92,14 @@ impl RunStore for SqliteStore {
 impl NotificationStore for SqliteStore {
     async fn insert(&self, n: &Notification) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO notifications (id, user_id, created_at, read, doc) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO notifications (id, user_id, created_at, read, due_at, doc) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(n.id.to_string())
         .bind(n.user_id.to_string())
         .bind(ms(n.created_at))
         .bind(n.read_at.is_some())
+        .bind(n.next_delivery_at.map(ms))
         .bind(encode(n)?)
         .execute(self.pool())
         .await
@@ -106,15 +107,46 @@ impl NotificationStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn update(&self, n: &Notification) -> StoreResult<()> {
-        sqlx::query("UPDATE notifications SET read = ?, doc = ? WHERE id = ?")
-            .bind(n.read_at.is_some())
-            .bind(encode(n)?)
-            .bind(n.id.to_string())
-            .execute(self.pool())
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Notification>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM notifications WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
             .await
-            .map(drop)
-            .map_err(map_err)
+            .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn set_deliveries(
+        &self,
+        id: Uuid,
+        deliveries: &[Delivery],
+        next_delivery_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE notifications SET due_at = ?,
+                doc = json_set(doc, '$.deliveries', json(?), '$.next_delivery_at', json(?))
+             WHERE id = ?",
+        )
+        .bind(next_delivery_at.map(ms))
+        .bind(encode(&deliveries)?)
+        .bind(encode(&next_delivery_at)?)
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn due(&self, now: DateTime<Utc>, n: usize) -> StoreResult<Vec<Notification>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM notifications WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+        )
+        .bind(ms(now))
+        .bind(limit(n))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
     }
 
     async fn list(
@@ -170,5 +202,27 @@ impl NotificationStore for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(n as u64)
+    }
+
+    async fn preferences(&self, user_id: Uuid) -> StoreResult<Option<Preferences>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM notification_preferences WHERE user_id = ?")
+            .bind(user_id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO notification_preferences (user_id, doc) VALUES (?, ?)
+             ON CONFLICT (user_id) DO UPDATE SET doc = excluded.doc",
+        )
+        .bind(user_id.to_string())
+        .bind(encode(preferences)?)
+        .execute(self.pool())
+        .await
+        .map(drop)
+        .map_err(map_err)
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use homeguard_domain::automation::{AutomationRun, RunStatus};
-use homeguard_domain::notification::Notification;
+use homeguard_domain::notification::{Delivery, Notification, Preferences};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{NotificationStore, RunStore};
 use mongodb::bson::{Document, doc};
@@ -28,7 +28,8 @@ fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>
 impl MongoStore {
     pub(crate) async fn automation_indexes(&self) -> StoreResult<()> {
         self.index("automation_runs", doc! { "automation_id": 1, "at": -1 }, false).await?;
-        self.index("notifications", doc! { "user_id": 1, "created_at": -1 }, false).await
+        self.index("notifications", doc! { "user_id": 1, "created_at": -1 }, false).await?;
+        self.index("notifications", doc! { "due_at": 1 }, false).await
     }
 
     async fn find_sorted<T: serde::de::DeserializeOwned>(
@@ -142,6 +143,7 @@ impl NotificationStore for MongoStore {
                             "created_at": n.created_at.timestamp_millis(),
                             "seq": next_seq(),
                             "read": n.read_at.is_some(),
+                            "due_at": n.next_delivery_at.map(|t| t.timestamp_millis()),
                             "doc": to_bson(n)?,
                         } },
                     )
@@ -153,17 +155,37 @@ impl NotificationStore for MongoStore {
             .await
     }
 
-    async fn update(&self, n: &Notification) -> StoreResult<()> {
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Notification>> {
+        self.breaker.call(self.get_doc("notifications", doc! { "_id": id.to_string() })).await
+    }
+
+    async fn set_deliveries(
+        &self,
+        id: Uuid,
+        deliveries: &[Delivery],
+        next_delivery_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
         self.breaker
             .call(async {
+                let set = doc! {
+                    "due_at": next_delivery_at.map(|t| t.timestamp_millis()),
+                    "doc.deliveries": to_bson(&deliveries)?,
+                    "doc.next_delivery_at": to_bson(&next_delivery_at)?,
+                };
                 self.coll("notifications")
-                    .update_one(
-                        doc! { "_id": n.id.to_string() },
-                        doc! { "$set": { "read": n.read_at.is_some(), "doc": to_bson(n)? } },
-                    )
+                    .update_one(doc! { "_id": id.to_string() }, doc! { "$set": set })
                     .await
                     .map(drop)
                     .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Notification>> {
+        self.breaker
+            .call(async {
+                let filter = doc! { "due_at": { "$ne": null, "$lte": now.timestamp_millis() } };
+                self.find_sorted("notifications", filter, doc! { "due_at": 1 }, limit).await
             })
             .await
     }
@@ -191,13 +213,12 @@ impl NotificationStore for MongoStore {
         self.breaker
             .call(async {
                 let filter = doc! { "_id": id.to_string(), "user_id": user_id.to_string() };
-                let Some(mut n): Option<Notification> = self.get_doc("notifications", filter.clone()).await? else {
+                let Some(n): Option<Notification> = self.get_doc("notifications", filter.clone()).await? else {
                     return Ok(false);
                 };
                 if n.read_at.is_none() {
-                    n.read_at = Some(at);
                     self.coll("notifications")
-                        .update_one(filter, doc! { "$set": { "read": true, "doc": to_bson(&n)? } })
+                        .update_one(filter, doc! { "$set": { "read": true, "doc.read_at": to_bson(&at)? } })
                         .await
                         .map_err(map_err)?;
                 }
@@ -212,6 +233,23 @@ impl NotificationStore for MongoStore {
                 self.coll("notifications")
                     .count_documents(doc! { "user_id": user_id.to_string(), "read": false })
                     .await
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn preferences(&self, user_id: Uuid) -> StoreResult<Option<Preferences>> {
+        self.breaker.call(self.get_doc("notification_preferences", doc! { "_id": user_id.to_string() })).await
+    }
+
+    async fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> StoreResult<()> {
+        self.breaker
+            .call(async {
+                self.coll("notification_preferences")
+                    .update_one(doc! { "_id": user_id.to_string() }, doc! { "$set": { "doc": to_bson(preferences)? } })
+                    .upsert(true)
+                    .await
+                    .map(drop)
                     .map_err(map_err)
             })
             .await

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use homeguard_domain::automation::AutomationRun;
-use homeguard_domain::notification::Notification;
+use homeguard_domain::notification::{Delivery, Notification, Preferences};
 use uuid::Uuid;
 
 use crate::error::StoreResult;
@@ -32,8 +32,17 @@ pub trait RunStore: Send + Sync {
 pub trait NotificationStore: Send + Sync {
     /// Stores a notification once: false when one has its id already.
     async fn insert(&self, n: &Notification) -> StoreResult<bool>;
-    /// Replaces it (its deliveries).
-    async fn update(&self, n: &Notification) -> StoreResult<()>;
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Notification>>;
+    /// Records how its channels delivered it and when a delivery is next
+    /// due (its read mark is left as it is).
+    async fn set_deliveries(
+        &self,
+        id: Uuid,
+        deliveries: &[Delivery],
+        next_delivery_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// Notifications with a delivery due at `now`, the longest waiting first.
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Notification>>;
     /// One person's notifications, newest first, strictly before `before`.
     async fn list(
         &self,
@@ -45,4 +54,7 @@ pub trait NotificationStore: Send + Sync {
     /// Marks one read; false when it is not theirs (or does not exist).
     async fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn unread(&self, user_id: Uuid) -> StoreResult<u64>;
+    /// How a person wants to be reached (none: never set).
+    async fn preferences(&self, user_id: Uuid) -> StoreResult<Option<Preferences>>;
+    async fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> StoreResult<()>;
 }

@@ -27,6 +27,8 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// A service token's name (n8n, a script); none for a login.
+    pub name: Option<String>,
 }
 
 impl Session {
@@ -59,5 +61,7 @@ pub trait SessionStore: Send + Sync {
     /// Revokes a session; true when it was active until now.
     async fn revoke(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     /// Deletes sessions that expired before `before`; returns how many.
+    /// A user's service tokens that still work at `now`, newest first.
+    async fn tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
     async fn delete_expired(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }

@@ -180,6 +180,7 @@ fn session_from_row(row: &PgRow) -> Session {
         expires_at: row.get("expires_at"),
         created_at: row.get("created_at"),
         revoked_at: row.get("revoked_at"),
+        name: row.get("name"),
     }
 }
 
@@ -189,8 +190,8 @@ impl SessionStore for PgStore {
         self.breaker
             .call(async {
                 sqlx::query(
-                    "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO user_sessions (id, user_id, token_hash, expires_at, created_at, revoked_at, name)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(s.id)
                 .bind(s.user_id)
@@ -198,6 +199,7 @@ impl SessionStore for PgStore {
                 .bind(ms(s.expires_at))
                 .bind(ms(s.created_at))
                 .bind(s.revoked_at.map(ms))
+                .bind(&s.name)
                 .execute(&self.pool)
                 .await
                 .map(drop)
@@ -229,6 +231,23 @@ impl SessionStore for PgStore {
                     .await
                     .map_err(map_err)?;
                 Ok(done.rows_affected() == 1)
+            })
+            .await
+    }
+
+    async fn tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
+        self.breaker
+            .call(async {
+                let rows = sqlx::query(
+                    "SELECT * FROM user_sessions WHERE user_id = $1 AND name IS NOT NULL AND revoked_at IS NULL
+                     AND expires_at > $2 ORDER BY created_at DESC, id",
+                )
+                .bind(user_id)
+                .bind(ms(now))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(rows.iter().map(session_from_row).collect())
             })
             .await
     }

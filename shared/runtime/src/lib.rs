@@ -15,6 +15,7 @@ pub mod extract;
 pub mod function;
 pub mod http;
 pub mod metrics;
+pub mod outbound;
 pub mod ports;
 pub mod telemetry;
 

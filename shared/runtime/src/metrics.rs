@@ -1,7 +1,8 @@
 //! Prometheus metrics, one registry per process (no global state, so tests
 //! running several servers in one process do not share counters).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
@@ -15,6 +16,7 @@ struct Inner {
     registry: Registry,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    counters: Mutex<HashMap<&'static str, IntCounterVec>>,
 }
 
 const HTTP_LABELS: &[&str] = &["service", "method", "endpoint", "status"];
@@ -32,12 +34,26 @@ impl Metrics {
         .expect("valid metric");
         registry.register(Box::new(http_requests.clone())).expect("registered once");
         registry.register(Box::new(http_duration.clone())).expect("registered once");
-        Self { inner: Arc::new(Inner { registry, http_requests, http_duration }) }
+        Self { inner: Arc::new(Inner { registry, http_requests, http_duration, counters: Mutex::default() }) }
     }
 
     /// The registry, for functions that add metrics of their own.
     pub fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+
+    /// A counter of the function's own, registered the first time it is
+    /// asked for and the same one after (so callers need not keep it).
+    pub fn counter(&self, name: &'static str, help: &str, labels: &[&str]) -> IntCounterVec {
+        let mut counters = self.inner.counters.lock().unwrap_or_else(|e| e.into_inner());
+        counters
+            .entry(name)
+            .or_insert_with(|| {
+                let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+                let _ = self.inner.registry.register(Box::new(c.clone()));
+                c
+            })
+            .clone()
     }
 
     pub fn observe_http(&self, service: &str, method: &str, endpoint: &str, status: u16, took: Duration) {

@@ -25,6 +25,7 @@ use homeguard_ports::{
 
 use crate::auth::AuthKeys;
 use crate::metrics::Metrics;
+use crate::outbound::Outbound;
 
 /// The stores behind the ports: readiness checks each store a function's
 /// ports live in, once (users and sessions share one database, state,
@@ -90,6 +91,8 @@ pub trait Holds: Send + Sync + 'static {
     /// The keys tokens are signed and checked with.
     fn auth(&self) -> &AuthKeys;
     fn metrics(&self) -> &Metrics;
+    /// Webhooks and e-mail out of the platform.
+    fn outbound(&self) -> &Arc<Outbound>;
 }
 
 /// The distinct stores behind `ports`, in [`Store::ALL`] order.
@@ -129,6 +132,8 @@ macro_rules! ports {
             pub clock: Arc<SimClock>,
             pub auth: AuthKeys,
             pub metrics: Metrics,
+            /// Webhooks and e-mail out of the platform.
+            pub outbound: Arc<Outbound>,
         }
 
         impl Holds for Ctx {
@@ -144,6 +149,9 @@ macro_rules! ports {
             }
             fn metrics(&self) -> &Metrics {
                 &self.metrics
+            }
+            fn outbound(&self) -> &Arc<Outbound> {
+                &self.outbound
             }
         }
 
@@ -242,6 +250,8 @@ macro_rules! holds {
             pub clock: ::std::sync::Arc<$crate::ports::SimClock>,
             pub auth: $crate::AuthKeys,
             pub metrics: $crate::Metrics,
+            /// Webhooks and e-mail out of the platform.
+            pub outbound: ::std::sync::Arc<$crate::outbound::Outbound>,
         }
 
         $(
@@ -260,6 +270,7 @@ macro_rules! holds {
                     clock: ctx.clock.clone(),
                     auth: ctx.auth.clone(),
                     metrics: ctx.metrics.clone(),
+                    outbound: ctx.outbound.clone(),
                 }
             }
             fn clock(&self) -> &::std::sync::Arc<$crate::ports::SimClock> {
@@ -270,6 +281,9 @@ macro_rules! holds {
             }
             fn metrics(&self) -> &$crate::Metrics {
                 &self.metrics
+            }
+            fn outbound(&self) -> &::std::sync::Arc<$crate::outbound::Outbound> {
+                &self.outbound
             }
         }
 

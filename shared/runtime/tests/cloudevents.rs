@@ -54,6 +54,7 @@ async fn app() -> (tempfile::TempDir, axum::Router) {
         clock: Arc::new(SimClock::system()),
         auth: AuthKeys::new(b"cloudevents-test-secret-cloudevents", chrono::Duration::hours(1)),
         metrics: Metrics::new(),
+        outbound: std::sync::Arc::new(homeguard_runtime::outbound::Outbound::without_mail()),
     });
     let routes = axum::Router::new().route("/", cloudevents::route(handle));
     (dir, homeguard_runtime::http::mount("test", &ctx, routes))

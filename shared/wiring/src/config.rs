@@ -56,6 +56,19 @@ pub struct Config {
     /// TimescaleDB for readings (unset: embedded SQLite).
     #[arg(long, env = "TIMESCALE_URL", hide_env_values = true)]
     pub timescale_url: Option<String>,
+    /// The SMTP relay e-mail notifications go through: `smtp://host:25`,
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
+    /// `smtps://host:465` (unset: e-mail is not sent, and each e-mail
+    /// delivery is recorded as failed for that reason).
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Where n8n serves its workflows' webhooks; rules' `n8n` actions POST
+    /// to `<base>/<workflow>` (unset: such actions are refused when saved).
+    #[arg(long, env = "N8N_WEBHOOK_BASE")]
+    pub n8n_webhook_base: Option<String>,
+    /// The sender of e-mail notifications.
+    #[arg(long, env = "SMTP_FROM", default_value = "HomeGuard <homeguard@localhost>")]
+    pub smtp_from: String,
 }
 
 /// `key=value` settings.

@@ -15,7 +15,7 @@ use homeguard_domain::agent::{ChatMessage, Conversation};
 use homeguard_domain::alarm::{AlarmRecord, LogEntry};
 use homeguard_domain::automation::AutomationRun;
 use homeguard_domain::home::{Code, Contact, Home, Pet};
-use homeguard_domain::notification::Notification;
+use homeguard_domain::notification::{self, Notification, Preferences};
 use homeguard_domain::{AnomalyLabel, Automation, Device, DeviceState, Event, Topic, User};
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
@@ -99,6 +99,7 @@ delegate!(SessionStore {
     fn create(&self, session: Session) -> ();
     fn get(&self, id: Uuid) -> Option<Session>;
     fn revoke(&self, id: Uuid, at: DateTime<Utc>) -> bool;
+    fn tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> Vec<Session>;
     fn delete_expired(&self, before: DateTime<Utc>) -> u64;
 });
 
@@ -166,10 +167,14 @@ delegate!(RunStore {
 
 delegate!(NotificationStore {
     fn insert(&self, n: &Notification) -> bool;
-    fn update(&self, n: &Notification) -> ();
+    fn get(&self, id: Uuid) -> Option<Notification>;
+    fn set_deliveries(&self, id: Uuid, deliveries: &[notification::Delivery], next_delivery_at: Option<DateTime<Utc>>) -> ();
+    fn due(&self, now: DateTime<Utc>, limit: usize) -> Vec<Notification>;
     fn list(&self, user_id: Uuid, unread_only: bool, before: Option<DateTime<Utc>>, limit: usize) -> Vec<Notification>;
     fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> bool;
     fn unread(&self, user_id: Uuid) -> u64;
+    fn preferences(&self, user_id: Uuid) -> Option<Preferences>;
+    fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> ();
 });
 
 delegate!(LabelStore {

@@ -18,6 +18,7 @@ use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
     NotificationStore, PubSub, RateLimiter, ReadingStore, RunStore, SessionStore, SimClock, StateStore, UserStore,
 };
+use homeguard_runtime::outbound::Outbound;
 use homeguard_runtime::ports::{Port, Store};
 use homeguard_runtime::{AuthKeys, Ctx, Declared, Metrics};
 
@@ -97,6 +98,11 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         clock: Arc::new(SimClock::system()),
         auth: AuthKeys::new(&secret, chrono::Duration::seconds(config.token_ttl_seconds as i64)),
         metrics: Metrics::new(),
+        outbound: Arc::new(
+            Outbound::new(config.smtp_url.as_deref(), &config.smtp_from)
+                .and_then(|o| o.with_n8n(config.n8n_webhook_base.as_deref()))
+                .map_err(anyhow::Error::msg)?,
+        ),
     }))
 }
 

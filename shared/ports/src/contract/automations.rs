@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use homeguard_domain::automation::{ActionOutcome, AutomationRun, RunStatus, Severity, run_id};
-use homeguard_domain::notification::{Notification, Source};
+use homeguard_domain::notification::{Delivery, DeliveryStatus, Notification, Preferences, Source, TimeRange};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -64,6 +64,7 @@ pub async fn run_notifications(store: &dyn NotificationStore) {
         created_at: t0 + Duration::seconds(secs),
         read_at: None,
         deliveries: vec![],
+        next_delivery_at: None,
     };
     let (a, b, c) = (note(me, 0, Severity::Normal), note(me, 10, Severity::Critical), note(them, 5, Severity::Low));
     for n in [&a, &b, &c] {
@@ -81,14 +82,40 @@ pub async fn run_notifications(store: &dyn NotificationStore) {
         store.list(me, false, Some(b.created_at), 10).await.unwrap()[0].read_at,
         Some(t0 + Duration::seconds(20))
     );
-    let mut delivered = b.clone();
-    delivered.deliveries.push(homeguard_domain::notification::Delivery {
-        channel: "email".into(),
-        status: "delivered".into(),
-        attempts: 1,
-        detail: "250 OK".into(),
-        at: t0,
-    });
-    store.update(&delivered).await.unwrap();
-    assert_eq!(store.list(me, true, None, 1).await.unwrap(), vec![delivered]);
+    assert_eq!(store.get(b.id).await.unwrap(), Some(b.clone()));
+    assert_eq!(store.get(Uuid::new_v4()).await.unwrap(), None);
+
+    // Deliveries: one held until a time, then settled; the read mark stays.
+    let held = vec![Delivery::new("email", DeliveryStatus::Held, "quiet hours", t0)];
+    let release = t0 + Duration::hours(8);
+    store.set_deliveries(a.id, &held, Some(release)).await.unwrap();
+    assert!(store.due(release - Duration::seconds(1), 10).await.unwrap().is_empty(), "not due before its time");
+    let due = store.due(release, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].id, &due[0].deliveries, due[0].next_delivery_at), (a.id, &held, Some(release)));
+    assert!(due[0].read_at.is_some(), "setting deliveries keeps the read mark");
+    let mut sent = Delivery::new("email", DeliveryStatus::Delivered, "250 OK", release);
+    sent.attempts = 1;
+    store.set_deliveries(a.id, std::slice::from_ref(&sent), None).await.unwrap();
+    assert!(store.due(release + Duration::days(1), 10).await.unwrap().is_empty(), "settled");
+    assert_eq!(store.get(a.id).await.unwrap().unwrap().deliveries, vec![sent]);
+    // Marking read keeps the deliveries.
+    store.set_deliveries(b.id, &held, None).await.unwrap();
+    assert!(store.mark_read(me, b.id, t0).await.unwrap());
+    assert_eq!(store.get(b.id).await.unwrap().unwrap().deliveries, held);
+
+    // Preferences.
+    assert_eq!(store.preferences(me).await.unwrap(), None);
+    let quiet = Preferences {
+        email: false,
+        webhook_url: Some("https://n8n.example.com/webhook/me".into()),
+        quiet_hours: Some(TimeRange { start: "22:00".into(), end: "07:00".into() }),
+    };
+    store.set_preferences(me, &quiet).await.unwrap();
+    store.set_preferences(them, &Preferences::default()).await.unwrap();
+    assert_eq!(store.preferences(me).await.unwrap(), Some(quiet.clone()));
+    let loud = Preferences { quiet_hours: None, ..quiet };
+    store.set_preferences(me, &loud).await.unwrap();
+    assert_eq!(store.preferences(me).await.unwrap(), Some(loud));
+    assert_eq!(store.preferences(them).await.unwrap(), Some(Preferences::default()));
 }

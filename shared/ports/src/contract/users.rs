@@ -65,6 +65,7 @@ async fn sessions_lifecycle(users: &dyn UserStore, sessions: &dyn SessionStore) 
         expires_at: now + Duration::hours(1),
         created_at: now,
         revoked_at: None,
+        name: None,
     };
     sessions.create(live.clone()).await.unwrap();
     assert_eq!(sessions.get(live.id).await.unwrap(), Some(live.clone()));
@@ -87,4 +88,24 @@ async fn sessions_lifecycle(users: &dyn UserStore, sessions: &dyn SessionStore) 
     assert!(sessions.delete_expired(now - Duration::days(1)).await.unwrap() >= 1);
     assert!(sessions.get(old.id).await.unwrap().is_none(), "expired session purged");
     assert!(sessions.get(live.id).await.unwrap().is_some(), "unexpired session kept");
+
+    // Service tokens: named sessions, listed while they work.
+    let token = |name: &str, secs: i64| Session {
+        id: Uuid::new_v4(),
+        created_at: now + Duration::seconds(secs),
+        expires_at: now + Duration::days(365),
+        revoked_at: None,
+        name: Some(name.into()),
+        ..live.clone()
+    };
+    let (n8n, script, gone) = (token("n8n", 1), token("backup script", 2), token("old", 3));
+    for t in [&n8n, &script, &gone] {
+        sessions.create(t.clone()).await.unwrap();
+    }
+    assert!(sessions.revoke(gone.id, now).await.unwrap());
+    assert_eq!(sessions.get(n8n.id).await.unwrap(), Some(n8n.clone()), "the name is kept");
+    let listed = sessions.tokens(user.id, now).await.unwrap();
+    assert_eq!(listed, vec![script.clone(), n8n.clone()], "named, working, newest first; logins are not tokens");
+    assert_eq!(sessions.tokens(user.id, now + Duration::days(366)).await.unwrap(), vec![], "expired ones are not");
+    assert_eq!(sessions.tokens(Uuid::new_v4(), now).await.unwrap(), vec![]);
 }

@@ -101,6 +101,7 @@ impl Drop for Host {
 }
 
 pub fn client() -> reqwest::Client {
+    homeguard_runtime::outbound::install_tls_provider();
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
@@ -185,4 +186,10 @@ pub async fn device_key(host: &Host, token: &str, device: uuid::Uuid) -> String 
     let r = client().post(host.url(&format!("/devices/{device}/key"))).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["device_key"].as_str().unwrap().to_owned()
+}
+
+pub async fn put(host: &Host, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    let r = client().put(host.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }

@@ -1,0 +1,2 @@
+-- Service tokens: long-lived sessions with a name, for n8n and scripts.
+ALTER TABLE user_sessions ADD COLUMN name TEXT;

@@ -1,0 +1,236 @@
+//! What the platform sends out of itself: JSON webhooks over http(s) (n8n,
+//! a household's own receiver) and e-mail over SMTP (`SMTP_URL`). Each
+//! delivery is retried with the delivery policy's backoff while the
+//! receiver is unreachable, and goes through a breaker per receiver, so a
+//! dead receiver fails at once instead of holding every delivery for its
+//! timeout. A receiver that answers "no" (a 4xx, a refused recipient) is
+//! not retried: asking again would get the same answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use homeguard_ports::Breaker;
+use homeguard_ports::error::{StoreError, StoreResult};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use uuid::Uuid;
+
+use crate::function::DELIVERY;
+
+/// How a delivery went: how many attempts it took and what the receiver
+/// said (or why it could not be reached).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempted {
+    pub attempts: u32,
+    pub detail: String,
+}
+
+/// A delivery's outcome: delivered, or failed for good.
+pub type Outcome = Result<Attempted, Attempted>;
+
+/// The SMTP relay e-mail goes through.
+struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    breaker: Breaker,
+}
+
+/// The process's way out: one HTTP client, the SMTP relay when one is
+/// configured, and the breakers of the receivers it has called.
+pub struct Outbound {
+    http: reqwest::Client,
+    mailer: Option<Mailer>,
+    n8n: Option<String>,
+    breakers: Mutex<HashMap<String, Arc<Breaker>>>,
+}
+
+impl std::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound").field("mail", &self.mailer.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// Makes ring the process's TLS provider (the one sqlx and mongodb bring):
+/// https clients built without naming one use it.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Outbound {
+    /// `smtp_url` names the relay: `smtp://host:port` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`,
+    /// with `user:password@` when it needs a login; `from` is the sender
+    /// (`HomeGuard <alerts@example.com>`).
+    pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, String> {
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("HomeGuard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("the HTTP client could not be built: {e}"))?;
+        let mailer = match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("SMTP_URL is not a valid smtp:// or smtps:// URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build();
+                let from = from.parse().map_err(|e| format!("SMTP_FROM is not an address ({from:?}): {e}"))?;
+                Some(Mailer { transport, from, breaker: Breaker::new("smtp") })
+            }
+        };
+        Ok(Self { http, mailer, n8n: None, breakers: Mutex::default() })
+    }
+
+    /// Where n8n's webhooks are (`N8N_WEBHOOK_BASE`, e.g. `http://n8n:5678/webhook`).
+    pub fn with_n8n(mut self, base: Option<&str>) -> Result<Self, String> {
+        self.n8n = match base.map(|b| b.trim().trim_end_matches('/')).filter(|b| !b.is_empty()) {
+            None => None,
+            Some(b) if b.starts_with("http://") || b.starts_with("https://") => Some(b.to_owned()),
+            Some(b) => return Err(format!("N8N_WEBHOOK_BASE must be an http(s) URL, not {b:?}")),
+        };
+        Ok(self)
+    }
+
+    /// The URL of an n8n workflow's webhook path (none: no n8n configured).
+    pub fn n8n_url(&self, workflow: &str) -> Option<String> {
+        self.n8n.as_ref().map(|base| format!("{base}/{}", workflow.trim_start_matches('/')))
+    }
+
+    /// No SMTP relay: e-mail deliveries fail as not configured.
+    pub fn without_mail() -> Self {
+        Self::new(None, "").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Whether e-mail can be sent.
+    pub fn mail_configured(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    fn breaker(&self, url: &str) -> Arc<Breaker> {
+        let receiver = url.split('/').take(3).collect::<Vec<_>>().join("/");
+        let mut map = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(receiver).or_insert_with(|| Arc::new(Breaker::new("webhook"))).clone()
+    }
+
+    /// POSTs a JSON body with extra headers (a signature, a delivery id).
+    pub async fn post_json(&self, url: &str, body: &[u8], headers: &[(&str, String)]) -> Outcome {
+        let breaker = self.breaker(url);
+        retried(&breaker, || async {
+            let mut request = self.http.post(url).header("content-type", "application/json").body(body.to_vec());
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            let status = request.send().await.map_err(|e| StoreError::Unavailable(error_chain(&e)))?.status();
+            match status.as_u16() {
+                200..=299 => Ok(format!("answered {status}")),
+                408 | 429 | 500.. => Err(StoreError::Unavailable(format!("answered {status}"))),
+                _ => Err(StoreError::Backend(format!("answered {status}"))),
+            }
+        })
+        .await
+    }
+
+    /// Sends a plain-text e-mail. Its Message-ID derives from `id`, so a
+    /// resend after a crash is recognisably the same message.
+    pub async fn email(&self, to: &str, subject: &str, text: &str, id: Uuid) -> Outcome {
+        let Some(mailer) = &self.mailer else {
+            return Err(Attempted { attempts: 0, detail: "e-mail is not configured (SMTP_URL is unset)".into() });
+        };
+        let message = to
+            .parse::<Mailbox>()
+            .map_err(|e| e.to_string())
+            .and_then(|to| {
+                Message::builder()
+                    .from(mailer.from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .message_id(Some(format!("<{id}@homeguard>")))
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text.to_owned())
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|e| Attempted { attempts: 0, detail: format!("not an e-mail for {to:?}: {e}") })?;
+        retried(&mailer.breaker, || async {
+            match mailer.transport.send(message.clone()).await {
+                Ok(response) => Ok(format!("accepted by the relay ({})", response.code())),
+                Err(e) if e.is_permanent() => {
+                    Err(StoreError::Backend(format!("refused by the relay: {}", error_chain(&e))))
+                }
+                Err(e) => Err(StoreError::Unavailable(error_chain(&e))),
+            }
+        })
+        .await
+    }
+}
+
+/// Calls `attempt` through the breaker, again after each backoff while the
+/// receiver is unreachable.
+async fn retried<F, Fut>(breaker: &Breaker, attempt: F) -> Outcome
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = StoreResult<String>>,
+{
+    let mut attempts = 0;
+    loop {
+        if attempts > 0 {
+            tokio::time::sleep(DELIVERY.backoff(attempts - 1)).await;
+        }
+        attempts += 1;
+        match breaker.call(attempt()).await {
+            Ok(detail) => return Ok(Attempted { attempts, detail }),
+            // An open breaker would refuse the retries too: give up now.
+            Err(e) if e.is_retryable() && attempts <= DELIVERY.retries && !breaker.is_open() => {}
+            Err(StoreError::Unavailable(e) | StoreError::Backend(e)) => return Err(Attempted { attempts, detail: e }),
+            Err(e) => return Err(Attempted { attempts, detail: e.to_string() }),
+        }
+    }
+}
+
+/// An error and its causes, one line ("connection refused" is a cause).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_receiver_is_retried_then_reported() {
+        let out = Outbound::without_mail();
+        // Nothing listens on port 9 of localhost: each attempt is refused.
+        let failed = out.post_json("http://127.0.0.1:9/hook", b"{}", &[]).await.unwrap_err();
+        assert_eq!(failed.attempts, DELIVERY.retries + 1);
+        assert!(failed.detail.to_lowercase().contains("connect"), "{failed:?}");
+    }
+
+    #[tokio::test]
+    async fn mail_without_a_relay_says_so() {
+        let failed = Outbound::without_mail().email("john@demo.com", "Hi", "text", Uuid::nil()).await.unwrap_err();
+        assert_eq!(failed.attempts, 0);
+        assert!(failed.detail.contains("SMTP_URL"));
+    }
+
+    #[tokio::test]
+    async fn bad_relay_settings_are_named() {
+        assert!(Outbound::new(Some("http://mail"), "a@b.c").unwrap_err().contains("SMTP_URL"));
+        assert!(Outbound::new(Some("smtp://127.0.0.1:2525"), "not an address").unwrap_err().contains("SMTP_FROM"));
+        assert!(
+            Outbound::new(Some("smtp://127.0.0.1:2525"), "HomeGuard <alerts@example.com>").unwrap().mail_configured()
+        );
+    }
+}
