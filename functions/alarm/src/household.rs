@@ -17,19 +17,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::AlarmCtx;
-
-/// The time zone of a home that has not chosen one.
-pub const DEFAULT_TIME_ZONE: &str = "UTC";
-
-/// The home's settings, created with the defaults on first use.
-pub async fn home_of(ctx: &AlarmCtx, user: Uuid) -> Result<Home, FnError> {
-    if let Some(h) = ctx.homes.get(user).await? {
-        return Ok(h);
-    }
-    let home = Home::new(user, DEFAULT_TIME_ZONE, ctx.clock.now())?;
-    ctx.homes.put(&home).await?;
-    Ok(home)
-}
+pub use homeguard_usecases::alarm::{DEFAULT_TIME_ZONE, home_of};
 
 #[derive(Debug, Serialize)]
 pub struct ZoneView {

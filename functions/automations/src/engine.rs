@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
-use homeguard_domain::alarm::{EntryKind, LogEntry};
+use chrono::{DateTime, Duration, Timelike, Utc};
+use homeguard_domain::alarm::{Actor, EntryKind, LogEntry};
 use homeguard_domain::automation::{
-    ActionOutcome, Automation, AutomationAction, AutomationRun, Input, RunStatus, Situation, render, run_id,
+    ActionOutcome, Automation, AutomationAction, AutomationRun, AutomationTrigger, Input, RunStatus, Situation, Watch,
+    render, run_id,
 };
 use homeguard_domain::notification::{Notification, Source};
 use homeguard_domain::{Device, Event, HomeMode, Role};
 use homeguard_runtime::{Caller, FnError, bus};
+use homeguard_usecases::alarm;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -86,6 +88,7 @@ pub async fn on_events(ctx: &AutomationsCtx, events: Vec<Event>) -> Result<(), F
             let input = Input::Event { event: e, device };
             let s = Situation::at(e.timestamp.with_timezone(&h.tz), &arm_state, mode, &states);
             run_rules(ctx, &h, &input, &s).await?;
+            watch(ctx, &h, e, device).await?;
         }
     }
     Ok(())
@@ -126,9 +129,158 @@ pub async fn tick(ctx: &AutomationsCtx) -> Result<(), FnError> {
         for at in [now - Duration::minutes(1), now] {
             let local = at.with_timezone(&h.tz);
             let (hhmm, key) = (local.format("%H:%M").to_string(), local.format("%Y-%m-%d %H:%M").to_string());
-            let input = Input::Minute { local: &hhmm, key: &key, at };
+            let wall = local.naive_local();
+            let wall = wall.with_second(0).and_then(|w| w.with_nanosecond(0)).unwrap_or(wall);
+            let input = Input::Minute { local: &hhmm, wall, key: &key, at };
             let s = Situation::at(local, &arm_state, mode, &states);
             run_rules(ctx, &h, &input, &s).await?;
+        }
+    }
+    resume_due(ctx).await
+}
+
+/// The id of a `device_state` rule's clock for one device: one at a time
+/// (the device entering the state again while it runs keeps the start).
+fn watch_id(rule: &Automation, device: Uuid) -> Uuid {
+    run_id(rule.automation_id, &format!("watch:{device}"))
+}
+
+/// Starts or stops the clocks of `device_state` rules as `event` moves
+/// the device into or out of their state.
+async fn watch(ctx: &AutomationsCtx, h: &Home, event: &Event, device: &Device) -> Result<(), FnError> {
+    for rule in &h.rules {
+        let (Some(w), AutomationTrigger::DeviceState { for_seconds, .. }) = (rule.watch(device, event), &rule.trigger)
+        else {
+            continue;
+        };
+        let id = watch_id(rule, device.device_id);
+        match w {
+            Watch::Enters => {
+                let held = Input::Held { event, device, for_seconds: *for_seconds };
+                let mut trigger = trigger_of(&held);
+                trigger["watch"] = json!(true);
+                let clock = AutomationRun {
+                    run_id: id,
+                    automation_id: rule.automation_id,
+                    user_id: h.user_id,
+                    trigger,
+                    at: event.timestamp,
+                    conditions: vec![],
+                    status: RunStatus::Waiting,
+                    actions: vec![],
+                    resume_at: Some(held.at()),
+                };
+                if ctx.runs.claim(&clock).await? {
+                    tracing::info!(automation_id = %rule.automation_id, device_id = %device.device_id, until = %held.at(), "watching a device's state");
+                }
+            }
+            Watch::Leaves => {
+                if ctx.runs.get(id).await?.is_some_and(|r| r.is_watch()) {
+                    ctx.runs.discard(id).await?;
+                    tracing::info!(automation_id = %rule.automation_id, device_id = %device.device_id, "the state did not last");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An input rebuilt from what a waiting run recorded of it.
+enum Recorded {
+    Event { event: Event, device: Device },
+    Held { event: Event, device: Device, for_seconds: u32 },
+    Signal { code: u16, id: Uuid, at: DateTime<Utc> },
+    Mode { to: HomeMode, id: Uuid, at: DateTime<Utc> },
+    Minute { local: String, wall: chrono::NaiveDateTime, key: String, at: DateTime<Utc> },
+}
+
+impl Recorded {
+    fn of(run: &AutomationRun, devices: &[Device], tz: chrono_tz::Tz) -> Option<Self> {
+        let t = &run.trigger;
+        let key = t["key"].as_str()?;
+        let (kind, rest) = key.split_once(':')?;
+        let event = || -> Option<(Event, Device)> {
+            let event: Event = serde_json::from_value(t["event"].clone()).ok()?;
+            let device = devices.iter().find(|d| d.device_id == event.device_id)?.clone();
+            Some((event, device))
+        };
+        Some(match kind {
+            "event" => event().map(|(event, device)| Self::Event { event, device })?,
+            "held" => {
+                let for_seconds = u32::try_from(t["for_seconds"].as_u64()?).ok()?;
+                event().map(|(event, device)| Self::Held { event, device, for_seconds })?
+            }
+            "signal" => {
+                Self::Signal { code: u16::try_from(t["code"].as_u64()?).ok()?, id: rest.parse().ok()?, at: run.at }
+            }
+            "mode" => {
+                Self::Mode { to: serde_json::from_value(t["mode"].clone()).ok()?, id: rest.parse().ok()?, at: run.at }
+            }
+            "schedule" => {
+                let local = run.at.with_timezone(&tz);
+                Self::Minute {
+                    local: local.format("%H:%M").to_string(),
+                    wall: local.naive_local(),
+                    key: rest.to_owned(),
+                    at: run.at,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn input(&self) -> Input<'_> {
+        match self {
+            Self::Event { event, device } => Input::Event { event, device },
+            Self::Held { event, device, for_seconds } => Input::Held { event, device, for_seconds: *for_seconds },
+            Self::Signal { code, id, at } => Input::Signal { code: *code, id: *id, at: *at },
+            Self::Mode { to, id, at } => Input::Mode { to: *to, id: *id, at: *at },
+            Self::Minute { local, wall, key, at } => Input::Minute { local, wall: *wall, key, at: *at },
+        }
+    }
+}
+
+/// Runs whose wait is over: a `device_state` clock that ran out (the
+/// device stayed in the state: the rule's conditions are judged now and it
+/// fires), or a firing whose delay is over (its next actions run).
+async fn resume_due(ctx: &AutomationsCtx) -> Result<(), FnError> {
+    let now = ctx.clock.now();
+    for run in ctx.runs.due(now, 100).await? {
+        let rule = ctx.automations.get(run.automation_id).await?.filter(|r| r.enabled);
+        let Some(rule) = rule else {
+            if run.is_watch() {
+                ctx.runs.discard(run.run_id).await?;
+            } else {
+                let mut run = run;
+                for a in run.actions.iter_mut().filter(|a| !["done", "failed"].contains(&a.status.as_str())) {
+                    a.status = "skipped".into();
+                    a.detail = "the rule was disabled or deleted meanwhile".into();
+                }
+                (run.status, run.resume_at) = (RunStatus::Failed, None);
+                ctx.runs.finish(&run).await?;
+            }
+            continue;
+        };
+        let devices = ctx.devices.list_for_user(run.user_id).await?;
+        let tz = ctx.homes.get(run.user_id).await?.map_or(chrono_tz::Tz::UTC, |h| h.tz());
+        let h = Home { user_id: run.user_id, rules: vec![rule.clone()], devices, tz };
+        let Some(recorded) = Recorded::of(&run, &h.devices, tz) else {
+            tracing::warn!(run_id = %run.run_id, "a waiting run's input cannot be read back; dropped");
+            ctx.runs.discard(run.run_id).await?;
+            continue;
+        };
+        let input = recorded.input();
+        let (arm_state, mode) = alarm_now(ctx, run.user_id).await?;
+        let states = states_for(ctx, &h.rules).await?;
+        let s = Situation::at(now.with_timezone(&tz), &arm_state, mode, &states);
+        if run.is_watch() {
+            let judged = rule.judge(&s);
+            if judged.iter().all(|j| j.ok) {
+                fire(ctx, &h, &rule, &input, &s, judged).await?;
+            }
+            ctx.runs.discard(run.run_id).await?;
+        } else {
+            run_actions(ctx, &h, &rule, &input, &s, run).await?;
         }
     }
     Ok(())
@@ -153,6 +305,16 @@ fn trigger_of(input: &Input) -> Value {
             t["event_type"] = json!(event.event_type);
             t["device_id"] = json!(device.device_id);
             t["device"] = json!(device.name);
+            t["event"] = json!(event);
+        }
+        Input::Held { event, device, for_seconds } => {
+            t["type"] = json!("device_state");
+            t["since"] = json!(event.timestamp);
+            t["for_seconds"] = json!(for_seconds);
+            t["event_type"] = json!(event.event_type);
+            t["device_id"] = json!(device.device_id);
+            t["device"] = json!(device.name);
+            t["event"] = json!(event);
         }
         Input::Signal { code, .. } => {
             t["type"] = json!("alarm_signal");
@@ -182,7 +344,8 @@ async fn fire(
     judged: Vec<homeguard_domain::automation::Judged>,
 ) -> Result<(), FnError> {
     let id = run_id(rule.automation_id, &input.key());
-    let mut run = match ctx.runs.get(id).await? {
+    let run = match ctx.runs.get(id).await? {
+        // Done, held back, or waiting for its delay (the clock resumes it).
         Some(r) if r.status != RunStatus::Running => return Ok(()),
         Some(r) => r,
         None => {
@@ -199,6 +362,7 @@ async fn fire(
                     .iter()
                     .map(|a| ActionOutcome { action: a.kind().into(), status: "pending".into(), detail: String::new() })
                     .collect(),
+                resume_at: None,
             };
             let last = ctx.runs.last_fired(rule.automation_id).await?;
             let cooldown = Duration::seconds(rule.cooldown_seconds.into());
@@ -220,9 +384,43 @@ async fn fire(
             run
         }
     };
+    run_actions(ctx, h, rule, input, s, run).await
+}
+
+/// Runs a firing's actions that have not run, in order, up to the end or
+/// to a delay (which records the run as waiting and stops; the clock
+/// resumes it after the delay).
+async fn run_actions(
+    ctx: &AutomationsCtx,
+    h: &Home,
+    rule: &Automation,
+    input: &Input<'_>,
+    s: &Situation<'_>,
+    mut run: AutomationRun,
+) -> Result<(), FnError> {
+    let id = run.run_id;
     for (i, action) in rule.actions.iter().enumerate() {
-        if run.actions.get(i).is_some_and(|a| a.status == "done") {
+        let status = run.actions.get(i).map(|a| a.status.clone()).unwrap_or_default();
+        if status == "done" || status == "failed" {
             continue;
+        }
+        if let AutomationAction::Delay { seconds } = action {
+            let slot = ActionOutcome { action: "delay".into(), status: String::new(), detail: String::new() };
+            if status == "waiting" {
+                if let Some(a) = run.actions.get_mut(i) {
+                    *a = ActionOutcome { status: "done".into(), detail: format!("waited {seconds} s"), ..slot };
+                }
+                continue;
+            }
+            let until = ctx.clock.now() + Duration::seconds((*seconds).into());
+            let detail = format!("until {}", until.with_timezone(&h.tz).format("%H:%M:%S"));
+            if let Some(a) = run.actions.get_mut(i) {
+                *a = ActionOutcome { status: "waiting".into(), detail, ..slot };
+            }
+            (run.status, run.resume_at) = (RunStatus::Waiting, Some(until));
+            ctx.runs.finish(&run).await?;
+            tracing::info!(user_id = %h.user_id, automation_id = %rule.automation_id, run_id = %id, until = %until, "automation waiting");
+            return Ok(());
         }
         let (status, detail) = match act(ctx, h, rule, input, s, &run, i, action).await {
             Ok(Ok(detail)) => ("done", detail),
@@ -236,6 +434,7 @@ async fn fire(
         }
     }
     run.status = if run.actions.iter().any(|a| a.status == "failed") { RunStatus::Failed } else { RunStatus::Done };
+    run.resume_at = None;
     ctx.runs.finish(&run).await?;
     tracing::info!(user_id = %h.user_id, automation_id = %rule.automation_id, run_id = %id, status = ?run.status, "automation fired");
     Ok(())
@@ -287,11 +486,74 @@ async fn act(
                 Err(e) => Ok(Err(e.message)),
             }
         }
+        // Run by `run_actions` itself.
+        AutomationAction::Delay { seconds } => Ok(Ok(format!("waited {seconds} s"))),
+        AutomationAction::Arm { mode, bypass_open } => {
+            let by = rule_actor(rule);
+            let changed = alarm::change(ctx, h.user_id, Some(&by), |r, l, now| {
+                let open: Vec<Uuid> = if *bypass_open { r.panel.open.iter().copied().collect() } else { vec![] };
+                Ok((r.arm(&l.home, &l.zones, *mode, &open, false, Some(&by), now)?, ()))
+            })
+            .await;
+            Ok(alarm_outcome(changed, format!("arming {}", mode.as_str())))
+        }
+        AutomationAction::SetMode { mode } => {
+            let by = rule_actor(rule);
+            let changed = alarm::change(ctx, h.user_id, Some(&by), |r, l, now| {
+                if r.is_downward(*mode) {
+                    return Err(FnError::new(
+                        homeguard_domain::ErrorCode::CodeRequired,
+                        format!(
+                            "from {} to {} needs the owner's code, which a rule never has",
+                            r.mode.as_str(),
+                            mode.as_str()
+                        ),
+                    ));
+                }
+                Ok((r.set_mode(&l.home, &l.zones, *mode, None, false, Some(&by), now)?, ()))
+            })
+            .await;
+            Ok(alarm_outcome(changed, format!("home mode {}", mode.as_str())))
+        }
+        AutomationAction::Disarm => {
+            let n = Notification {
+                id: action_id,
+                user_id: h.user_id,
+                title: "Disarm the alarm?".into(),
+                body: format!(
+                    "The rule \u{201c}{}\u{201d} would disarm the alarm now. A rule never disarms by itself: if you agree, disarm it with your code.",
+                    rule.name
+                ),
+                severity: homeguard_domain::notification::Severity::High,
+                source: Source::Rule,
+                source_id: Some(rule.automation_id),
+                channels: vec![],
+                created_at: ctx.clock.now(),
+                read_at: None,
+                deliveries: vec![],
+                next_delivery_at: None,
+            };
+            ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
+            Ok(Ok(format!("asked the owner to disarm with their code (notification {action_id})")))
+        }
         AutomationAction::Webhook { url } => Ok(deliver(ctx, h, rule, input, run, url, action_id).await),
         AutomationAction::N8n { workflow } => match ctx.outbound.n8n_url(workflow) {
             Some(url) => Ok(deliver(ctx, h, rule, input, run, &url, action_id).await),
             None => Ok(Err("N8N_WEBHOOK_BASE is no longer set on this installation".into())),
         },
+    }
+}
+
+/// A rule as the alarm's log names who changed it.
+fn rule_actor(rule: &Automation) -> Actor {
+    Actor { id: rule.automation_id, name: format!("rule \u{201c}{}\u{201d}", rule.name) }
+}
+
+/// How an alarm change by a rule went, in words for its run.
+fn alarm_outcome(changed: Result<(alarm::Loaded, ()), FnError>, what: String) -> Result<String, String> {
+    match changed {
+        Ok((l, ())) => Ok(format!("{what}: the alarm is {}", l.record.panel.state_name())),
+        Err(e) => Err(format!("{what} refused: {}", e.message)),
     }
 }
 
@@ -312,7 +574,7 @@ async fn deliver(
         "home": { "user_id": h.user_id, "time_zone": h.tz.name() },
         "trigger": run.trigger,
         "device": input.device(),
-        "event": match input { Input::Event { event, .. } => json!(event), _ => Value::Null },
+        "event": match input { Input::Event { event, .. } | Input::Held { event, .. } => json!(event), _ => Value::Null },
         "conditions": run.conditions,
         "run_id": run.run_id,
         "sent_at": ctx.clock.now(),
@@ -397,6 +659,7 @@ mod tests {
             conditions: vec![],
             status: RunStatus::Running,
             actions: vec![pending("done"), pending("pending")],
+            resume_at: None,
         };
         assert!(ctx.runs.claim(&cut).await.unwrap());
         on_events(&ctx, vec![event]).await.unwrap();
@@ -437,5 +700,122 @@ mod schedule_tests {
         tick(&ctx).await.unwrap();
         assert_eq!(ctx.runs.runs(now_rule.automation_id, None, 10).await.unwrap().len(), 1, "once in its minute");
         assert!(ctx.runs.runs(later_rule.automation_id, None, 10).await.unwrap().is_empty(), "not before its time");
+    }
+}
+
+#[cfg(test)]
+mod waiting_tests {
+    use super::*;
+    use homeguard_domain::EventType;
+    use homeguard_domain::automation::NewAutomation;
+    use homeguard_domain::seed::{device_id, user_id};
+    use homeguard_runtime::Holds;
+
+    const JOHN: &str = "john@demo.com";
+
+    async fn setup(rule: Value) -> (tempfile::TempDir, AutomationsCtx, Automation) {
+        let dir = tempfile::tempdir().unwrap();
+        let (_data, full) = homeguard_wiring::seeded_ctx_in(dir.path()).await.unwrap();
+        let ctx = AutomationsCtx::from_ctx(&full);
+        ctx.clock.set("2026-12-01T15:00:00Z".parse().unwrap());
+        let draft: NewAutomation = serde_json::from_value(rule).unwrap();
+        let rule = crate::create(&ctx, user_id(JOHN), draft).await.unwrap();
+        (dir, ctx, rule)
+    }
+
+    fn garage(ctx: &AutomationsCtx, event_type: EventType) -> Event {
+        Event {
+            event_id: Uuid::new_v4(),
+            device_id: device_id(JOHN, "Garage Door"),
+            user_id: user_id(JOHN),
+            event_type,
+            payload: Default::default(),
+            timestamp: ctx.clock.now(),
+            metadata: Default::default(),
+        }
+    }
+
+    async fn notifications(ctx: &AutomationsCtx) -> usize {
+        ctx.bus
+            .poll("test", homeguard_domain::Topic::Notifications, 100, std::time::Duration::from_millis(50))
+            .await
+            .unwrap()
+            .len()
+    }
+
+    fn left_open() -> Value {
+        json!({
+            "name": "Garage left open",
+            "trigger": { "type": "device_state", "device_id": device_id(JOHN, "Garage Door"), "state": { "open": true }, "for_seconds": 600 },
+            "actions": [{ "type": "notification", "channel": "in_app", "message": "{device} has been open for 10 minutes" }]
+        })
+    }
+
+    #[tokio::test]
+    async fn a_door_left_open_fires_once_when_its_time_is_up_and_not_when_it_closed_before() {
+        let (_dir, ctx, rule) = setup(left_open()).await;
+        // Opened, and closed after 5 minutes: nothing.
+        on_events(&ctx, vec![garage(&ctx, EventType::DoorOpen)]).await.unwrap();
+        ctx.clock.advance(Duration::minutes(5));
+        on_events(&ctx, vec![garage(&ctx, EventType::DoorClosed)]).await.unwrap();
+        ctx.clock.advance(Duration::minutes(6));
+        tick(&ctx).await.unwrap();
+        assert_eq!(notifications(&ctx).await, 0, "it closed in time");
+        // Opened (twice: the second does not restart the clock) and left open.
+        let opened = garage(&ctx, EventType::DoorOpen);
+        on_events(&ctx, vec![opened.clone()]).await.unwrap();
+        ctx.clock.advance(Duration::minutes(4));
+        on_events(&ctx, vec![garage(&ctx, EventType::DoorOpen), opened]).await.unwrap();
+        ctx.clock.advance(Duration::minutes(5));
+        tick(&ctx).await.unwrap();
+        assert_eq!(notifications(&ctx).await, 0, "9 minutes is not 10");
+        assert!(ctx.runs.runs(rule.automation_id, None, 10).await.unwrap().iter().all(|r| r.is_watch()));
+        ctx.clock.advance(Duration::minutes(1));
+        tick(&ctx).await.unwrap();
+        tick(&ctx).await.unwrap();
+        assert_eq!(notifications(&ctx).await, 1, "10 minutes after the first opening, once");
+        let runs = ctx.runs.runs(rule.automation_id, None, 10).await.unwrap();
+        assert_eq!(runs.len(), 1, "the clock is gone, the firing stays: {runs:?}");
+        assert_eq!((runs[0].status, runs[0].trigger["type"].as_str()), (RunStatus::Done, Some("device_state")));
+    }
+
+    #[tokio::test]
+    async fn a_delay_holds_the_actions_after_it_until_its_time() {
+        let (_dir, ctx, rule) = setup(json!({
+            "name": "Lock the garage side later",
+            "cooldown_seconds": 0,
+            "trigger": { "type": "device_event", "device_id": device_id(JOHN, "Garage Door"), "event_type": "door_open" },
+            "actions": [
+                { "type": "notification", "channel": "in_app", "message": "Garage opened" },
+                { "type": "delay", "seconds": 120 },
+                { "type": "device_command", "device_id": device_id(JOHN, "Front Door Lock"), "command": "lock" }
+            ]
+        }))
+        .await;
+        let opened = garage(&ctx, EventType::DoorOpen);
+        on_events(&ctx, vec![opened.clone()]).await.unwrap();
+        let commands = |ctx: &AutomationsCtx| {
+            let bus = ctx.bus.clone();
+            async move {
+                bus.poll("test", homeguard_domain::Topic::DeviceCommands, 100, std::time::Duration::from_millis(50))
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!((notifications(&ctx).await, commands(&ctx).await), (1, 0));
+        let run = &ctx.runs.runs(rule.automation_id, None, 10).await.unwrap()[0];
+        assert_eq!((run.status, run.actions[1].status.as_str()), (RunStatus::Waiting, "waiting"));
+        on_events(&ctx, vec![opened]).await.unwrap();
+        ctx.clock.advance(Duration::seconds(119));
+        tick(&ctx).await.unwrap();
+        assert_eq!((notifications(&ctx).await, commands(&ctx).await), (0, 0), "redelivered and early: nothing");
+        ctx.clock.advance(Duration::seconds(1));
+        tick(&ctx).await.unwrap();
+        tick(&ctx).await.unwrap();
+        assert_eq!((notifications(&ctx).await, commands(&ctx).await), (0, 1), "after the delay, the lock, once");
+        let run = &ctx.runs.runs(rule.automation_id, None, 10).await.unwrap()[0];
+        assert_eq!(run.status, RunStatus::Done, "{run:?}");
+        assert!(run.actions.iter().all(|a| a.status == "done"), "{run:?}");
     }
 }

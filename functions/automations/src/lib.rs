@@ -26,9 +26,11 @@ pub mod engine;
 homeguard_runtime::holds! {
     /// What the automations hold: the rules and their firings, the devices
     /// (what rules name, and commands), their state and the alarm (what
-    /// conditions read), homes (their time zone), the bus (commands and
-    /// notifications go out on it) and the users (an admin names a home).
-    pub struct AutomationsCtx { automations, runs, devices, state, alarm, homes, bus, users, sessions }
+    /// conditions read, and what arm and mode actions change), homes (their
+    /// time zone), the bus (commands and notifications go out on it), the
+    /// live channels (the alarm's changes are announced on them) and the
+    /// users (an admin names a home).
+    pub struct AutomationsCtx { automations, runs, devices, state, alarm, homes, bus, pubsub, users, sessions }
 }
 
 /// The function: `/automations`; runs rules on `device.events` and `home.alarm`.
@@ -187,8 +189,10 @@ pub async fn runs(ctx: &AutomationsCtx, caller: &Caller, id: Uuid, q: RunsQuery)
     if !(1..=200).contains(&limit) {
         return Err(FnError::invalid("limit", "must be from 1 to 200"));
     }
-    let runs = ctx.runs.runs(id, q.before, limit).await?;
+    let mut runs = ctx.runs.runs(id, q.before, limit).await?;
     let next_before = (runs.len() == limit).then(|| runs.last().map(|r| r.at)).flatten();
+    // A device_state trigger's clock is not a firing (yet).
+    runs.retain(|r| !r.is_watch());
     Ok(Runs { runs, next_before })
 }
 

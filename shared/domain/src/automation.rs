@@ -42,6 +42,43 @@ impl TimeRange {
     }
 }
 
+/// The state fields a device of `t` sets with fixed values (`open: true`),
+/// from what each event type does to its state.
+fn reported_state(t: DeviceType) -> Vec<(String, Value)> {
+    const BOOKKEEPING: [&str; 5] = ["last_event_type", "last_event_time", "last_event_id", "battery", "signal"];
+    let mut out = vec![];
+    for et in EventType::ALL.iter().filter(|e| e.emitted_by(t)) {
+        let e = Event {
+            event_id: Uuid::nil(),
+            device_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            event_type: *et,
+            payload: Map::new(),
+            timestamp: DateTime::<Utc>::MIN_UTC,
+            metadata: Map::new(),
+        };
+        for (k, v) in crate::state::state_change(t, &e) {
+            if !BOOKKEEPING.contains(&k.as_str()) && !v.is_null() {
+                out.push((k, v));
+            }
+        }
+    }
+    out
+}
+
+/// A cron expression of 5 fields (minute hour day-of-month month
+/// day-of-week, `*`, lists, ranges, steps, names such as `mon-fri`).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, DomainError> {
+    if expr.split_whitespace().count() != 5 {
+        return Err(DomainError::invalid(
+            "trigger.cron",
+            "must have 5 fields: minute hour day month weekday (0 9 * * mon-fri)",
+        ));
+    }
+    expr.parse::<croner::Cron>()
+        .map_err(|e| DomainError::invalid("trigger.cron", format!("is not a cron expression: {e}")))
+}
+
 /// A receiver's URL: http or https, with a host, at most 2048 bytes.
 pub fn check_webhook_url(url: &str, field: &str) -> Result<(), DomainError> {
     let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).map(|rest| {
@@ -117,6 +154,15 @@ pub enum AutomationTrigger {
         #[serde(default)]
         conditions: Conditions,
     },
+    /// A device staying in a state (`{"open": true}`, as its state
+    /// reads) for `for_seconds` on end: a door left open 10 minutes.
+    DeviceState {
+        device_id: Uuid,
+        state: Map<String, Value>,
+        for_seconds: u32,
+        #[serde(default)]
+        conditions: Conditions,
+    },
     /// A device going offline (one, or any of the home's).
     DeviceOffline {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,9 +170,14 @@ pub enum AutomationTrigger {
         #[serde(default)]
         conditions: Conditions,
     },
-    /// Every day at `at`, home time (`conditions.days` picks days).
+    /// Every day at `at`, home time (`conditions.days` picks days), or
+    /// whenever a 5-field `cron` expression (minute hour day month
+    /// weekday) matches the home's clock.
     Schedule {
-        at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cron: Option<String>,
         #[serde(default)]
         conditions: Conditions,
     },
@@ -151,6 +202,7 @@ impl AutomationTrigger {
         match self {
             Self::DeviceEvent { conditions, .. }
             | Self::DeviceOffline { conditions, .. }
+            | Self::DeviceState { conditions, .. }
             | Self::Schedule { conditions, .. }
             | Self::AlarmSignal { conditions, .. }
             | Self::ModeChange { conditions, .. } => conditions,
@@ -161,6 +213,7 @@ impl AutomationTrigger {
         match self {
             Self::DeviceEvent { .. } => "device_event",
             Self::DeviceOffline { .. } => "device_offline",
+            Self::DeviceState { .. } => "device_state",
             Self::Schedule { .. } => "schedule",
             Self::AlarmSignal { .. } => "alarm_signal",
             Self::ModeChange { .. } => "mode_change",
@@ -198,6 +251,21 @@ pub enum AutomationAction {
     /// The same POST to an n8n workflow's webhook path, under the
     /// installation's `N8N_WEBHOOK_BASE` (`homeguard-motion-night`).
     N8n { workflow: String },
+    /// Waits `seconds` before the actions after it.
+    Delay { seconds: u32 },
+    /// Arms the alarm (no code is needed to arm); with `bypass_open`, the
+    /// doors and windows open at that moment are bypassed instead of
+    /// refusing.
+    Arm {
+        mode: crate::alarm::ArmMode,
+        #[serde(default)]
+        bypass_open: bool,
+    },
+    /// Puts the home in a mode, upward only (a lower mode needs a code, which
+    /// a rule never has).
+    SetMode { mode: HomeMode },
+    /// Never disarms by itself: asks the owner, who disarms with their code.
+    Disarm,
     /// A device command, checked as a user's command is.
     DeviceCommand {
         device_id: Uuid,
@@ -213,6 +281,10 @@ impl AutomationAction {
             Self::Notification { .. } => "notification",
             Self::Webhook { .. } => "webhook",
             Self::N8n { .. } => "n8n",
+            Self::Delay { .. } => "delay",
+            Self::Arm { .. } => "arm",
+            Self::SetMode { .. } => "set_mode",
+            Self::Disarm => "disarm",
             Self::DeviceCommand { .. } => "device_command",
         }
     }
@@ -356,12 +428,41 @@ impl Automation {
                     return Err(DomainError::invalid("trigger.zone", "must not be empty"));
                 }
             }
+            AutomationTrigger::DeviceState { device_id, state, for_seconds, .. } => {
+                let device = known(devices, *device_id, "trigger.device_id")?;
+                if !(10..=604_800).contains(for_seconds) {
+                    return Err(DomainError::invalid("trigger.for_seconds", "must be from 10 s to 7 days (604800)"));
+                }
+                if state.is_empty() || state.len() > 10 {
+                    return Err(DomainError::invalid(
+                        "trigger.state",
+                        "must name 1 to 10 fields of the device's state",
+                    ));
+                }
+                let reported = reported_state(device.device_type);
+                if let Some((k, v)) = state.iter().find(|(k, v)| !reported.iter().any(|(rk, rv)| rk == *k && rv == *v))
+                {
+                    let mut can: Vec<String> = reported.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                    can.sort();
+                    can.dedup();
+                    return Err(DomainError::invalid(
+                        "trigger.state",
+                        format!(
+                            "a {} never reports {k}: {v}; it reports {}",
+                            device.device_type.as_str(),
+                            can.join(", ")
+                        ),
+                    ));
+                }
+            }
             AutomationTrigger::DeviceOffline { device_id: Some(id), .. } => {
                 known(devices, *id, "trigger.device_id")?;
             }
-            AutomationTrigger::Schedule { at, .. } => {
-                hhmm(at, "trigger.at")?;
-            }
+            AutomationTrigger::Schedule { at, cron, .. } => match (at, cron) {
+                (Some(at), None) => drop(hhmm(at, "trigger.at")?),
+                (None, Some(c)) => drop(parse_cron(c)?),
+                _ => return Err(DomainError::invalid("trigger.at", "give either at (HH:MM) or cron, not both")),
+            },
             AutomationTrigger::DeviceOffline { .. }
             | AutomationTrigger::AlarmSignal { .. }
             | AutomationTrigger::ModeChange { .. } => {}
@@ -385,6 +486,15 @@ impl Automation {
                     }
                 }
                 AutomationAction::Webhook { url } => check_webhook_url(url, &field("url"))?,
+                AutomationAction::Arm { .. } | AutomationAction::SetMode { .. } | AutomationAction::Disarm => {}
+                AutomationAction::Delay { seconds } => {
+                    if !(1..=86_400).contains(seconds) {
+                        return Err(DomainError::invalid(&field("seconds"), "must be from 1 s to a day (86400)"));
+                    }
+                    if i + 1 == self.actions.len() {
+                        return Err(DomainError::invalid(&field("seconds"), "a delay must come before another action"));
+                    }
+                }
                 AutomationAction::N8n { workflow } => {
                     let ok = !workflow.is_empty()
                         && workflow.len() <= 200
@@ -431,9 +541,18 @@ pub enum Input<'a> {
         id: Uuid,
         at: DateTime<Utc>,
     },
-    /// A minute of the home's clock (`HH:MM`, local), for schedules.
+    /// A device that entered a state with `event` and has stayed in it
+    /// for `for_seconds` since.
+    Held {
+        event: &'a Event,
+        device: &'a Device,
+        for_seconds: u32,
+    },
+    /// A minute of the home's clock (`HH:MM`, local, and the local date
+    /// and time at its start), for schedules.
     Minute {
         local: &'a str,
+        wall: chrono::NaiveDateTime,
         key: &'a str,
         at: DateTime<Utc>,
     },
@@ -445,6 +564,7 @@ impl Input<'_> {
     pub fn key(&self) -> String {
         match self {
             Self::Event { event, .. } => format!("event:{}", event.event_id),
+            Self::Held { event, .. } => format!("held:{}", event.event_id),
             Self::Signal { id, .. } => format!("signal:{id}"),
             Self::Mode { id, .. } => format!("mode:{id}"),
             Self::Minute { key, .. } => format!("schedule:{key}"),
@@ -454,6 +574,7 @@ impl Input<'_> {
     pub fn at(&self) -> DateTime<Utc> {
         match self {
             Self::Event { event, .. } => event.timestamp,
+            Self::Held { event, for_seconds, .. } => event.timestamp + chrono::Duration::seconds((*for_seconds).into()),
             Self::Signal { at, .. } | Self::Mode { at, .. } | Self::Minute { at, .. } => *at,
         }
     }
@@ -461,7 +582,7 @@ impl Input<'_> {
     /// The device involved, if any.
     pub fn device(&self) -> Option<&Device> {
         match self {
-            Self::Event { device, .. } => Some(device),
+            Self::Event { device, .. } | Self::Held { device, .. } => Some(device),
             _ => None,
         }
     }
@@ -505,7 +626,32 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// What an event does to a `device_state` rule's watch of its device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// The device is now in the state: the clock starts (unless it runs).
+    Enters,
+    /// It left the state: the clock stops.
+    Leaves,
+}
+
 impl Automation {
+    /// For a `device_state` rule, what `event` of `device` does to its watch.
+    pub fn watch(&self, device: &Device, event: &Event) -> Option<Watch> {
+        let AutomationTrigger::DeviceState { device_id, state, .. } = &self.trigger else { return None };
+        if *device_id != device.device_id || !self.enabled {
+            return None;
+        }
+        let effect = crate::state::state_change(device.device_type, event);
+        if state.iter().any(|(k, v)| effect.get(k).is_some_and(|e| e != v)) {
+            Some(Watch::Leaves)
+        } else if state.iter().all(|(k, v)| effect.get(k) == Some(v)) {
+            Some(Watch::Enters)
+        } else {
+            None
+        }
+    }
+
     /// Whether `input` is what this rule's trigger waits for.
     pub fn triggered_by(&self, input: &Input) -> bool {
         match (&self.trigger, input) {
@@ -518,6 +664,9 @@ impl Automation {
                     && device_type.is_none_or(|t| t == device.device_type)
                     && zone.as_ref().is_none_or(|z| device.location.zone.eq_ignore_ascii_case(z.trim()))
             }
+            (AutomationTrigger::DeviceState { device_id, .. }, Input::Held { device, .. }) => {
+                *device_id == device.device_id
+            }
             (AutomationTrigger::DeviceOffline { device_id, .. }, Input::Event { event, device }) => {
                 event.event_type == EventType::DeviceOffline && device_id.is_none_or(|id| id == device.device_id)
             }
@@ -529,7 +678,10 @@ impl Automation {
                 }
             }
             (AutomationTrigger::ModeChange { mode, .. }, Input::Mode { to, .. }) => mode.is_none_or(|m| m == *to),
-            (AutomationTrigger::Schedule { at, .. }, Input::Minute { local, .. }) => at == local,
+            (AutomationTrigger::Schedule { at: Some(at), .. }, Input::Minute { local, .. }) => at == local,
+            (AutomationTrigger::Schedule { cron: Some(c), .. }, Input::Minute { wall, .. }) => {
+                parse_cron(c).is_ok_and(|c| c.is_time_matching(wall).unwrap_or(false))
+            }
             _ => false,
         }
     }
@@ -581,7 +733,7 @@ impl Automation {
 /// Fills a message's placeholders.
 pub fn render(template: &str, rule: &Automation, input: &Input, s: &Situation) -> String {
     let (device, zone, event) = match input {
-        Input::Event { event, device } => {
+        Input::Event { event, device } | Input::Held { event, device, .. } => {
             (device.name.clone(), device.location.zone.clone(), event.event_type.as_str().to_owned())
         }
         Input::Signal { code, .. } => (String::new(), String::new(), format!("alarm signal {code}")),
@@ -617,6 +769,9 @@ pub enum RunStatus {
     Failed,
     /// Held back by the rule's cooldown.
     Cooldown,
+    /// Waiting until `resume_at`: a delay between actions, or a
+    /// `device_state` trigger's clock (a watch, not yet a firing).
+    Waiting,
 }
 
 /// One firing of a rule: claimed once per (rule, input), then completed.
@@ -630,6 +785,26 @@ pub struct AutomationRun {
     pub conditions: Vec<Judged>,
     pub status: RunStatus,
     pub actions: Vec<ActionOutcome>,
+    /// When a waiting run goes on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<DateTime<Utc>>,
+}
+
+impl AutomationRun {
+    /// Whether it ran actions (what a cooldown counts from): not a
+    /// cooldown's hold, nor a watch that has run nothing yet.
+    pub fn fired(&self) -> bool {
+        match self.status {
+            RunStatus::Running | RunStatus::Done | RunStatus::Failed => true,
+            RunStatus::Cooldown => false,
+            RunStatus::Waiting => self.actions.iter().any(|a| a.status == "done"),
+        }
+    }
+
+    /// A `device_state` trigger's clock, not yet a firing.
+    pub fn is_watch(&self) -> bool {
+        self.status == RunStatus::Waiting && self.trigger.get("watch") == Some(&Value::Bool(true))
+    }
 }
 
 /// The id of a firing of `rule` by the input with `key`: the same on every delivery.
@@ -752,5 +927,78 @@ mod tests {
         let mut v = night_motion();
         v["actions"] = json!([{ "type": "device_command", "device_id": Uuid::from_u128(1), "command": "unlock" }]);
         assert_eq!(build(v).unwrap_err().details["field"], "actions[0].command", "a motion sensor does not unlock");
+    }
+
+    #[test]
+    fn schedules_run_at_a_time_or_by_cron_on_the_homes_clock() {
+        let schedule = |trigger: Value| {
+            build(
+                json!({ "name": "s", "trigger": trigger, "actions": [{ "type": "notification", "channel": "in_app", "message": "m" }] }),
+            )
+        };
+        let weekdays = schedule(json!({ "type": "schedule", "cron": "30 7 * * mon-fri" })).unwrap();
+        let daily = schedule(json!({ "type": "schedule", "at": "07:30" })).unwrap();
+        let minute = |y, m, d, h, min| {
+            let wall = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap();
+            (wall, wall.format("%H:%M").to_string())
+        };
+        let fires = |a: &Automation, (wall, local): (chrono::NaiveDateTime, String)| {
+            a.triggered_by(&Input::Minute { local: &local, wall, key: "k", at: Utc::now() })
+        };
+        // Tuesday 1 December 2026 and Saturday 5 December.
+        assert!(fires(&weekdays, minute(2026, 12, 1, 7, 30)));
+        assert!(!fires(&weekdays, minute(2026, 12, 1, 7, 31)));
+        assert!(!fires(&weekdays, minute(2026, 12, 5, 7, 30)), "not at the weekend");
+        assert!(fires(&daily, minute(2026, 12, 5, 7, 30)));
+        for (bad, why) in [
+            (json!({ "type": "schedule", "cron": "61 * * * *" }), "trigger.cron"),
+            (json!({ "type": "schedule", "cron": "* * * *" }), "trigger.cron"),
+            (json!({ "type": "schedule", "cron": "0 9 * * 1", "at": "09:00" }), "trigger.at"),
+            (json!({ "type": "schedule" }), "trigger.at"),
+        ] {
+            assert_eq!(schedule(bad.clone()).unwrap_err().details["field"], why, "{bad}");
+        }
+    }
+
+    #[test]
+    fn state_durations_delays_and_alarm_actions_are_checked_when_saved() {
+        let door = Device { device_type: DeviceType::Door, device_id: Uuid::from_u128(2), ..motion() };
+        let build = |v: Value| {
+            let new: NewAutomation =
+                serde_json::from_value(v).map_err(|e| DomainError::invalid("body", e.to_string()))?;
+            new.into_automation(Uuid::new_v4(), Uuid::nil(), &[motion(), door.clone()][..], Utc::now())
+        };
+        let note = json!({ "type": "notification", "channel": "in_app", "message": "m" });
+        let held = |state: Value, secs: u32| json!({ "name": "n", "trigger": { "type": "device_state", "device_id": Uuid::from_u128(2), "state": state, "for_seconds": secs }, "actions": [note] });
+        let a = build(held(json!({ "open": true }), 600)).unwrap();
+        let e = |t| Event {
+            event_id: Uuid::new_v4(),
+            device_id: door.device_id,
+            user_id: Uuid::nil(),
+            event_type: t,
+            payload: Map::new(),
+            timestamp: Utc::now(),
+            metadata: Map::new(),
+        };
+        assert_eq!(a.watch(&door, &e(EventType::DoorOpen)), Some(Watch::Enters));
+        assert_eq!(a.watch(&door, &e(EventType::DoorClosed)), Some(Watch::Leaves));
+        assert_eq!(a.watch(&door, &e(EventType::TamperDetected)), None, "says nothing of the state");
+        assert_eq!(a.watch(&motion(), &e(EventType::DoorOpen)), None, "another device");
+        let field = |v| build(v).unwrap_err().details["field"].clone();
+        let refused = build(held(json!({ "opn": true }), 600)).unwrap_err();
+        assert_eq!(refused.details["field"], "trigger.state");
+        assert!(refused.to_string().contains("open: true"), "names what a door reports: {refused}");
+        assert_eq!(field(held(json!({ "open": true }), 5)), "trigger.for_seconds");
+        assert_eq!(field(held(json!({}), 600)), "trigger.state");
+        let with = |actions: Value| json!({ "name": "n", "trigger": { "type": "mode_change" }, "actions": actions });
+        assert_eq!(
+            field(with(json!([note, { "type": "delay", "seconds": 60 }]))),
+            "actions[1].seconds",
+            "nothing after it"
+        );
+        assert_eq!(field(with(json!([{ "type": "delay", "seconds": 0 }, note]))), "actions[0].seconds");
+        assert!(build(with(json!([{ "type": "delay", "seconds": 60 }, note]))).is_ok());
+        assert!(build(with(json!([{ "type": "arm", "mode": "night" }, { "type": "set_mode", "mode": "vacation" }, { "type": "disarm" }]))).is_ok());
+        assert!(build(with(json!([{ "type": "arm", "mode": "sideways" }]))).is_err());
     }
 }

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::SqliteStore;
 use crate::sqlite::{decode, encode, from_ms, map_err, ms};
 
-fn fired(run: &AutomationRun) -> bool {
-    matches!(run.status, RunStatus::Running | RunStatus::Done | RunStatus::Failed)
+fn resume_at(run: &AutomationRun) -> Option<i64> {
+    run.resume_at.filter(|_| run.status == RunStatus::Waiting).map(ms)
 }
 
 fn limit(n: usize) -> i64 {
@@ -23,13 +23,14 @@ fn limit(n: usize) -> i64 {
 impl RunStore for SqliteStore {
     async fn claim(&self, run: &AutomationRun) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO automation_runs (run_id, automation_id, at, fired, doc) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO automation_runs (run_id, automation_id, at, fired, resume_at, doc) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (run_id) DO NOTHING",
         )
         .bind(run.run_id.to_string())
         .bind(run.automation_id.to_string())
         .bind(ms(run.at))
-        .bind(fired(run))
+        .bind(run.fired())
+        .bind(resume_at(run))
         .bind(encode(run)?)
         .execute(self.pool())
         .await
@@ -38,8 +39,9 @@ impl RunStore for SqliteStore {
     }
 
     async fn finish(&self, run: &AutomationRun) -> StoreResult<()> {
-        sqlx::query("UPDATE automation_runs SET fired = ?, doc = ? WHERE run_id = ?")
-            .bind(fired(run))
+        sqlx::query("UPDATE automation_runs SET fired = ?, resume_at = ?, doc = ? WHERE run_id = ?")
+            .bind(run.fired())
+            .bind(resume_at(run))
             .bind(encode(run)?)
             .bind(run.run_id.to_string())
             .execute(self.pool())
@@ -55,6 +57,27 @@ impl RunStore for SqliteStore {
             .await
             .map_err(map_err)?;
         doc.as_deref().map(decode).transpose()
+    }
+
+    async fn due(&self, now: DateTime<Utc>, n: usize) -> StoreResult<Vec<AutomationRun>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM automation_runs WHERE resume_at IS NOT NULL AND resume_at <= ? ORDER BY resume_at LIMIT ?",
+        )
+        .bind(ms(now))
+        .bind(limit(n))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn discard(&self, run_id: Uuid) -> StoreResult<()> {
+        sqlx::query("DELETE FROM automation_runs WHERE run_id = ?")
+            .bind(run_id.to_string())
+            .execute(self.pool())
+            .await
+            .map(drop)
+            .map_err(map_err)
     }
 
     async fn runs(

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::{MongoStore, doc_field, map_err, next_seq, to_bson};
 
-fn fired(run: &AutomationRun) -> bool {
-    matches!(run.status, RunStatus::Running | RunStatus::Done | RunStatus::Failed)
+fn resume_at(run: &AutomationRun) -> Option<i64> {
+    run.resume_at.filter(|_| run.status == RunStatus::Waiting).map(|t| t.timestamp_millis())
 }
 
 fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>>) -> Document {
@@ -28,6 +28,7 @@ fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>
 impl MongoStore {
     pub(crate) async fn automation_indexes(&self) -> StoreResult<()> {
         self.index("automation_runs", doc! { "automation_id": 1, "at": -1 }, false).await?;
+        self.index("automation_runs", doc! { "resume_at": 1 }, false).await?;
         self.index("notifications", doc! { "user_id": 1, "created_at": -1 }, false).await?;
         self.index("notifications", doc! { "due_at": 1 }, false).await
     }
@@ -67,7 +68,8 @@ impl RunStore for MongoStore {
                             "automation_id": run.automation_id.to_string(),
                             "at": run.at.timestamp_millis(),
                             "seq": next_seq(),
-                            "fired": fired(run),
+                            "fired": run.fired(),
+                            "resume_at": resume_at(run),
                             "doc": to_bson(run)?,
                         } },
                     )
@@ -85,7 +87,7 @@ impl RunStore for MongoStore {
                 self.coll("automation_runs")
                     .update_one(
                         doc! { "_id": run.run_id.to_string() },
-                        doc! { "$set": { "fired": fired(run), "doc": to_bson(run)? } },
+                        doc! { "$set": { "fired": run.fired(), "resume_at": resume_at(run), "doc": to_bson(run)? } },
                     )
                     .await
                     .map(drop)
@@ -96,6 +98,27 @@ impl RunStore for MongoStore {
 
     async fn get(&self, run_id: Uuid) -> StoreResult<Option<AutomationRun>> {
         self.breaker.call(async { self.get_doc("automation_runs", doc! { "_id": run_id.to_string() }).await }).await
+    }
+
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<AutomationRun>> {
+        self.breaker
+            .call(async {
+                let filter = doc! { "resume_at": { "$ne": null, "$lte": now.timestamp_millis() } };
+                self.find_sorted("automation_runs", filter, doc! { "resume_at": 1 }, limit).await
+            })
+            .await
+    }
+
+    async fn discard(&self, run_id: Uuid) -> StoreResult<()> {
+        self.breaker
+            .call(async {
+                self.coll("automation_runs")
+                    .delete_one(doc! { "_id": run_id.to_string() })
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
+            .await
     }
 
     async fn runs(

@@ -17,6 +17,10 @@ pub trait RunStore: Send + Sync {
     /// Replaces a claimed firing with its outcome.
     async fn finish(&self, run: &AutomationRun) -> StoreResult<()>;
     async fn get(&self, run_id: Uuid) -> StoreResult<Option<AutomationRun>>;
+    /// Waiting firings whose `resume_at` has come, the longest waiting first.
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<AutomationRun>>;
+    /// Forgets a run (a watch whose state did not last).
+    async fn discard(&self, run_id: Uuid) -> StoreResult<()>;
     /// One rule's firings, newest first, strictly before `before`.
     async fn runs(
         &self,

@@ -5,6 +5,7 @@
 //! function holding them can call it.
 
 pub mod access;
+pub mod alarm;
 pub mod commands;
 pub mod devices;
 pub mod ingest;

@@ -161,6 +161,8 @@ delegate!(RunStore {
     fn claim(&self, run: &AutomationRun) -> bool;
     fn finish(&self, run: &AutomationRun) -> ();
     fn get(&self, run_id: Uuid) -> Option<AutomationRun>;
+    fn due(&self, now: DateTime<Utc>, limit: usize) -> Vec<AutomationRun>;
+    fn discard(&self, run_id: Uuid) -> ();
     fn runs(&self, automation_id: Uuid, before: Option<DateTime<Utc>>, limit: usize) -> Vec<AutomationRun>;
     fn last_fired(&self, automation_id: Uuid) -> Option<DateTime<Utc>>;
 });

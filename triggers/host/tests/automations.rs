@@ -267,3 +267,62 @@ async fn a_failing_webhook_is_retried_then_cut_off_and_never_blocks_the_notifica
     assert!(r[3]["actions"][0]["detail"].as_str().unwrap().contains("after 4 attempt(s)"), "{r:?}");
     assert_eq!(notifications(&host, &john).await["unread"].as_u64(), Some(4), "every notification went out");
 }
+
+#[tokio::test]
+async fn rules_arm_and_raise_the_mode_but_never_disarm() {
+    let (_tmp, dir) = temp_dir();
+    let host = Host::start(&dir, Some(SECRET));
+    let john = login(&host, JOHN).await;
+    let admin = login(&host, "admin@demo.com").await;
+    let rule = json!({
+        "name": "Locked up for the night",
+        "trigger": { "type": "device_event", "device_id": device_id(JOHN, "Front Door Lock"), "event_type": "locked" },
+        "actions": [
+            { "type": "arm", "mode": "away", "bypass_open": true },
+            { "type": "set_mode", "mode": "home" },
+            { "type": "disarm" }
+        ]
+    });
+    let (status, created) = post(&host, "/automations", &john, &rule).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["automation_id"].as_str().unwrap().to_owned();
+    let (_, t) = get(&host, "/demo/time", &admin).await;
+    let body = json!({
+        "event_id": uuid::Uuid::new_v4(),
+        "device_id": device_id(JOHN, "Front Door Lock"),
+        "event_type": "locked",
+        "timestamp": t["now"],
+        "payload": {},
+    });
+    let (status, out) = post(&host, "/ingest/events", &admin, &body).await;
+    assert_eq!(status, 202, "{out}");
+    let r = runs_until(&host, &john, &id, 1).await;
+    let actions = r[0]["actions"].as_array().unwrap();
+    assert_eq!(actions[0]["status"], "done", "{r:?}");
+    assert!(actions[0]["detail"].as_str().unwrap().contains("arming away"), "{r:?}");
+    assert_eq!(actions[1]["status"], "failed", "lowering the mode needs a code: {r:?}");
+    assert!(actions[1]["detail"].as_str().unwrap().contains("code"), "{r:?}");
+    assert_eq!(actions[2]["status"], "done", "{r:?}");
+    assert!(actions[2]["detail"].as_str().unwrap().contains("asked the owner"), "{r:?}");
+    let (_, alarm) = get(&host, "/home/alarm", &john).await;
+    assert_eq!((alarm["state"].as_str(), alarm["arm_mode"].as_str()), (Some("arming"), Some("away")), "{alarm}");
+    let (_, history) = get(&host, "/home/alarm/history", &john).await;
+    assert!(
+        history["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["by"] == "rule \u{201c}Locked up for the night\u{201d}"),
+        "the log names the rule: {history}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = notifications(&host, &john).await;
+        if n["notifications"].as_array().unwrap().iter().any(|n| n["title"] == "Disarm the alarm?") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the owner is asked: {n}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    host.stop();
+}

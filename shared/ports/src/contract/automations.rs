@@ -19,6 +19,7 @@ fn run(rule: Uuid, key: &str, at: chrono::DateTime<chrono::Utc>, status: RunStat
         conditions: vec![],
         status,
         actions: vec![ActionOutcome { action: "notification".into(), status: "pending".into(), detail: String::new() }],
+        resume_at: None,
     }
 }
 
@@ -47,6 +48,30 @@ pub async fn run_runs(store: &dyn RunStore) {
     assert_eq!(older, vec![done]);
     assert_eq!(store.runs(rule, None, 1).await.unwrap().len(), 1);
     assert!(store.runs(Uuid::new_v4(), None, 10).await.unwrap().is_empty());
+
+    // Waiting runs come due at their time, and go on or are discarded.
+    let wake = t0 + Duration::days(1000);
+    let mut watch = run(rule, "held:4", t0 + Duration::seconds(100), RunStatus::Waiting);
+    watch.resume_at = Some(wake);
+    assert!(store.claim(&watch).await.unwrap());
+    let mut delayed = run(rule, "event:5", t0 + Duration::seconds(110), RunStatus::Waiting);
+    delayed.resume_at = Some(wake + Duration::seconds(1));
+    delayed.actions[0].status = "done".into();
+    assert!(store.claim(&delayed).await.unwrap());
+    assert_eq!(store.last_fired(rule).await.unwrap(), Some(delayed.at), "a delayed firing has fired; a watch has not");
+    let mine = |runs: Vec<AutomationRun>| {
+        runs.into_iter().filter(|r| r.automation_id == rule).map(|r| r.run_id).collect::<Vec<_>>()
+    };
+    assert_eq!(mine(store.due(wake - Duration::seconds(1), 1000).await.unwrap()), Vec::<Uuid>::new());
+    assert_eq!(mine(store.due(wake, 1000).await.unwrap()), vec![watch.run_id]);
+    assert_eq!(mine(store.due(wake + Duration::seconds(1), 1000).await.unwrap()), vec![watch.run_id, delayed.run_id]);
+    store.discard(watch.run_id).await.unwrap();
+    assert_eq!(store.get(watch.run_id).await.unwrap(), None);
+    let mut resumed = delayed.clone();
+    resumed.status = RunStatus::Done;
+    store.finish(&resumed).await.unwrap();
+    assert!(mine(store.due(wake + Duration::days(1), 1000).await.unwrap()).is_empty(), "done runs are not due");
+    assert_eq!(store.get(delayed.run_id).await.unwrap(), Some(resumed));
 }
 
 pub async fn run_notifications(store: &dyn NotificationStore) {
