@@ -178,6 +178,12 @@ async fn settle(ctx: &NotificationsCtx, mut n: Notification) -> Result<(), FnErr
     let held = n.deliveries.iter().any(|d| d.status == DeliveryStatus::Held);
     let next = if held { n.next_delivery_at.filter(|t| *t > now).or(Some(now)) } else { None };
     ctx.notifications.set_deliveries(n.id, &n.deliveries, next).await?;
+    n.next_delivery_at = next;
+    // The app shows how each channel went: tell it.
+    let update = json!({ "type": "notification_updated", "notification": n }).to_string();
+    if let Err(e) = ctx.pubsub.publish(&channels::user_notifications(n.user_id), &update).await {
+        tracing::warn!(error = %e, "pushing a delivery's outcome live failed; it is stored");
+    }
     Ok(())
 }
 

@@ -223,6 +223,7 @@ async fn email_reaches_a_real_smtp_server_and_quiet_hours_hold_what_is_not_urgen
     assert_eq!(status, 201, "{created}");
 
     // 23:30 in New York: inside john's quiet hours.
+    let mut live = stream(&host, &john, &["notifications"]).await;
     set_time(&host, &admin, "2026-12-06T04:30:00Z").await;
     motion(&host, &admin, "2026-12-06T04:30:00Z").await;
     let got = mails_until(&maildir, 1).await;
@@ -232,6 +233,19 @@ async fn email_reaches_a_real_smtp_server_and_quiet_hours_hold_what_is_not_urgen
     let sent = email_delivery(&host, &john, "Intruder?", "delivered").await;
     assert_eq!(sent["attempts"], 1, "{sent}");
     let held = email_delivery(&host, &john, "Motion downstairs", "held").await;
+
+    // The app is told how the alarm's e-mail went.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let m = next_json(&mut live, Duration::from_secs(20)).await.expect("live messages");
+        let n = &m["notification"];
+        if m["type"] == "notification_updated" && n["title"] == "Intruder?" {
+            let email = n["deliveries"].as_array().unwrap().iter().find(|d| d["channel"] == "email").unwrap();
+            assert_eq!(email["status"], "delivered", "{m}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no live update of the delivery");
+    }
     assert!(held["detail"].as_str().unwrap().contains("07:00"), "{held}");
 
     // The webhook came over https, signed with john's secret.
