@@ -326,3 +326,41 @@ async fn rules_arm_and_raise_the_mode_but_never_disarm() {
     }
     host.stop();
 }
+
+/// Takes the online TTL (60 s) of real time: a device that has spoken and
+/// then goes silent is told offline within the TTL and a few seconds, and
+/// the owner's offline rule tells them.
+#[tokio::test]
+async fn a_silent_device_goes_offline_within_its_ttl_and_its_rule_tells_the_owner() {
+    let (_tmp, dir) = temp_dir();
+    let host = Host::start(&dir, Some(SECRET));
+    let john = login(&host, JOHN).await;
+    let garage = device_id(JOHN, "Garage Door");
+    let rule = json!({
+        "name": "Garage sensor offline",
+        "trigger": { "type": "device_offline", "device_id": garage },
+        "actions": [{ "type": "notification", "channel": "in_app", "title": "Sensor offline", "message": "{device} stopped reporting", "severity": "high" }]
+    });
+    let (status, created) = post(&host, "/automations", &john, &rule).await;
+    assert_eq!(status, 201, "{created}");
+    let key = device_key(&host, &john, garage).await;
+    let (status, out) = post_as_device(&host, "/ingest/heartbeats", &key, &json!({ "device_id": garage, "battery": 80 })).await;
+    assert_eq!(status, 202, "{out}");
+    let spoke = Instant::now();
+    let mut live = stream(&host, &john, &["notifications"]).await;
+    let told = loop {
+        let m = next_json(&mut live, Duration::from_secs(80)).await.expect("a notification within the TTL and a few seconds");
+        if m["type"] == "notification" {
+            break m;
+        }
+    };
+    let after = spoke.elapsed();
+    assert!(after >= Duration::from_secs(59), "not before the TTL: {after:?}");
+    assert!(after <= Duration::from_secs(70), "within the TTL and a few seconds: {after:?}");
+    assert_eq!(told["notification"]["body"], "Garage Door stopped reporting", "{told}");
+    let (_, device) = get(&host, &format!("/devices/{garage}"), &john).await;
+    assert_eq!(device["online"], false, "{device}");
+    let (_, events) = get(&host, &format!("/events?device_id={garage}&event_type=device_offline"), &john).await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "told once: {events}");
+    host.stop();
+}
