@@ -454,20 +454,19 @@ async fn act(
     let action_id = Uuid::new_v5(&run.run_id, format!("action-{i}").as_bytes());
     match action {
         AutomationAction::Notification { channel, message, title, severity } => {
-            let n = Notification {
-                id: action_id,
-                user_id: h.user_id,
-                title: title.as_deref().map_or_else(|| rule.name.clone(), |t| render(t, rule, input, s)),
-                body: render(message, rule, input, s),
-                severity: *severity,
-                source: Source::Rule,
-                source_id: Some(rule.automation_id),
-                channels: if channel == "in_app" { vec![] } else { vec![channel.clone()] },
-                created_at: ctx.clock.now(),
-                read_at: None,
-                deliveries: vec![],
-                next_delivery_at: None,
-            };
+            let title = title.as_deref().map_or_else(|| rule.name.clone(), |t| render(t, rule, input, s));
+            let channels = if channel == "in_app" { vec![] } else { vec![channel.clone()] };
+            let n = Notification::new(
+                action_id,
+                h.user_id,
+                Source::Rule,
+                Some(rule.automation_id),
+                title,
+                render(message, rule, input, s),
+                *severity,
+                ctx.clock.now(),
+            )
+            .on(channels);
             ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
             Ok(Ok(format!("notification {action_id} sent")))
         }
@@ -516,23 +515,20 @@ async fn act(
             Ok(alarm_outcome(changed, format!("home mode {}", mode.as_str())))
         }
         AutomationAction::Disarm => {
-            let n = Notification {
-                id: action_id,
-                user_id: h.user_id,
-                title: "Disarm the alarm?".into(),
-                body: format!(
-                    "The rule \u{201c}{}\u{201d} would disarm the alarm now. A rule never disarms by itself: if you agree, disarm it with your code.",
-                    rule.name
-                ),
-                severity: homeguard_domain::notification::Severity::High,
-                source: Source::Rule,
-                source_id: Some(rule.automation_id),
-                channels: vec![],
-                created_at: ctx.clock.now(),
-                read_at: None,
-                deliveries: vec![],
-                next_delivery_at: None,
-            };
+            let body = format!(
+                "The rule \u{201c}{}\u{201d} would disarm the alarm now. A rule never disarms by itself: if you agree, disarm it with your code.",
+                rule.name
+            );
+            let n = Notification::new(
+                action_id,
+                h.user_id,
+                Source::Rule,
+                Some(rule.automation_id),
+                "Disarm the alarm?",
+                body,
+                homeguard_domain::notification::Severity::High,
+                ctx.clock.now(),
+            );
             ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
             Ok(Ok(format!("asked the owner to disarm with their code (notification {action_id})")))
         }

@@ -301,20 +301,17 @@ pub async fn send(ctx: &NotificationsCtx, caller: &Caller, input: NewNotificatio
         Some(k) => Uuid::new_v5(&caller.user_id, format!("api:{k}").as_bytes()),
         None => Uuid::now_v7(),
     };
-    let n = Notification {
+    let n = Notification::new(
         id,
-        user_id: caller.user_id,
-        title: title.to_owned(),
-        body: input.body,
-        severity: input.severity,
-        source: homeguard_domain::notification::Source::Api,
-        source_id: None,
-        channels: input.channels,
-        created_at: ctx.clock.now(),
-        read_at: None,
-        deliveries: vec![],
-        next_delivery_at: None,
-    };
+        caller.user_id,
+        homeguard_domain::notification::Source::Api,
+        None,
+        title,
+        input.body,
+        input.severity,
+        ctx.clock.now(),
+    )
+    .on(input.channels);
     ctx.bus.publish(vec![homeguard_runtime::bus::notification_message(&n)?]).await?;
     Ok(Accepted { notification_id: id })
 }

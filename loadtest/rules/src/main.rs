@@ -29,7 +29,7 @@ fn main() {
         .map(|i| {
             let d = &devices[i % devices.len()];
             let event = EventType::ALL.iter().copied().find(|t| t.emitted_by(d.device_type)).unwrap_or(EventType::BatteryLow);
-            let trigger = match i % 5 {
+            let trigger = match i % 6 {
                 0 => json!({ "type": "device_event", "device_id": d.device_id, "event_type": event,
                              "conditions": { "time_range": { "start": "22:00", "end": "06:00" }, "arm_state": "armed" } }),
                 1 => json!({ "type": "device_event", "zone": d.location.zone, "event_type": event,
@@ -37,6 +37,16 @@ fn main() {
                 2 => json!({ "type": "device_event", "device_type": d.device_type, "event_type": event,
                              "conditions": { "mode": "away" } }),
                 3 => json!({ "type": "device_offline", "device_id": d.device_id }),
+                // A door or lock left in a state (what the engine watches on each event).
+                5 => {
+                    let held: Vec<_> = devices
+                        .iter()
+                        .filter(|d| matches!(d.device_type, homeguard_domain::DeviceType::Door | homeguard_domain::DeviceType::Lock))
+                        .collect();
+                    let d = held[(i / 6) % held.len()];
+                    let state = if d.device_type == homeguard_domain::DeviceType::Door { json!({ "open": true }) } else { json!({ "locked": false }) };
+                    json!({ "type": "device_state", "device_id": d.device_id, "state": state, "for_seconds": 600 })
+                }
                 _ => json!({ "type": "alarm_signal", "codes": [130, 131, 134] }),
             };
             let draft: NewAutomation = serde_json::from_value(json!({
@@ -77,7 +87,7 @@ fn main() {
     }
     let decode = start.elapsed();
 
-    let (mut matched, mut fired) = (0usize, 0usize);
+    let (mut matched, mut fired, mut watched) = (0usize, 0usize, 0usize);
     let start = Instant::now();
     for i in 0..events {
         let e = &decoded[i % decoded.len()];
@@ -85,6 +95,9 @@ fn main() {
         let input = Input::Event { event: e, device };
         let s = Situation::at(night, "armed_away", HomeMode::Away, &states);
         for rule in &rules {
+            if rule.watch(device, e).is_some() {
+                watched += 1;
+            }
             if rule.triggered_by(&input) {
                 matched += 1;
                 if rule.judge(&s).iter().all(|j| j.ok) {
@@ -100,5 +113,7 @@ fn main() {
     println!("decode an event (baseline): {:.0} ns/event", per(decode));
     println!("evaluate 50 rules:          {:.0} ns/event ({:.2} us)", per(evaluate), per(evaluate) / 1000.0);
     println!("ratio evaluate/decode:      {:.2}", per(evaluate) / per(decode));
-    println!("triggers matched: {matched}; fired (conditions held): {fired}");
+    println!(
+        "triggers matched: {matched}; fired (conditions held): {fired}; state clocks started or stopped: {watched}"
+    );
 }

@@ -148,6 +148,43 @@ pub struct Notification {
     pub next_delivery_at: Option<DateTime<Utc>>,
 }
 
+impl Notification {
+    /// A new notification, unread, not delivered yet, for the app alone
+    /// until [`Notification::on`] names more channels.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: Uuid,
+        user_id: Uuid,
+        source: Source,
+        source_id: Option<Uuid>,
+        title: impl Into<String>,
+        body: impl Into<String>,
+        severity: Severity,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            user_id,
+            title: title.into(),
+            body: body.into(),
+            severity,
+            source,
+            source_id,
+            channels: vec![],
+            created_at,
+            read_at: None,
+            deliveries: vec![],
+            next_delivery_at: None,
+        }
+    }
+
+    /// The channels asked for besides the app.
+    pub fn on(mut self, channels: Vec<String>) -> Self {
+        self.channels = channels;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

@@ -19,6 +19,20 @@ fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+impl SqliteStore {
+    /// The documents a `... <= ? ... LIMIT ?` query selects at `now`.
+    async fn due_docs<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        now: DateTime<Utc>,
+        n: usize,
+    ) -> StoreResult<Vec<T>> {
+        let docs: Vec<String> =
+            sqlx::query_scalar(sql).bind(ms(now)).bind(limit(n)).fetch_all(self.pool()).await.map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+}
+
 #[async_trait]
 impl RunStore for SqliteStore {
     async fn claim(&self, run: &AutomationRun) -> StoreResult<bool> {
@@ -60,15 +74,12 @@ impl RunStore for SqliteStore {
     }
 
     async fn due(&self, now: DateTime<Utc>, n: usize) -> StoreResult<Vec<AutomationRun>> {
-        let docs: Vec<String> = sqlx::query_scalar(
+        self.due_docs(
             "SELECT doc FROM automation_runs WHERE resume_at IS NOT NULL AND resume_at <= ? ORDER BY resume_at LIMIT ?",
+            now,
+            n,
         )
-        .bind(ms(now))
-        .bind(limit(n))
-        .fetch_all(self.pool())
         .await
-        .map_err(map_err)?;
-        docs.iter().map(|d| decode(d)).collect()
     }
 
     async fn discard(&self, run_id: Uuid) -> StoreResult<()> {
@@ -161,15 +172,12 @@ impl NotificationStore for SqliteStore {
     }
 
     async fn due(&self, now: DateTime<Utc>, n: usize) -> StoreResult<Vec<Notification>> {
-        let docs: Vec<String> = sqlx::query_scalar(
+        self.due_docs(
             "SELECT doc FROM notifications WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+            now,
+            n,
         )
-        .bind(ms(now))
-        .bind(limit(n))
-        .fetch_all(self.pool())
         .await
-        .map_err(map_err)?;
-        docs.iter().map(|d| decode(d)).collect()
     }
 
     async fn list(

@@ -344,12 +344,15 @@ async fn a_silent_device_goes_offline_within_its_ttl_and_its_rule_tells_the_owne
     let (status, created) = post(&host, "/automations", &john, &rule).await;
     assert_eq!(status, 201, "{created}");
     let key = device_key(&host, &john, garage).await;
-    let (status, out) = post_as_device(&host, "/ingest/heartbeats", &key, &json!({ "device_id": garage, "battery": 80 })).await;
+    let (status, out) =
+        post_as_device(&host, "/ingest/heartbeats", &key, &json!({ "device_id": garage, "battery": 80 })).await;
     assert_eq!(status, 202, "{out}");
     let spoke = Instant::now();
     let mut live = stream(&host, &john, &["notifications"]).await;
     let told = loop {
-        let m = next_json(&mut live, Duration::from_secs(80)).await.expect("a notification within the TTL and a few seconds");
+        let m = next_json(&mut live, Duration::from_secs(80))
+            .await
+            .expect("a notification within the TTL and a few seconds");
         if m["type"] == "notification" {
             break m;
         }
