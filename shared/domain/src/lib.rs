@@ -12,6 +12,7 @@ pub mod automation;
 pub mod bus;
 pub mod channels;
 pub mod command;
+pub mod dc09;
 pub mod device;
 pub mod error;
 pub mod event;

@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use homeguard_domain::automation::{AutomationRun, RunStatus};
+use homeguard_domain::dc09::Report;
 use homeguard_domain::notification::{Delivery, Notification, Preferences};
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{NotificationStore, RunStore};
+use homeguard_ports::{NotificationStore, ReportStore, RunStore};
 use uuid::Uuid;
 
 use crate::SqliteStore;
@@ -255,5 +256,48 @@ impl NotificationStore for SqliteStore {
         .await
         .map(drop)
         .map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqliteStore {
+    async fn put(&self, r: &Report) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO monitoring_reports (id, user_id, at, doc) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+        )
+        .bind(r.id.to_string())
+        .bind(r.user_id.to_string())
+        .bind(ms(r.at))
+        .bind(encode(r)?)
+        .execute(self.pool())
+        .await
+        .map(drop)
+        .map_err(map_err)
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Report>> {
+        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM monitoring_reports WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    async fn list(&self, user_id: Option<Uuid>, before: Option<DateTime<Utc>>, n: usize) -> StoreResult<Vec<Report>> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM monitoring_reports WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at < ?)
+             ORDER BY at DESC, id DESC LIMIT ?",
+        )
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(before.map(ms))
+        .bind(before.map(ms))
+        .bind(limit(n))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
     }
 }

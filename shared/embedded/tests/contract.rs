@@ -138,6 +138,12 @@ async fn sqlite_runs() {
 }
 
 #[tokio::test]
+async fn sqlite_reports() {
+    let (_dir, store) = sqlite().await;
+    contract::automations::run_reports(&store).await;
+}
+
+#[tokio::test]
 async fn sqlite_notifications() {
     let (_dir, store) = sqlite().await;
     contract::automations::run_notifications(&store).await;

@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use homeguard_domain::automation::{AutomationRun, RunStatus};
+use homeguard_domain::dc09::Report;
 use homeguard_domain::notification::{Delivery, Notification, Preferences};
 use homeguard_ports::error::StoreResult;
-use homeguard_ports::{NotificationStore, RunStore};
+use homeguard_ports::{NotificationStore, ReportStore, RunStore};
 use mongodb::bson::{Document, doc};
 use uuid::Uuid;
 
@@ -30,7 +31,9 @@ impl MongoStore {
         self.index("automation_runs", doc! { "automation_id": 1, "at": -1 }, false).await?;
         self.index("automation_runs", doc! { "resume_at": 1 }, false).await?;
         self.index("notifications", doc! { "user_id": 1, "created_at": -1 }, false).await?;
-        self.index("notifications", doc! { "due_at": 1 }, false).await
+        self.index("notifications", doc! { "due_at": 1 }, false).await?;
+        self.index("monitoring_reports", doc! { "user_id": 1, "at": -1 }, false).await?;
+        self.index("monitoring_reports", doc! { "at": -1 }, false).await
     }
 
     async fn find_sorted<T: serde::de::DeserializeOwned>(
@@ -274,6 +277,45 @@ impl NotificationStore for MongoStore {
                     .await
                     .map(drop)
                     .map_err(map_err)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl ReportStore for MongoStore {
+    async fn put(&self, r: &Report) -> StoreResult<()> {
+        self.breaker
+            .call(async {
+                let set = doc! { "user_id": r.user_id.to_string(), "at": r.at.timestamp_millis(), "doc": to_bson(r)? };
+                self.coll("monitoring_reports")
+                    .update_one(doc! { "_id": r.id.to_string() }, doc! { "$set": set })
+                    .upsert(true)
+                    .await
+                    .map(drop)
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Report>> {
+        self.breaker.call(self.get_doc("monitoring_reports", doc! { "_id": id.to_string() })).await
+    }
+
+    async fn list(
+        &self,
+        user_id: Option<Uuid>,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<Vec<Report>> {
+        self.breaker
+            .call(async {
+                let mut filter = doc! {};
+                if let Some(u) = user_id {
+                    filter.insert("user_id", u.to_string());
+                }
+                let filter = before_filter(filter, "at", before);
+                self.find_sorted("monitoring_reports", filter, doc! { "at": -1, "_id": -1 }, limit).await
             })
             .await
     }

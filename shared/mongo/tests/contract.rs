@@ -53,5 +53,6 @@ async fn mongo_runs_and_notifications() {
     let Some(store) = mongo().await else { return };
     contract::automations::run_runs(&store).await;
     contract::automations::run_notifications(&store).await;
+    contract::automations::run_reports(&store).await;
     store.database().drop().await.unwrap();
 }

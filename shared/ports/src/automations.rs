@@ -62,3 +62,19 @@ pub trait NotificationStore: Send + Sync {
     async fn preferences(&self, user_id: Uuid) -> StoreResult<Option<Preferences>>;
     async fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> StoreResult<()>;
 }
+
+/// What was reported to monitoring (the central station, or the
+/// platform's own log when there is none).
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Records a report, replacing an earlier attempt at the same signal.
+    async fn put(&self, report: &homeguard_domain::dc09::Report) -> StoreResult<()>;
+    async fn get(&self, id: Uuid) -> StoreResult<Option<homeguard_domain::dc09::Report>>;
+    /// Newest first, strictly before `before`; one home's or all.
+    async fn list(
+        &self,
+        user_id: Option<Uuid>,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<Vec<homeguard_domain::dc09::Report>>;
+}

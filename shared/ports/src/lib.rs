@@ -25,7 +25,7 @@ pub mod users;
 pub mod contract;
 
 pub use agent::AgentMemory;
-pub use automations::{NotificationStore, RunStore};
+pub use automations::{NotificationStore, ReportStore, RunStore};
 pub use breaker::{Breaker, BreakerConfig};
 pub use bus::{DeadLetter, Delivery, EventBus, OutMessage, Position, Published};
 pub use clock::{Clock, ClockReading, ManualClock, SimClock, SystemClock};

@@ -7,9 +7,11 @@
 //! not retried: asking again would get the same answer.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use homeguard_domain::dc09;
 use homeguard_ports::Breaker;
 use homeguard_ports::error::{StoreError, StoreResult};
 use lettre::message::Mailbox;
@@ -43,6 +45,7 @@ pub struct Outbound {
     http: reqwest::Client,
     mailer: Option<Mailer>,
     n8n: Option<String>,
+    monitoring: Option<Monitoring>,
     breakers: Mutex<HashMap<String, Arc<Breaker>>>,
 }
 
@@ -82,7 +85,7 @@ impl Outbound {
                 Some(Mailer { transport, from, breaker: Breaker::new("smtp") })
             }
         };
-        Ok(Self { http, mailer, n8n: None, breakers: Mutex::default() })
+        Ok(Self { http, mailer, n8n: None, monitoring: None, breakers: Mutex::default() })
     }
 
     /// Where n8n's webhooks are (`N8N_WEBHOOK_BASE`, e.g. `http://n8n:5678/webhook`).
@@ -93,6 +96,66 @@ impl Outbound {
             Some(b) => return Err(format!("N8N_WEBHOOK_BASE must be an http(s) URL, not {b:?}")),
         };
         Ok(self)
+    }
+
+    /// The central station's SIA DC-09 receiver (`host:port`), the home's
+    /// account there and, for an encrypted line, its key.
+    pub fn with_monitoring(
+        mut self,
+        receiver: Option<&str>,
+        account: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Self, String> {
+        let Some(receiver) = receiver.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Ok(self);
+        };
+        if receiver.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+            return Err(format!("MONITORING_DC09 must be host:port, not {receiver:?}"));
+        }
+        let account = account.ok_or("MONITORING_DC09 is set: MONITORING_ACCOUNT must be too")?;
+        let account = dc09::Account::new(account, key).map_err(|e| e.to_string())?;
+        self.monitoring = Some(Monitoring {
+            receiver: receiver.to_owned(),
+            account,
+            sequence: AtomicU16::new(1),
+            breaker: Breaker::new("monitoring"),
+        });
+        Ok(self)
+    }
+
+    /// Where reports go (none: the platform's own log is the monitoring).
+    pub fn monitoring_receiver(&self) -> Option<&str> {
+        self.monitoring.as_ref().map(|m| m.receiver.as_str())
+    }
+
+    /// Sends one DC-09 message to the central station and waits for its
+    /// answer: each attempt with the next sequence number and the wall
+    /// clock's time; a NAK or no answer is tried again, a DUH (a code the
+    /// receiver does not take) is not.
+    pub async fn report(&self, payload: dc09::Payload) -> Outcome {
+        let Some(m) = &self.monitoring else {
+            return Err(Attempted {
+                attempts: 0,
+                detail: "no monitoring center is configured (MONITORING_DC09)".into(),
+            });
+        };
+        retried(&m.breaker, || async {
+            let sequence = m.next();
+            let frame = dc09::encode(&m.account, sequence, payload, chrono::Utc::now());
+            let raw = tokio::time::timeout(Duration::from_secs(10), exchange(&m.receiver, &frame))
+                .await
+                .map_err(|_| StoreError::Unavailable(format!("{} did not answer within 10 s", m.receiver)))?
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", m.receiver)))?;
+            match dc09::answer(&m.account, sequence, &raw) {
+                Ok(dc09::Answer::Ack) => Ok(format!("ACK (sequence {sequence})")),
+                Ok(dc09::Answer::Duh) => Err(StoreError::Backend(format!(
+                    "DUH: the receiver does not take this event (sequence {sequence})"
+                ))),
+                Ok(dc09::Answer::Nak) => Err(StoreError::Unavailable(format!("NAK (sequence {sequence})"))),
+                Err(e) => Err(StoreError::Unavailable(e)),
+            }
+        })
+        .await
     }
 
     /// The URL of an n8n workflow's webhook path (none: no n8n configured).
@@ -165,6 +228,39 @@ impl Outbound {
         })
         .await
     }
+}
+
+/// The line to the central station.
+struct Monitoring {
+    receiver: String,
+    account: dc09::Account,
+    sequence: AtomicU16,
+    breaker: Breaker,
+}
+
+impl Monitoring {
+    /// 1 to 9999, then 1 again.
+    fn next(&self) -> u16 {
+        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+        (n - 1) % 9999 + 1
+    }
+}
+
+/// One message out and its answer in (up to the receiver's `CR`).
+async fn exchange(receiver: &str, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(receiver).await?;
+    stream.write_all(frame).await?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !got.contains(&b'\r') && got.len() < 4096 {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    Ok(got)
 }
 
 /// Calls `attempt` through the breaker, again after each backoff while the

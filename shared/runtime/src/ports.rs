@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub use homeguard_ports::SimClock;
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
-    NotificationStore, PubSub, RateLimiter, ReadingStore, RunStore, SessionStore, StateStore, UserStore,
+    NotificationStore, PubSub, RateLimiter, ReadingStore, ReportStore, RunStore, SessionStore, StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -212,6 +212,8 @@ ports! {
     runs: Runs, HasRuns, dyn RunStore, Devices;
     /// Notifications and how they were delivered.
     notifications: Notifications, HasNotifications, dyn NotificationStore, Devices;
+    /// What was reported to monitoring, and how it was taken.
+    reports: Reports, HasReports, dyn ReportStore, Devices;
     /// Raw device events, by device, user and type.
     events: Events, HasEvents, dyn EventStore, Events;
     /// The event bus: topics, partitions, consumer positions, dead letters.
@@ -311,6 +313,6 @@ mod tests {
         assert_eq!(Sample::HELD, &[Port::Sessions, Port::PubSub, Port::Limits]);
         assert_eq!(stores_of(Sample::HELD), vec![Store::Users, Store::State]);
         assert_eq!(stores_of(Port::ALL), Store::ALL, "every store has a port");
-        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 16);
+        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 17);
     }
 }

@@ -66,6 +66,16 @@ pub struct Config {
     /// to `<base>/<workflow>` (unset: such actions are refused when saved).
     #[arg(long, env = "N8N_WEBHOOK_BASE")]
     pub n8n_webhook_base: Option<String>,
+    /// The central station's SIA DC-09 receiver, `host:port` (unset: alarms
+    /// are reported to the platform's own monitoring log, for admins).
+    #[arg(long, env = "MONITORING_DC09")]
+    pub monitoring_dc09: Option<String>,
+    /// The account number at the central station (3-16 hex digits).
+    #[arg(long, env = "MONITORING_ACCOUNT")]
+    pub monitoring_account: Option<String>,
+    /// The line's AES key (16, 24 or 32 hex characters; unset: a clear line).
+    #[arg(long, env = "MONITORING_KEY", hide_env_values = true)]
+    pub monitoring_key: Option<String>,
     /// The sender of e-mail notifications.
     #[arg(long, env = "SMTP_FROM", default_value = "HomeGuard <homeguard@localhost>")]
     pub smtp_from: String,

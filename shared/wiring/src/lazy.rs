@@ -21,8 +21,8 @@ use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeadLetter, Decision, Delivery, DeviceStore, EventBus, EventQuery,
     EventStore, HomeStore, HourlyRollup, LabelStore, Limit, LogQuery, NewUser, NotificationStore, OutMessage, Position,
-    PubSub, Published, RateLimiter, Reading, ReadingQuery, ReadingStore, RunStore, Session, SessionStore, StateStore,
-    StateUpdate, Subscription, UserStore,
+    PubSub, Published, RateLimiter, Reading, ReadingQuery, ReadingStore, ReportStore, RunStore, Session, SessionStore,
+    StateStore, StateUpdate, Subscription, UserStore,
 };
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -177,6 +177,12 @@ delegate!(NotificationStore {
     fn unread(&self, user_id: Uuid) -> u64;
     fn preferences(&self, user_id: Uuid) -> Option<Preferences>;
     fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> ();
+});
+
+delegate!(ReportStore {
+    fn put(&self, report: &homeguard_domain::dc09::Report) -> ();
+    fn get(&self, id: Uuid) -> Option<homeguard_domain::dc09::Report>;
+    fn list(&self, user_id: Option<Uuid>, before: Option<DateTime<Utc>>, limit: usize) -> Vec<homeguard_domain::dc09::Report>;
 });
 
 delegate!(LabelStore {

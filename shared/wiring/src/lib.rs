@@ -16,7 +16,8 @@ use homeguard_embedded::{
 };
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
-    NotificationStore, PubSub, RateLimiter, ReadingStore, RunStore, SessionStore, SimClock, StateStore, UserStore,
+    NotificationStore, PubSub, RateLimiter, ReadingStore, ReportStore, RunStore, SessionStore, SimClock, StateStore,
+    UserStore,
 };
 use homeguard_runtime::outbound::Outbound;
 use homeguard_runtime::ports::{Port, Store};
@@ -76,7 +77,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let secret = data_dir.jwt_secret(config.jwt_secret.as_deref())?;
     let embedded = Embedded::new(data_dir);
     let (users, sessions, alarm) = relational(config, &embedded);
-    let (devices, automations, agent, labels, homes, runs, notifications) = documents(config, &embedded);
+    let (devices, automations, agent, labels, homes, runs, notifications, reports) = documents(config, &embedded);
     let (state, pubsub, limits) = state_pubsub_limits(config);
     Ok(Arc::new(Ctx {
         users,
@@ -90,6 +91,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         alarm,
         runs,
         notifications,
+        reports,
         events: event_store(config, &embedded),
         bus: event_bus(config, &embedded),
         readings: readings_store(config, &embedded),
@@ -101,6 +103,13 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         outbound: Arc::new(
             Outbound::new(config.smtp_url.as_deref(), &config.smtp_from)
                 .and_then(|o| o.with_n8n(config.n8n_webhook_base.as_deref()))
+                .and_then(|o| {
+                    o.with_monitoring(
+                        config.monitoring_dc09.as_deref(),
+                        config.monitoring_account.as_deref(),
+                        config.monitoring_key.as_deref(),
+                    )
+                })
                 .map_err(anyhow::Error::msg)?,
         ),
     }))
@@ -142,7 +151,24 @@ type DocumentPorts = (
     Arc<dyn HomeStore>,
     Arc<dyn RunStore>,
     Arc<dyn NotificationStore>,
+    Arc<dyn ReportStore>,
 );
+
+/// Every document port on one store.
+fn document_ports<T>(s: Arc<T>) -> DocumentPorts
+where
+    T: DeviceStore
+        + AutomationStore
+        + AgentMemory
+        + LabelStore
+        + HomeStore
+        + RunStore
+        + NotificationStore
+        + ReportStore
+        + 'static,
+{
+    (s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s)
+}
 
 /// Devices, automations, agent memory, labels, homes, rule firings and notifications: MongoDB when `MONGO_URL` is set, else the embedded store.
 fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
@@ -155,30 +181,21 @@ fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
                     let mongo = homeguard_mongo::MongoStore::open(&url).await?;
                     tracing::info!(
                         backend = "mongodb",
-                        "devices, automations, agent memory, labels, homes, rule firings and notifications"
+                        "devices, automations, agent memory, labels, homes, rule firings, notifications and monitoring reports"
                     );
                     Ok(mongo)
                 }
             });
-            return (mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo.clone(), mongo);
+            return document_ports(mongo);
         }
         #[cfg(not(feature = "mongo"))]
         {
             let _ = url;
             let missing = not_compiled_in::<SqliteStore>("MONGO_URL", "mongo");
-            return (
-                missing.clone(),
-                missing.clone(),
-                missing.clone(),
-                missing.clone(),
-                missing.clone(),
-                missing.clone(),
-                missing,
-            );
+            return document_ports(missing);
         }
     }
-    let store = embedded.store();
-    (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
+    document_ports(embedded.store())
 }
 
 /// Sensor readings: TimescaleDB (or plain PostgreSQL, partitioned) when

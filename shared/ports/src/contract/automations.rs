@@ -144,3 +144,38 @@ pub async fn run_notifications(store: &dyn NotificationStore) {
     assert_eq!(store.preferences(me).await.unwrap(), Some(loud));
     assert_eq!(store.preferences(them).await.unwrap(), Some(Preferences::default()));
 }
+
+pub async fn run_reports(store: &dyn crate::ReportStore) {
+    use homeguard_domain::dc09::Report;
+    let (home, other) = (Uuid::new_v4(), Uuid::new_v4());
+    let t0 = now_ms();
+    let report = |user, secs: i64, code| Report {
+        id: Uuid::now_v7(),
+        user_id: user,
+        code,
+        qualifier: 1,
+        zone: 3,
+        text: "burglary".into(),
+        at: t0 + Duration::seconds(secs),
+        sent_at: t0 + Duration::seconds(secs),
+        status: "failed".into(),
+        attempts: 4,
+        detail: "connection refused".into(),
+    };
+    let (a, b, c) = (report(home, 0, 130), report(home, 10, 121), report(other, 5, 110));
+    for r in [&a, &b, &c] {
+        store.put(r).await.unwrap();
+    }
+    let acked = Report { status: "acknowledged".into(), attempts: 1, detail: "ACK (sequence 7)".into(), ..a.clone() };
+    store.put(&acked).await.unwrap();
+    assert_eq!(store.get(a.id).await.unwrap(), Some(acked.clone()), "replaced, not added");
+    assert_eq!(store.get(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(
+        store.list(Some(home), None, 10).await.unwrap(),
+        vec![b.clone(), acked.clone()],
+        "newest first, one home's"
+    );
+    assert_eq!(store.list(Some(home), Some(b.at), 10).await.unwrap(), vec![acked]);
+    let all: Vec<Uuid> = store.list(None, None, 1000).await.unwrap().iter().map(|r| r.id).collect();
+    assert!([a.id, b.id, c.id].iter().all(|id| all.contains(id)), "every home's");
+}
