@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::engine::{RunStatus, Trace};
-use crate::model::{Expectation, ExpectedCommand, ExpectedState, Scenario};
+use crate::model::{Expectation, ExpectedCommand, ExpectedState, Party, Scenario};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,7 +48,7 @@ pub struct Verdict {
 
 /// What each capability not built yet is called in reports.
 pub const NEEDS_SECURITY: &str = "security response (alerts and incident reports)";
-pub const NEEDS_NOTIFICATIONS: &str = "notifications to users, contacts and monitoring";
+pub const NEEDS_ESCALATION: &str = "escalation to emergency contacts and guests";
 pub const NEEDS_PREDICTIONS: &str = "predictive maintenance";
 pub const NEEDS_ANOMALY: &str = "anomaly detection";
 pub const NEEDS_AGENT: &str = "the AI agent (chat turns)";
@@ -59,7 +59,10 @@ pub fn missing_capability(e: &Expectation) -> Option<&'static str> {
     use Expectation as E;
     match e {
         E::ShouldAlert(_) | E::ShouldSuppressAlert(_) | E::ShouldDocumentIncident(_) => Some(NEEDS_SECURITY),
-        E::ShouldNotify(_) | E::ShouldNotifyMonitoring(_) => Some(NEEDS_NOTIFICATIONS),
+        E::ShouldNotify(parties) if parties.iter().any(|p| matches!(p, Party::EmergencyContacts | Party::Guest)) => {
+            Some(NEEDS_ESCALATION)
+        }
+        E::ShouldNotify(_) | E::ShouldNotifyMonitoring(_) => None,
         E::Prediction(_) => Some(NEEDS_PREDICTIONS),
         E::AnomalyDetected(_) => Some(NEEDS_ANOMALY),
         E::Commands(_) | E::AutomationCreated(_) | E::AgentReplyMentions(_) | E::DeviceState(_) | E::Mode(_) => None,
@@ -114,6 +117,11 @@ pub async fn verify(ctx: &Ctx, scenario: &Scenario, run: &RunStatus, trace: &Tra
             (Expectation::Mode(want), None) => mode(ctx, run, &window, want, e, *line).await,
             (Expectation::Commands(want), None) => commands(ctx, run, trace, &window, want, e, *line).await,
             (Expectation::AutomationCreated(want), None) => automations(ctx, run, &window, *want, e, *line).await,
+            (Expectation::ShouldNotify(parties), None) => notified(ctx, run, &window, parties, e, *line).await,
+            (Expectation::ShouldNotifyMonitoring(want), None) => {
+                let (reports, evidence) = monitoring(ctx, run, &window).await;
+                check(e, *line, pass_if(reports.is_empty() != *want), evidence, None)
+            }
             (Expectation::AgentReplyMentions(words), None) => replies(ctx, run, &window, words, trace, e, *line).await,
             (_, None) => check(e, *line, CheckStatus::Unverifiable, "no check is written for this".into(), None),
         };
@@ -280,6 +288,51 @@ async fn automations(ctx: &Ctx, run: &RunStatus, window: &Window, want: bool, e:
         format!("created during the run: {}", new.join(", "))
     };
     check(e, line, pass_if(new.is_empty() != want), evidence, None)
+}
+
+/// What the household was told during the run (notifications to the home's owner).
+async fn told(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<String> {
+    let list = ctx.notifications.list(run.user_id, false, Some(window.to), 200).await.unwrap_or_default();
+    list.iter()
+        .filter(|n| n.created_at >= window.from)
+        .map(|n| format!("\u{201c}{}\u{201d} ({:?})", n.title, n.severity))
+        .collect()
+}
+
+/// What was reported to monitoring during the run, with the evidence.
+async fn monitoring(ctx: &Ctx, run: &RunStatus, window: &Window) -> (Vec<u16>, String) {
+    let list = ctx.reports.list(Some(run.user_id), Some(window.to), 200).await.unwrap_or_default();
+    let during: Vec<_> = list.iter().filter(|r| r.at >= window.from).collect();
+    let codes = during.iter().map(|r| r.code).collect();
+    let evidence = if during.is_empty() {
+        "nothing was reported to monitoring during the run".to_owned()
+    } else {
+        let each: Vec<String> = during.iter().map(|r| format!("{} ({}, {})", r.code, r.text, r.status)).collect();
+        format!("reported to monitoring: {}", each.join("; "))
+    };
+    (codes, evidence)
+}
+
+async fn notified(ctx: &Ctx, run: &RunStatus, window: &Window, parties: &[Party], e: &Expectation, line: u64) -> Check {
+    let mut missing = vec![];
+    let mut evidence = vec![];
+    if parties.contains(&Party::User) {
+        let told = told(ctx, run, window).await;
+        if told.is_empty() {
+            missing.push("the user");
+            evidence.push("the user was not notified during the run".to_owned());
+        } else {
+            evidence.push(format!("the user was told: {}", told.join(", ")));
+        }
+    }
+    if parties.contains(&Party::Monitoring) {
+        let (codes, said) = monitoring(ctx, run, window).await;
+        if codes.is_empty() {
+            missing.push("monitoring");
+        }
+        evidence.push(said);
+    }
+    check(e, line, pass_if(missing.is_empty()), evidence.join("; "), None)
 }
 
 async fn replies(

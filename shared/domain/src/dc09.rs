@@ -182,7 +182,7 @@ pub fn answer(account: &Account, sequence: u16, raw: &[u8]) -> Result<Answer, St
     if crc != crc16(body.as_bytes()) {
         return Err(format!("the answer's CRC is wrong: {text:?}"));
     }
-    let kind = body.strip_prefix('"').and_then(|b| b.split_once('"')).map(|(k, rest)| (k, rest));
+    let kind = body.strip_prefix('"').and_then(|b| b.split_once('"'));
     let Some((kind, rest)) = kind else { return Err(format!("no message id in {text:?}")) };
     let answer = match kind.trim_start_matches('*') {
         "ACK" => Answer::Ack,

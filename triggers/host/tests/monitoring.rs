@@ -186,7 +186,8 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
     assert!(drain_events(&mut taken).is_empty(), "a disarm inside the abort window sends nothing");
 
     // Duress: the household's answer is a normal disarm's; monitoring gets 121.
-    let (status, _) = post(&h.host, "/home/codes", &h.sarah, &json!({ "name": "Sarah", "code": "7391", "kind": "duress" })).await;
+    let (status, _) =
+        post(&h.host, "/home/codes", &h.sarah, &json!({ "name": "Sarah", "code": "7391", "kind": "duress" })).await;
     assert_eq!(status, 201);
     h.armed_away().await;
     let (status, normal_body) = {

@@ -123,7 +123,7 @@ async fn vacation_mode() {
 }
 
 #[tokio::test]
-#[ignore = "needs security response (alerts, incidents), notifications and automated responses"]
+#[ignore = "needs security response (alerts, incidents) and automated responses"]
 async fn break_in() {
     accept("break_in").await;
 }
@@ -135,19 +135,19 @@ async fn false_alarm_pet() {
 }
 
 #[tokio::test]
-#[ignore = "needs the AI agent, automated responses, notifications and security response"]
+#[ignore = "needs the AI agent, automated responses and security response"]
 async fn guest_arrival() {
     accept("guest_arrival").await;
 }
 
 #[tokio::test]
-#[ignore = "needs predictive maintenance, notifications and security response"]
+#[ignore = "needs predictive maintenance and security response"]
 async fn low_battery() {
     accept("low_battery").await;
 }
 
 #[tokio::test]
-#[ignore = "needs anomaly detection, notifications and automated responses"]
+#[ignore = "needs anomaly detection and automated responses"]
 async fn unusual_pattern() {
     accept("unusual_pattern").await;
 }
@@ -159,19 +159,19 @@ async fn party_mode() {
 }
 
 #[tokio::test]
-#[ignore = "needs security response, notifications and automated responses"]
+#[ignore = "needs security response, escalation to emergency contacts and automated responses"]
 async fn fire_emergency() {
     accept("fire_emergency").await;
 }
 
 #[tokio::test]
-#[ignore = "needs notifications and security response"]
+#[ignore = "needs security response"]
 async fn package_delivery() {
     accept("package_delivery").await;
 }
 
 #[tokio::test]
-#[ignore = "needs anomaly detection and notifications"]
+#[ignore = "needs anomaly detection and escalation to emergency contacts"]
 async fn wellness_check() {
     accept("wellness_check").await;
 }
@@ -183,7 +183,7 @@ async fn energy_insight() {
 }
 
 #[tokio::test]
-#[ignore = "needs the AI agent, notifications and security response"]
+#[ignore = "needs the AI agent and security response"]
 async fn day_in_life() {
     accept("day_in_life").await;
 }
