@@ -466,6 +466,27 @@ try {
     await ruleItem('Night Motion Alert').waitFor();
   });
 
+  await test('automations: an n8n action is refused beside its workflow on a host without n8n', async () => {
+    await ruleItem('Night Motion Alert').getByRole('link', { name: 'Night Motion Alert', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit Night Motion Alert' }).waitFor();
+    await page.getByRole('button', { name: 'Add n8n workflow' }).click();
+    const workflow = page.locator('#act-1-workflow');
+    await workflow.waitFor();
+    const hint = await page.locator('.field:has(#act-1-workflow) .hint').innerText();
+    for (const w of ['homeguard-motion-night', 'homeguard-device-offline', 'homeguard-agent-actions']) assert.ok(hint.includes(w), hint);
+    await workflow.fill('homeguard-motion-night');
+    await page.getByRole('button', { name: 'Save automation' }).click();
+    const err = page.locator('.field:has(#act-1-workflow) [data-testid=field-error]');
+    await err.waitFor({ timeout: 5000 });
+    assert.match(await err.innerText(), /no n8n/);
+    assert.equal(await workflow.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('[data-testid=field-error]').count(), 1, 'only that field');
+    await checkScreen('automation-n8n-error');
+    assert.equal((await api('GET', '/automations', johnToken)).body.automations[0].actions.length, 1, 'nothing saved');
+    await page.getByRole('link', { name: 'Cancel', exact: true }).click();
+    await ruleItem('Night Motion Alert').waitFor();
+  });
+
   await test('automations: the switch disables and enables the rule', async () => {
     const sw = ruleItem('Night Motion Alert').getByRole('switch', { name: 'Night Motion Alert Enabled' });
     const enabled = async () => (await api('GET', '/automations', johnToken)).body.automations[0].enabled;
@@ -538,11 +559,227 @@ try {
     await item.filter({ hasText: 'Motion at Living Room Motion' }).waitFor({ timeout: 5000 });
     assert.match(await item.innerText(), /Read/);
     assert.equal(await page.getByTestId('unread-count').innerText(), 'Nothing unread.');
+    // Each channel besides the app has its chip, as GET /notifications records it; the rule's
+    // notification is high priority, so it went to every channel john has (e-mail by default).
+    const shownId = await item.getAttribute('data-id');
+    const stored = (await api('GET', '/notifications', johnToken)).body.notifications.find((n) => n.id === shownId);
+    assert.ok(stored, `notification ${shownId} in GET /notifications`);
+    const others = stored.deliveries.filter((d) => d.channel !== 'in_app');
+    const prefs = (await api('GET', '/notifications/settings', johnToken)).body;
+    if (prefs.email) assert.ok(others.some((d) => d.channel === 'email'), `an urgent one goes by e-mail: ${JSON.stringify(stored.deliveries)}`);
+    assert.equal(await item.getByTestId('delivery').count(), others.length, JSON.stringify(stored.deliveries));
+    const words = { delivered: 'delivered', failed: 'failed', held: 'held', skipped: 'skipped', pending: '(sending|retrying)' };
+    for (const d of others) {
+      const chip = item.locator(`[data-testid=delivery][data-channel="${d.channel}"]`);
+      assert.equal(await chip.getAttribute('data-status'), d.status);
+      assert.match(await chip.innerText(), new RegExp(`^(E-mail|Webhook): ${words[d.status]}`));
+      if (d.status === 'failed' && d.detail) assert.ok((await chip.innerText()).includes(d.detail), await chip.innerText());
+    }
     await checkScreen('notifications');
     // Later checks count events and commands: the rule stays, but off.
     await page.goto(BASE + '/automations');
     await ruleItem('Night Motion Alert').getByRole('switch').click();
     await until(async () => (await api('GET', '/automations', johnToken)).body.automations[0].enabled === false, 'the rule off');
+  });
+
+  await test('automations: john makes "Garage left open" in the editor (Garage Door open 10 min, a wait, then arming); a cron of 61 * * * * is refused beside its field', async () => {
+    const garage = johnDevices.find((d) => d.name === 'Garage Door');
+    assert.ok(garage, `john has a Garage Door: ${johnDevices.map((d) => d.name)}`);
+    let made = null;
+    try {
+      await page.getByRole('link', { name: 'Automations', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Automations' }).waitFor();
+      await page.getByRole('link', { name: 'New automation' }).click();
+      await page.getByRole('heading', { level: 1, name: 'New automation' }).waitFor();
+      await page.locator('#auto-name').fill('Garage left open');
+      await page.locator('#auto-type').selectOption('device_state');
+      await page.locator('#auto-device').selectOption(garage.device_id);
+      const states = await page.locator('#auto-state option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+      assert.deepEqual(states.slice(0, 2), [['{"open":true}', 'open'], ['{"open":false}', 'closed']], `a door's states: ${JSON.stringify(states)}`);
+      await page.locator('#auto-state').selectOption('{"open":true}');
+      await page.locator('#auto-for').fill('10');
+      assert.match(await page.locator('.field:has(#auto-for) .hint').innerText(), /7 days/);
+      // The notification the editor starts with goes: a wait, then the arming.
+      await page.getByRole('button', { name: 'Remove action 1' }).click();
+      await page.getByRole('button', { name: 'Add wait' }).click();
+      await page.locator('#act-0-wait').fill('2');
+      await page.locator('#act-0-unit').selectOption('min');
+      await page.getByRole('button', { name: 'Add arming' }).click();
+      await page.locator('#act-1-arm-mode').selectOption('away');
+      await page.locator('#act-1-bypass').check();
+      await checkScreen('automation-held-state');
+      await page.getByRole('button', { name: 'Create automation' }).click();
+      await page.getByText('Garage left open created.').waitFor({ timeout: 5000 });
+      const item = ruleItem('Garage left open');
+      await item.waitFor({ timeout: 5000 });
+      assert.equal(await item.getByTestId('rule-summary').innerText(), 'Garage Door open for 10 min → wait 2 min, arm away (bypassing open doors)');
+      made = (await api('GET', '/automations', johnToken)).body.automations.find((a) => a.name === 'Garage left open');
+      assert.ok(made, 'saved');
+      assert.deepEqual(
+        { trigger: made.trigger, actions: made.actions },
+        {
+          trigger: { type: 'device_state', device_id: garage.device_id, state: { open: true }, for_seconds: 600, conditions: {} },
+          actions: [
+            { type: 'delay', seconds: 120 },
+            { type: 'arm', mode: 'away', bypass_open: true },
+          ],
+        },
+      );
+      await checkScreen('automations-held-state');
+
+      // The same rule on a cron the server refuses: the error by the cron field, nothing saved.
+      await item.getByRole('link', { name: 'Garage left open', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Edit Garage left open' }).waitFor();
+      assert.equal(await page.locator('#auto-state').inputValue(), '{"open":true}');
+      assert.equal(await page.locator('#auto-for').inputValue(), '10');
+      assert.equal(await page.locator('#act-0-wait').inputValue(), '2');
+      assert.ok(await page.locator('#act-1-bypass').isChecked());
+      await page.locator('#auto-type').selectOption('schedule');
+      await page.locator('#auto-schedule').selectOption('cron');
+      const cron = page.locator('#auto-cron');
+      assert.match(await page.locator('.field:has(#auto-cron) .hint').innerText(), /minute hour day month weekday[\s\S]*0 9 \* \* mon-fri/);
+      await cron.fill('61 * * * *');
+      await page.getByRole('button', { name: 'Save automation' }).click();
+      const err = page.locator('.field:has(#auto-cron) [data-testid=field-error]');
+      await err.waitFor({ timeout: 5000 });
+      assert.match(await err.innerText(), /cron/i);
+      assert.equal(await cron.getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.locator('[data-testid=field-error]').count(), 1, 'only that field');
+      await checkScreen('automation-cron-error');
+      const after = (await api('GET', `/automations/${made.automation_id}`, johnToken)).body;
+      assert.equal(after.trigger.type, 'device_state', 'nothing saved');
+      await page.getByRole('link', { name: 'Cancel', exact: true }).click();
+      // Off: the checks after this one open and close the garage door.
+      const sw = ruleItem('Garage left open').getByRole('switch', { name: 'Garage left open Enabled' });
+      await sw.click();
+      await until(async () => (await api('GET', `/automations/${made.automation_id}`, johnToken)).body.enabled === false, 'the rule off');
+    } finally {
+      if (made) await api('POST', `/automations/${made.automation_id}/disable`, johnToken);
+    }
+  });
+
+  await test('settings: quiet hours 22:00-07:00 are saved and kept after a reload; the secret is hidden until shown; a bad webhook URL is refused next to its field', async () => {
+    const before = (await api('GET', '/notifications/settings', johnToken)).body;
+    assert.match(before.webhook_secret ?? '', /^[0-9a-f]{64}$/, 'GET /notifications/settings has the signing secret');
+    assert.equal(before.email_address, 'john@demo.com');
+    try {
+      await page.getByRole('link', { name: 'Settings', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+      const email = page.locator('#ns-email');
+      await email.waitFor({ timeout: 5000 });
+      assert.equal(await email.isChecked(), before.email);
+      assert.match(await page.locator('.field:has(#ns-email)').innerText(), /To john@demo\.com/);
+      assert.equal(await page.getByTestId('email-unavailable').count(), before.email_available ? 0 : 1, 'says when e-mail cannot be sent');
+      assert.match(await page.locator('#ns-quiet-help').innerText(), /America\/New_York[\s\S]*never held/);
+      // The secret: hidden, in the page only once shown.
+      const secret = page.getByTestId('webhook-secret');
+      assert.ok(!(await page.content()).includes(before.webhook_secret), 'the secret is not in the page until shown');
+      await page.getByRole('button', { name: 'Show secret' }).click();
+      assert.equal((await secret.innerText()).trim(), before.webhook_secret);
+      await page.getByRole('button', { name: 'Hide secret' }).click();
+      assert.ok(!(await page.content()).includes(before.webhook_secret), 'hidden again');
+
+      const quiet = page.locator('#ns-quiet');
+      if (!(await quiet.isChecked())) await quiet.check();
+      await page.locator('#ns-quiet-start').fill('22:00');
+      await page.locator('#ns-quiet-end').fill('07:00');
+      await checkScreen('settings');
+      await page.getByRole('button', { name: 'Save notification settings' }).click();
+      await page.getByText('Notification settings saved.').waitFor({ timeout: 5000 });
+      const saved = (await api('GET', '/notifications/settings', johnToken)).body;
+      assert.deepEqual(saved.quiet_hours, { start: '22:00', end: '07:00' });
+      assert.equal(saved.email, before.email, 'e-mail as it was');
+      assert.equal(saved.webhook_url, before.webhook_url, 'the webhook as it was');
+
+      const res = await page.reload();
+      assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/settings is the app');
+      await page.locator('#ns-quiet-start').waitFor({ timeout: 5000 });
+      assert.ok(await page.locator('#ns-quiet').isChecked(), 'quiet hours still on after a reload');
+      assert.equal(await page.locator('#ns-quiet-start').inputValue(), '22:00');
+      assert.equal(await page.locator('#ns-quiet-end').inputValue(), '07:00');
+
+      await page.locator('#ns-webhook').fill('ftp://x');
+      await page.getByRole('button', { name: 'Save notification settings' }).click();
+      const err = page.locator('.field:has(#ns-webhook) [data-testid=field-error]');
+      await err.waitFor({ timeout: 5000 });
+      assert.match(await err.innerText(), /http\(s\) URL/);
+      assert.equal(await page.locator('#ns-webhook').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.locator('[data-testid=field-error]').count(), 1, 'only that field');
+      await checkScreen('settings-error');
+      assert.equal((await api('GET', '/notifications/settings', johnToken)).body.webhook_url, before.webhook_url, 'nothing saved');
+    } finally {
+      // The checks after this one find john's settings as they were.
+      const { email, webhook_url, quiet_hours } = before;
+      await api('PUT', '/notifications/settings', johnToken, { email, webhook_url, quiet_hours });
+    }
+  });
+
+  await test('settings: a service token "n8n e2e" is shown once, listed, works as john, and stops at once when revoked in the UI', async () => {
+    let issued = null;
+    try {
+      await page.goto(BASE + '/settings');
+      await page.getByRole('heading', { level: 2, name: 'Service tokens' }).waitFor({ timeout: 5000 });
+      const help = await page.getByRole('region', { name: 'Service tokens' }).innerText();
+      assert.match(help, /n8n workflow/);
+      assert.match(help, /Header Auth credential named HomeGuard service token, with name Authorization and value Bearer <token>/);
+      await page.locator('#token-name').fill('n8n e2e');
+      assert.equal(await page.locator('#token-days').inputValue(), '365');
+      await page.getByRole('button', { name: 'Issue token', exact: true }).click();
+      const box = page.getByTestId('new-token');
+      await box.waitFor({ timeout: 5000 });
+      assert.match(await box.innerText(), /New token “n8n e2e”\. Copy it now: it will not be shown again\./);
+      const token = (await box.getByTestId('token-value').innerText()).trim();
+      assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, `a token: ${token.slice(0, 20)}…`);
+      issued = token;
+      // Copy: the clipboard holds the token (or the page says to copy it by hand).
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE }).catch(() => {});
+      await box.getByRole('button', { name: 'Copy token' }).click();
+      const said = await box.getByRole('status').filter({ hasText: /copied|did not work/ }).innerText({ timeout: 5000 });
+      if (/Token copied/.test(said)) assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
+      const row = page.getByTestId('token').filter({ hasText: 'n8n e2e' });
+      await row.waitFor({ timeout: 5000 });
+      assert.match(await row.innerText(), /Created (just now|\d+ min ago) · Expires \S.*\d{4}/);
+      assert.ok(!(await row.innerText()).includes(token), 'the list has no token');
+
+      // The API lists it (without the token) and takes it as john.
+      const listed = (await api('GET', '/auth/tokens', johnToken)).body.tokens;
+      const mine = listed.find((t) => t.name === 'n8n e2e');
+      assert.ok(mine, `GET /auth/tokens lists it: ${JSON.stringify(listed)}`);
+      assert.equal(mine.token, undefined, 'never the token itself');
+      assert.equal(listed[0].token_id, mine.token_id, 'newest first');
+      assert.ok(Date.parse(mine.expires_at) - Date.parse(mine.created_at) >= 364 * 86400e3, `365 days: ${JSON.stringify(mine)}`);
+      assert.equal(await row.getAttribute('data-id'), mine.token_id);
+      const alarm = await api('GET', '/home/alarm', token);
+      assert.equal(alarm.status, 200, JSON.stringify(alarm.body));
+      assert.equal(alarm.body.state, (await johnAlarm()).state);
+      assert.equal((await api('POST', '/auth/tokens', token, { name: 'from a token' })).status, 403, 'a token cannot issue tokens');
+      await checkScreen('settings-token');
+
+      // Dismissed: no longer in the page.
+      await box.getByRole('button', { name: 'Done, hide it' }).click();
+      await box.waitFor({ state: 'detached', timeout: 5000 });
+      assert.ok(!(await page.content()).includes(token), 'the token left the page');
+
+      // Revoked in the UI, after confirming: the same call is refused at once.
+      await row.getByRole('button', { name: 'Revoke n8n e2e' }).click();
+      const confirm = row.getByRole('group', { name: 'Revoke n8n e2e?' });
+      await confirm.waitFor({ timeout: 5000 });
+      assert.equal((await api('GET', '/home/alarm', token)).status, 200, 'asking does not revoke');
+      await checkScreen('settings-token-revoke');
+      await confirm.getByRole('button', { name: 'Yes, revoke' }).click();
+      await row.waitFor({ state: 'detached', timeout: 5000 });
+      await page.getByText('“n8n e2e” revoked: it no longer works.').waitFor({ timeout: 5000 });
+      const after = await api('GET', '/home/alarm', token);
+      assert.equal(after.status, 401, JSON.stringify(after.body));
+      assert.ok(!(await api('GET', '/auth/tokens', johnToken)).body.tokens.some((t) => t.token_id === mine.token_id), 'no longer listed');
+      issued = null;
+    } finally {
+      // A failed check leaves no working token behind.
+      if (issued) {
+        const left = (await api('GET', '/auth/tokens', johnToken)).body?.tokens ?? [];
+        for (const t of left.filter((x) => x.name === 'n8n e2e')) await api('DELETE', `/auth/tokens/${t.token_id}`, johnToken);
+      }
+    }
   });
 
   await test('thermostat detail: chart and set point control', async () => {
@@ -677,6 +914,72 @@ try {
     assert.equal(await item.getByRole('switch').isChecked(), false, 'left off by john');
     assert.match(await page.getByTestId('bell').getAttribute('aria-label'), /^Notifications, \d+ unread$/);
     await checkScreen('automations-admin');
+  });
+
+  // Monitoring (admins only): this host runs without MONITORING_DC09, so the platform's own log is the monitoring.
+  const sarahId = sarahDevices[0].user_id;
+  await test('monitoring: sarah’s panic is reported (local, no monitoring center); the admin reads it at /admin/monitoring', async () => {
+    try {
+      const p = await api('POST', '/home/alarm/panic', sarahToken, {});
+      assert.equal(p.status, 200, JSON.stringify(p.body));
+      assert.equal(p.body.state, 'triggered', JSON.stringify(p.body));
+      const found = await until(async () => {
+        const r = await api('GET', `/monitoring/reports?user_id=${sarahId}`, adminToken);
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        return r.body.reports.find((x) => x.code === 120);
+      }, 'the panic in GET /monitoring/reports', 10000);
+      assert.equal(found.status, 'local', JSON.stringify(found));
+      assert.equal((await api('GET', '/monitoring/reports', adminToken)).body.receiver, null);
+      assert.equal((await api('GET', '/monitoring/reports', sarahToken)).status, 403, 'a member may not read monitoring');
+
+      await page.getByRole('link', { name: 'Admin', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Admin' }).waitFor();
+      await page.getByRole('link', { name: 'Monitoring reports' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Monitoring' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/admin/monitoring');
+      await page.getByTestId('receiver').filter({ hasText: 'No monitoring center is configured (MONITORING_DC09); alarms are recorded here.' }).waitFor({ timeout: 5000 });
+      const row = page.locator(`[data-testid=report][data-id="${found.id}"]`);
+      await row.waitFor({ timeout: 5000 });
+      assert.equal(await row.getAttribute('data-status'), 'local');
+      const text = await row.innerText();
+      assert.match(text, /120 Panic/);
+      assert.match(text, /Sarah Johnson/);
+      assert.match(await row.getByTestId('report-status').innerText(), /^\W*Local/);
+      assert.equal(await row.locator('time').getAttribute('datetime'), found.at);
+      const ats = await page.locator('[data-testid=report] time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime'))));
+      assert.deepEqual(ats, [...ats].sort((a, b) => b - a), 'newest first');
+      await checkScreen('monitoring');
+      // Sarah's home only: the view asks with her user_id.
+      const asked = page.waitForResponse((r) => r.url().includes(`/monitoring/reports?user_id=${sarahId}`), { timeout: 5000 });
+      await page.locator('#mon-home').selectOption(sarahId);
+      assert.equal((await asked).status(), 200);
+      await row.waitFor({ timeout: 5000 });
+      const homes = await page.locator('[data-testid=report] .report-home').allInnerTexts();
+      assert.ok(homes.length > 0 && homes.every((h) => h.includes('Sarah Johnson')), `only sarah’s reports: ${homes}`);
+      // A reload of the URL opens the app on the same screen.
+      const res = await page.reload();
+      assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/admin/monitoring is the app');
+      await row.waitFor({ timeout: 5000 });
+    } finally {
+      // The checks after this one find sarah's alarm disarmed.
+      const d = await api('POST', '/home/alarm/disarm', sarahToken, { code: '2580' });
+      if (d.status !== 200) console.log(`     could not disarm sarah: ${d.status} ${JSON.stringify(d.body)}`);
+    }
+  });
+
+  await test('monitoring: sarah has no way to it (no link; the URL goes home as other admin pages do)', async () => {
+    assert.equal((await api('GET', '/home/alarm', sarahToken)).body.state, 'disarmed', 'disarmed after the panic');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.locator('#email').waitFor();
+    await uiLogin('Sarah Johnson', 'sarah@demo.com');
+    assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: /Monitoring/ }).count(), 0);
+    await page.goto(BASE + '/admin/monitoring');
+    await page.locator('[data-testid=tile]').first().waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+    assert.equal(await page.getByRole('heading', { name: 'Monitoring' }).count(), 0);
+    assert.equal(await page.getByTestId('report').count(), 0);
+    await page.screenshot({ path: join(OUT, 'monitoring-member.png'), fullPage: true });
   });
 
   await test('a locked-out account shows the wait time', async () => {

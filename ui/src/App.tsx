@@ -12,15 +12,18 @@ const DeviceDetail = lazy(() => import('./pages/DeviceDetail'));
 const Events = lazy(() => import('./pages/Events'));
 const Demo = lazy(() => import('./pages/Demo'));
 const Admin = lazy(() => import('./pages/Admin'));
+const Monitoring = lazy(() => import('./pages/Monitoring'));
 const HomeSettings = lazy(() => import('./pages/HomeSettings'));
 const Automations = lazy(() => import('./pages/Automations'));
 const Notifications = lazy(() => import('./pages/Notifications'));
+const Settings = lazy(() => import('./pages/Settings'));
 
 const TITLES: Record<string, string> = {
   '/': 'Dashboard',
   '/events': 'Events',
   '/demo': 'Demo',
   '/admin': 'Admin',
+  '/admin/monitoring': 'Monitoring',
   '/home': 'Home settings',
   '/home/zones': 'Sensors',
   '/home/codes': 'Codes',
@@ -31,6 +34,7 @@ const TITLES: Record<string, string> = {
   '/automations': 'Automations',
   '/automations/new': 'New automation',
   '/notifications': 'Notifications',
+  '/settings': 'Settings',
   '/login': 'Log in',
 };
 
@@ -97,6 +101,9 @@ function Shell({ children }: { children: ReactNode }) {
               <li>
                 <NavLink to="/automations">Automations</NavLink>
               </li>
+              <li>
+                <NavLink to="/settings">Settings</NavLink>
+              </li>
               {admin && (
                 <li>
                   <NavLink to="/demo">Demo</NavLink>
@@ -153,6 +160,7 @@ function AppRoutes() {
                   <Route path="/home/*" element={<HomeSettings />} />
                   <Route path="/automations/*" element={<Automations />} />
                   <Route path="/notifications" element={<Notifications />} />
+                  <Route path="/settings" element={<Settings />} />
                   <Route
                     path="/demo"
                     element={
@@ -166,6 +174,14 @@ function AppRoutes() {
                     element={
                       <Protected admin>
                         <Admin />
+                      </Protected>
+                    }
+                  />
+                  <Route
+                    path="/admin/monitoring"
+                    element={
+                      <Protected admin>
+                        <Monitoring />
                       </Protected>
                     }
                   />

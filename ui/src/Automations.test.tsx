@@ -1,8 +1,8 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { Route, Routes } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import type { Automation, AutomationRun, Device } from './api';
-import { ruleSummary, runText } from './automationText';
+import { durationText, ruleSummary, runText } from './automationText';
 import Automations from './pages/Automations';
 import { errBody, fakeServer, json, renderApp, signIn } from './test-utils';
 
@@ -21,7 +21,11 @@ const dev = (device_id: string, name: string, type: Device['type'], zone: string
   online: true,
   last_heartbeat: null,
 });
-const DEVICES = [dev('d1', 'Front Door Lock', 'lock', 'Front Entrance'), dev('d2', 'Living Room Motion', 'motion', 'Living Room')];
+const DEVICES = [
+  dev('d1', 'Front Door Lock', 'lock', 'Front Entrance'),
+  dev('d2', 'Living Room Motion', 'motion', 'Living Room'),
+  dev('d3', 'Garage Door', 'door', 'Garage'),
+];
 
 const rule = (over: Partial<Automation> = {}): Automation => ({
   automation_id: 'r1',
@@ -74,6 +78,35 @@ describe('automations: wording', () => {
       'Every day at 07:00 → webhook',
     );
     expect(ruleSummary({ trigger: { type: 'alarm_signal', codes: [130] }, actions: [] }, devices)).toBe('Alarm signal 130 (burglary) → nothing');
+    expect(
+      ruleSummary({ trigger: { type: 'device_offline' }, actions: [{ type: 'n8n', workflow: 'homeguard-device-offline' }, { type: 'webhook', url: 'https://x' }] }, devices),
+    ).toBe('Any device goes offline → n8n homeguard-device-offline, webhook');
+  });
+
+  it('sums up held states, cron schedules, waits and the alarm actions', () => {
+    expect(
+      ruleSummary(
+        {
+          trigger: { type: 'device_state', device_id: 'd3', state: { open: true }, for_seconds: 600 },
+          actions: [{ type: 'notification', channel: 'in_app', message: 'x' }, { type: 'delay', seconds: 120 }, { type: 'arm', mode: 'away', bypass_open: true }],
+        },
+        devices,
+      ),
+    ).toBe('Garage Door open for 10 min → notify, wait 2 min, arm away (bypassing open doors)');
+    expect(ruleSummary({ trigger: { type: 'device_state', device_id: 'd1', state: { locked: false }, for_seconds: 5400 }, actions: [{ type: 'arm', mode: 'night' }] }, devices)).toBe(
+      'Front Door Lock unlocked for 1 h 30 min → arm night',
+    );
+    expect(ruleSummary({ trigger: { type: 'device_state', device_id: 'd2', state: { state: 'idle' }, for_seconds: 3600 }, actions: [{ type: 'set_mode', mode: 'sleep' }] }, devices)).toBe(
+      'Living Room Motion seeing no motion for 1 h → set mode sleep',
+    );
+    // A state the type does not name, and devices not loaded yet.
+    expect(ruleSummary({ trigger: { type: 'device_state', device_id: 'd3', state: { state: 'held_open' }, for_seconds: 45 }, actions: [] }, null)).toBe(
+      'a device with state "held_open" for 45 s → nothing',
+    );
+    expect(
+      ruleSummary({ trigger: { type: 'schedule', cron: '0 9 * * mon-fri', conditions: { mode: 'away' } }, actions: [{ type: 'disarm' }, { type: 'set_mode', mode: 'vacation' }] }, devices),
+    ).toBe('On cron 0 9 * * mon-fri, in Away mode → ask to disarm, set mode vacation');
+    expect([30, 60, 90, 600, 3600, 5400, 86400].map(durationText)).toEqual(['30 s', '1 min', '1 min 30 s', '10 min', '1 h', '1 h 30 min', '24 h']);
   });
 });
 
@@ -253,6 +286,292 @@ describe('automations: editor', () => {
   });
 });
 
+describe('automations: n8n actions', () => {
+  const NO_N8N = 'this installation has no n8n (N8N_WEBHOOK_BASE is unset); use a webhook with its full url';
+
+  it('adds an n8n action: the shipped workflows are suggested, the body has {type: n8n, workflow}, the server refusal shows by the workflow', async () => {
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    const created = rule({ name: 'Motion to n8n', actions: [{ type: 'n8n', workflow: 'homeguard-motion-night' }] });
+    answers['POST /automations'] = [
+      json(400, errBody('VALIDATION_ERROR', `actions[0].workflow: ${NO_N8N}`, { field: 'actions[0].workflow', reason: NO_N8N })),
+      json(201, created),
+    ];
+    answers['GET /automations'] = [json(200, { automations: [created], count: 1 })];
+    setup('/automations/new');
+    change(await screen.findByLabelText('Name'), 'Motion to n8n');
+    change(screen.getByLabelText('Device'), 'd2');
+    // The notification the editor starts with goes; an n8n action takes its place.
+    fireEvent.click(screen.getByRole('button', { name: 'Remove action 1' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Add n8n workflow' }));
+    const action = screen.getByTestId('action');
+    expect(action.getAttribute('data-type')).toBe('n8n');
+    expect(within(action).getByText('Action 1: n8n workflow')).toBeTruthy();
+    const workflow = within(action).getByLabelText('Workflow') as HTMLInputElement;
+    const hint = fieldOf(workflow).textContent!;
+    for (const w of ['homeguard-motion-night', 'homeguard-device-offline', 'homeguard-agent-actions']) expect(hint).toContain(w);
+    const suggested = document.getElementById(workflow.getAttribute('list')!)!;
+    expect([...suggested.querySelectorAll('option')].map((o) => o.getAttribute('value'))).toEqual([
+      'homeguard-motion-night',
+      'homeguard-device-offline',
+      'homeguard-agent-actions',
+    ]);
+
+    // Not a path: refused before asking.
+    change(workflow, '/webhook/x');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    expect(within(fieldOf(workflow)).getByTestId('field-error').textContent).toContain('letters, digits, - _ /');
+    expect(sent('POST', '/automations')).toHaveLength(0);
+
+    change(workflow, ' homeguard-motion-night ');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    await waitFor(() => expect(within(fieldOf(workflow)).getByTestId('field-error').textContent).toBe(`⚠ ${NO_N8N}`));
+    expect(workflow.getAttribute('aria-invalid')).toBe('true');
+    expect(workflow.getAttribute('aria-describedby')).toContain('err-actions[0].workflow');
+    expect(screen.getAllByTestId('field-error')).toHaveLength(1);
+    expect((sent('POST', '/automations')[0]!.body as { actions: unknown[] }).actions).toEqual([{ type: 'n8n', workflow: 'homeguard-motion-night' }]);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    await screen.findByText('Motion to n8n created.');
+    await waitFor(() => expect(screen.getByTestId('rule-summary').textContent).toBe('Motion at Living Room Motion, 22:00-06:00, when armed → n8n homeguard-motion-night'));
+  });
+
+  it('edits a rule with an n8n action: the workflow is kept as it was, and sent back as it is', async () => {
+    const n8nRule = rule({ actions: [{ type: 'n8n', workflow: 'team/homeguard-agent-actions' }, { type: 'webhook', url: 'https://hooks.example.com/x' }] });
+    answers['GET /automations/r1'] = [json(200, n8nRule)];
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['PATCH /automations/r1'] = [json(200, n8nRule)];
+    answers['GET /automations'] = [json(200, { automations: [n8nRule], count: 1 })];
+    setup('/automations/r1');
+    const workflow = (await screen.findByLabelText('Workflow')) as HTMLInputElement;
+    expect(workflow.value).toBe('team/homeguard-agent-actions');
+    expect(fieldOf(screen.getByLabelText('URL')).textContent).toContain('http or https');
+    fireEvent.click(screen.getByRole('button', { name: 'Save automation' }));
+    await screen.findByText('Night Motion Alert saved.');
+    expect((sent('PATCH', '/automations/r1')[0]!.body as { actions: unknown[] }).actions).toEqual([
+      { type: 'n8n', workflow: 'team/homeguard-agent-actions' },
+      { type: 'webhook', url: 'https://hooks.example.com/x' },
+    ]);
+  });
+});
+
+describe('automations: held states, cron and alarm actions', () => {
+  it('creates a device_state rule: the states follow the device, minutes become seconds, a wait then an arming', async () => {
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['GET /home'] = [json(200, { time_zone: 'America/New_York' })];
+    const created = rule({
+      name: 'Garage left open',
+      trigger: { type: 'device_state', device_id: 'd3', state: { open: true }, for_seconds: 600, conditions: {} },
+      actions: [{ type: 'delay', seconds: 120 }, { type: 'arm', mode: 'away', bypass_open: true }],
+    });
+    answers['POST /automations'] = [
+      json(400, errBody('VALIDATION_ERROR', 'trigger.for_seconds: must be from 10 s to 7 days (604800)', { field: 'trigger.for_seconds', reason: 'must be from 10 s to 7 days (604800)' })),
+      json(201, created),
+    ];
+    answers['GET /automations'] = [json(200, { automations: [created], count: 1 })];
+    setup('/automations/new');
+    change(await screen.findByLabelText('Name'), 'Garage left open');
+    change(screen.getByLabelText('Trigger'), 'device_state');
+    const device = screen.getByLabelText('Device') as HTMLSelectElement;
+    expect(device.value).toBe('');
+    expect([...device.options].map((o) => o.textContent)).toEqual(['Choose a device', 'Front Door Lock (Front Entrance)', 'Living Room Motion (Living Room)', 'Garage Door (Garage)']);
+    const state = () => screen.getByLabelText('State') as HTMLSelectElement;
+    change(device, 'd1');
+    expect([...state().options].map((o) => [o.value, o.textContent])).toEqual([
+      ['{"locked":false}', 'unlocked'],
+      ['{"locked":true}', 'locked'],
+      ['{"state":"jammed"}', 'jammed'],
+      ['{"offline":true}', 'offline'],
+    ]);
+    change(device, 'd2');
+    expect([...state().options].map((o) => o.value)).toEqual(['{"state":"motion"}', '{"state":"idle"}', '{"armed":true}', '{"armed":false}', '{"offline":true}']);
+    change(device, 'd3');
+    expect([...state().options].map((o) => [o.value, o.textContent]).slice(0, 2)).toEqual([
+      ['{"open":true}', 'open'],
+      ['{"open":false}', 'closed'],
+    ]);
+    expect(state().value).toBe('{"open":true}');
+    const minutes = screen.getByLabelText('For (minutes)') as HTMLInputElement;
+    expect(minutes.value).toBe('10');
+    expect(fieldOf(minutes).textContent).toContain('7 days');
+
+    // The notification the editor starts with goes; a wait and an arming take its place.
+    fireEvent.click(screen.getByRole('button', { name: 'Remove action 1' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Add wait' }));
+    // A wait alone: it must come before another action.
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    const wait = within(screen.getByTestId('action')).getByLabelText('Wait') as HTMLInputElement;
+    expect(within(fieldOf(wait)).getByTestId('field-error').textContent).toContain('must come before another action');
+    expect(sent('POST', '/automations')).toHaveLength(0);
+    change(wait, '2');
+    fireEvent.click(screen.getByRole('button', { name: 'Add arming' }));
+    const arm = screen.getAllByTestId('action')[1]!;
+    expect(within(arm).getByText('Action 2: Arm the alarm')).toBeTruthy();
+    change(within(arm).getByLabelText('Arm mode'), 'away');
+    fireEvent.click(within(arm).getByLabelText('Bypass open doors and windows'));
+    change(minutes, '0.1');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    expect(within(fieldOf(minutes)).getByTestId('field-error').textContent).toContain('from 1 to 10080');
+    expect(sent('POST', '/automations')).toHaveLength(0);
+
+    change(minutes, '10');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    // The server's refusal shows by the minutes.
+    await waitFor(() => expect(within(fieldOf(minutes)).getByTestId('field-error').textContent).toBe('⚠ must be from 10 s to 7 days (604800)'));
+    expect(minutes.getAttribute('aria-invalid')).toBe('true');
+    expect(sent('POST', '/automations')[0]!.body).toEqual({
+      name: 'Garage left open',
+      enabled: true,
+      trigger: { type: 'device_state', device_id: 'd3', state: { open: true }, for_seconds: 600, conditions: {} },
+      actions: [
+        { type: 'delay', seconds: 120 },
+        { type: 'arm', mode: 'away', bypass_open: true },
+      ],
+      cooldown_seconds: 60,
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    await screen.findByText('Garage left open created.');
+    await waitFor(() => expect(screen.getByTestId('rule-summary').textContent).toBe('Garage Door open for 10 min → wait 2 min, arm away (bypassing open doors)'));
+  });
+
+  it('a cron schedule is sent without `at`, and the server’s trigger.cron refusal shows by the cron field', async () => {
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['GET /home'] = [json(200, { time_zone: 'America/New_York' })];
+    const reason = 'is not a cron expression: Invalid value for minutes: 61';
+    answers['POST /automations'] = [json(400, errBody('VALIDATION_ERROR', `trigger.cron: ${reason}`, { field: 'trigger.cron' }))];
+    setup('/automations/new');
+    change(await screen.findByLabelText('Name'), 'Weekday mornings');
+    change(screen.getByLabelText('Trigger'), 'schedule');
+    expect((screen.getByLabelText(/^At/) as HTMLInputElement).value).toBe('07:00');
+    const runs = screen.getByLabelText('Runs') as HTMLSelectElement;
+    expect([...runs.options].map((o) => o.textContent)).toEqual(['Every day at', 'Cron expression']);
+    change(runs, 'cron');
+    expect(screen.queryByLabelText(/^At/)).toBeNull();
+    const cron = screen.getByLabelText('Cron expression (home time, America/New_York)') as HTMLInputElement;
+    const hint = fieldOf(cron).textContent!;
+    expect(hint).toContain('minute hour day month weekday');
+    expect(hint).toContain('0 9 * * mon-fri');
+    // Four fields: refused before asking.
+    change(cron, '0 9 * *');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    expect(within(fieldOf(cron)).getByTestId('field-error').textContent).toContain('enter 5 fields');
+    expect(sent('POST', '/automations')).toHaveLength(0);
+
+    change(cron, '  61   * * * * ');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    await waitFor(() => expect(within(fieldOf(cron)).getByTestId('field-error').textContent).toBe(`⚠ ${reason}`));
+    expect(cron.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getAllByTestId('field-error')).toHaveLength(1);
+    expect(sent('POST', '/automations')[0]!.body).toEqual({
+      name: 'Weekday mornings',
+      enabled: true,
+      trigger: { type: 'schedule', cron: '61 * * * *', conditions: {} },
+      actions: [{ type: 'notification', channel: 'in_app', message: '{device}: {event} at {time}', severity: 'normal' }],
+      cooldown_seconds: 60,
+    });
+  });
+
+  it('set mode says it goes upward only, disarm that it only asks; a wait refused by the server shows by its place', async () => {
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['POST /automations'] = [
+      json(400, errBody('VALIDATION_ERROR', 'actions[1].seconds: a delay must come before another action', { field: 'actions[1].seconds', reason: 'a delay must come before another action' })),
+    ];
+    setup('/automations/new');
+    change(await screen.findByLabelText('Name'), 'Bedtime');
+    fireEvent.click(screen.getByRole('button', { name: 'Add wait' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Add mode change' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Add disarm request' }));
+    const [, wait, mode, disarm] = screen.getAllByTestId('action');
+    const seconds = within(wait!).getByLabelText('Wait') as HTMLInputElement;
+    change(seconds, '90');
+    change(within(wait!).getByLabelText('In'), 's');
+    const home = within(mode!).getByLabelText('Home mode') as HTMLSelectElement;
+    expect([...home.options].map((o) => o.value)).toEqual(['home', 'party', 'sleep', 'away', 'vacation']);
+    expect(fieldOf(home).textContent).toContain("lowering the mode needs the owner's code, which a rule never has");
+    expect(fieldOf(home).textContent).toContain('recorded as failed');
+    change(home, 'sleep');
+    expect(disarm!.textContent).toContain('never disarms the alarm by itself');
+    expect(disarm!.textContent).toContain('“Disarm the alarm?”');
+    expect(disarm!.textContent).toContain('with their code');
+    expect(disarm!.getAttribute('aria-describedby')).toBe('act-3-disarm-help');
+    fireEvent.click(screen.getByRole('button', { name: 'Create automation' }));
+    await waitFor(() => expect(within(fieldOf(seconds)).getByTestId('field-error').textContent).toBe('⚠ a delay must come before another action'));
+    expect(seconds.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getAllByTestId('field-error')).toHaveLength(1);
+    expect((sent('POST', '/automations')[0]!.body as { actions: unknown[] }).actions).toEqual([
+      { type: 'notification', channel: 'in_app', message: '{device}: {event} at {time}', severity: 'normal' },
+      { type: 'delay', seconds: 90 },
+      { type: 'set_mode', mode: 'sleep' },
+      { type: 'disarm' },
+    ]);
+  });
+
+  it('edits such a rule: every field as saved, and sent back as it was', async () => {
+    const saved = rule({
+      trigger: { type: 'device_state', device_id: 'd1', state: { locked: false }, for_seconds: 90, conditions: { arm_state: 'disarmed' } },
+      actions: [
+        { type: 'delay', seconds: 45 },
+        { type: 'arm', mode: 'night', bypass_open: false },
+        { type: 'delay', seconds: 300 },
+        { type: 'set_mode', mode: 'vacation' },
+        { type: 'disarm' },
+      ],
+    });
+    answers['GET /automations/r1'] = [json(200, saved)];
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['PATCH /automations/r1'] = [json(200, saved)];
+    answers['GET /automations'] = [json(200, { automations: [saved], count: 1 })];
+    setup('/automations/r1');
+    await screen.findByLabelText('Name');
+    expect((screen.getByLabelText('Trigger') as HTMLSelectElement).value).toBe('device_state');
+    expect((screen.getByLabelText('Device') as HTMLSelectElement).value).toBe('d1');
+    expect((screen.getByLabelText('State') as HTMLSelectElement).value).toBe('{"locked":false}');
+    expect((screen.getByLabelText('For (minutes)') as HTMLInputElement).value).toBe('1.5');
+    const actions = screen.getAllByTestId('action');
+    expect(actions.map((a) => a.getAttribute('data-type'))).toEqual(['delay', 'arm', 'delay', 'set_mode', 'disarm']);
+    expect((within(actions[0]!).getByLabelText('Wait') as HTMLInputElement).value).toBe('45');
+    expect((within(actions[0]!).getByLabelText('In') as HTMLSelectElement).value).toBe('s');
+    expect((within(actions[2]!).getByLabelText('Wait') as HTMLInputElement).value).toBe('5');
+    expect((within(actions[2]!).getByLabelText('In') as HTMLSelectElement).value).toBe('min');
+    expect((within(actions[1]!).getByLabelText('Arm mode') as HTMLSelectElement).value).toBe('night');
+    expect((within(actions[1]!).getByLabelText('Bypass open doors and windows') as HTMLInputElement).checked).toBe(false);
+    expect((within(actions[3]!).getByLabelText('Home mode') as HTMLSelectElement).value).toBe('vacation');
+    fireEvent.click(screen.getByRole('button', { name: 'Save automation' }));
+    await screen.findByText('Night Motion Alert saved.');
+    const body = sent('PATCH', '/automations/r1')[0]!.body as { trigger: unknown; actions: unknown };
+    expect(body.trigger).toEqual(saved.trigger);
+    expect(body.actions).toEqual(saved.actions);
+  });
+
+  it('edits a cron rule and a state its device type does not name, keeping both', async () => {
+    const cronRule = rule({ trigger: { type: 'schedule', cron: '*/15 22-23 * * sat,sun', conditions: {} } });
+    answers['GET /automations/r1'] = [json(200, cronRule)];
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['PATCH /automations/r1'] = [json(200, cronRule)];
+    answers['GET /automations'] = [json(200, { automations: [cronRule], count: 1 })];
+    setup('/automations/r1');
+    await screen.findByLabelText('Name');
+    expect((screen.getByLabelText('Runs') as HTMLSelectElement).value).toBe('cron');
+    expect((screen.getByLabelText(/^Cron expression/) as HTMLInputElement).value).toBe('*/15 22-23 * * sat,sun');
+    fireEvent.click(screen.getByRole('button', { name: 'Save automation' }));
+    await screen.findByText('Night Motion Alert saved.');
+    expect((sent('PATCH', '/automations/r1')[0]!.body as { trigger: unknown }).trigger).toEqual({ type: 'schedule', cron: '*/15 22-23 * * sat,sun', conditions: {} });
+    cleanup();
+
+    // A state made through the API, not in the type's list: offered first, in its own words, and kept.
+    const heldOpen = rule({ trigger: { type: 'device_state', device_id: 'd3', state: { state: 'held_open' }, for_seconds: 1200, conditions: {} } });
+    answers['GET /automations/r1'] = [json(200, heldOpen)];
+    answers['PATCH /automations/r1'] = [json(200, heldOpen)];
+    setup('/automations/r1');
+    await screen.findByLabelText('Name');
+    const state = screen.getByLabelText('State') as HTMLSelectElement;
+    expect(state.value).toBe('{"state":"held_open"}');
+    expect([...state.options].map((o) => o.textContent)).toEqual(['with state "held_open"', 'open', 'closed', 'armed', 'disarmed', 'offline']);
+    fireEvent.click(screen.getByRole('button', { name: 'Save automation' }));
+    await screen.findByText('Night Motion Alert saved.');
+    expect((sent('PATCH', '/automations/r1')[1]!.body as { trigger: unknown }).trigger).toEqual(heldOpen.trigger);
+  });
+});
+
 describe('automations: firings', () => {
   const now = Date.parse('2030-01-01T04:32:00Z');
   const done: AutomationRun = {
@@ -283,6 +602,61 @@ describe('automations: firings', () => {
     conditions: [],
     actions: [{ action: 'webhook', status: 'failed', detail: 'webhook failed after 4 attempts: answered 500' }],
   };
+
+  const waiting: AutomationRun = {
+    run_id: 'x4',
+    trigger: {
+      type: 'device_state',
+      key: 'held:e9',
+      at: '2030-01-01T04:30:00Z',
+      since: '2030-01-01T04:20:00Z',
+      for_seconds: 600,
+      event_type: 'door_open',
+      device_id: 'd3',
+      device: 'Garage Door',
+    },
+    at: '2030-01-01T04:30:00Z',
+    conditions: [],
+    status: 'waiting',
+    actions: [
+      { action: 'notification', status: 'done', detail: 'notification n1 sent' },
+      { action: 'delay', status: 'waiting', detail: 'until 23:32:10' },
+      { action: 'arm', status: 'pending', detail: '' },
+    ],
+    resume_at: '2030-01-01T04:32:10Z',
+  };
+
+  it('words a waiting firing of a held state', () => {
+    expect(runText(waiting, now)).toBe(
+      'Waiting, fired 2 min ago: Garage Door stayed open for 10 min — no conditions → notification done, waiting until 23:32:10, arm not run yet',
+    );
+    const resumed: AutomationRun = {
+      ...waiting,
+      status: 'done',
+      actions: [waiting.actions[0]!, { action: 'delay', status: 'done', detail: 'waited 120 s' }, { action: 'arm', status: 'done', detail: 'arming away: the alarm is arming' }],
+    };
+    expect(runText(resumed, now)).toBe('Fired 2 min ago: Garage Door stayed open for 10 min — no conditions → notification done, wait done, arm done');
+    const refused: AutomationRun = {
+      ...done,
+      status: 'failed',
+      conditions: [],
+      actions: [{ action: 'set_mode', status: 'failed', detail: "home mode home refused: from sleep to home needs the owner's code, which a rule never has" }],
+    };
+    expect(runText(refused, now)).toContain("→ set mode failed (home mode home refused: from sleep to home needs the owner's code, which a rule never has)");
+  });
+
+  it('shows a waiting firing in the history', async () => {
+    answers['GET /automations/r1'] = [json(200, rule({ trigger: { type: 'device_state', device_id: 'd3', state: { open: true }, for_seconds: 600 } }))];
+    answers['GET /devices'] = [json(200, { devices: DEVICES })];
+    answers['GET /automations/r1/runs'] = [json(200, { runs: [waiting, done], next_before: null })];
+    setup('/automations/r1/runs');
+    const list = await screen.findByTestId('runs');
+    await waitFor(() => expect(within(list).getAllByTestId('run')).toHaveLength(2));
+    const first = within(list).getAllByTestId('run')[0]!;
+    expect(first.getAttribute('data-status')).toBe('waiting');
+    expect(first.textContent).toMatch(/^Waiting, fired .+: Garage Door stayed open for 10 min — no conditions → notification done, waiting until 23:32:10, arm not run yet$/);
+    await waitFor(() => expect(screen.getByTestId('rule-summary').textContent).toBe('Garage Door open for 10 min → notify, webhook'));
+  });
 
   it('words a firing', () => {
     expect(runText(done, now)).toBe(

@@ -13,6 +13,19 @@ export interface User {
   created_at?: string;
 }
 
+/** A service token as listed (GET /auth/tokens): never the token itself. */
+export interface ServiceToken {
+  token_id: string;
+  name: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** POST /auth/tokens: the token, in this answer only. */
+export interface IssuedToken extends ServiceToken {
+  token: string;
+}
+
 export interface LoginResponse {
   token: string;
   token_type: string;
@@ -316,8 +329,11 @@ export interface Conditions {
 
 export type AutomationTrigger =
   | { type: 'device_event'; device_id?: string; device_type?: DeviceType; zone?: string; event_type: string; conditions?: Conditions }
+  /** The device staying in `state` (`{"open": true}`, as its state reads) for `for_seconds` (10 s to 7 days) on end. */
+  | { type: 'device_state'; device_id: string; state: JsonObject; for_seconds: number; conditions?: Conditions }
   | { type: 'device_offline'; device_id?: string; conditions?: Conditions }
-  | { type: 'schedule'; at: string; conditions?: Conditions }
+  /** Either `at` ("HH:MM" home time, every day) or `cron` (5 fields: minute hour day month weekday, on the home's clock). */
+  | { type: 'schedule'; at?: string; cron?: string; conditions?: Conditions }
   | { type: 'alarm_signal'; codes?: number[]; conditions?: Conditions }
   | { type: 'mode_change'; mode?: HomeMode; conditions?: Conditions };
 export type TriggerType = AutomationTrigger['type'];
@@ -325,7 +341,17 @@ export type TriggerType = AutomationTrigger['type'];
 export type AutomationAction =
   | { type: 'notification'; channel: NotificationChannel; message: string; title?: string; severity?: Severity }
   | { type: 'webhook'; url: string }
-  | { type: 'device_command'; device_id: string; command: string; parameters?: JsonObject };
+  /** A signed POST to the installation's n8n, at `N8N_WEBHOOK_BASE/<workflow>`. */
+  | { type: 'n8n'; workflow: string }
+  | { type: 'device_command'; device_id: string; command: string; parameters?: JsonObject }
+  /** Waits `seconds` (1 to 86400) before the next action; never the last action. */
+  | { type: 'delay'; seconds: number }
+  /** Arms the alarm; with `bypass_open`, doors and windows open at that moment are bypassed instead of the arming being refused. */
+  | { type: 'arm'; mode: ArmMode; bypass_open?: boolean }
+  /** Puts the home in a mode, upward only (lowering it needs the owner's code, which a rule never has). */
+  | { type: 'set_mode'; mode: HomeMode }
+  /** Never disarms: asks the owner (a high-priority notification) to disarm with their code. */
+  | { type: 'disarm' };
 export type ActionType = AutomationAction['type'];
 
 export interface Automation {
@@ -362,6 +388,9 @@ export interface RunTrigger {
   code?: number;
   mode?: HomeMode;
   at_local?: string;
+  /** A `device_state` trigger: when the device entered the state, and how long it had to stay. */
+  since?: string;
+  for_seconds?: number;
 }
 
 export interface AutomationRun {
@@ -371,9 +400,11 @@ export interface AutomationRun {
   trigger: RunTrigger;
   at: string;
   conditions: { condition: string; ok: boolean; detail: string }[];
-  status: 'running' | 'done' | 'failed' | 'cooldown';
-  /** `done`, `failed`, `pending` (not run yet) or `skipped` (held back). */
+  /** `waiting`: a delay runs (its action `waiting`, detail "until HH:MM:SS" home time) until `resume_at`. */
+  status: 'running' | 'done' | 'failed' | 'cooldown' | 'waiting';
+  /** `done`, `failed`, `pending` (not run yet), `skipped` (held back) or `waiting` (a delay). */
   actions: { action: string; status: string; detail: string }[];
+  resume_at?: string | null;
 }
 
 export interface RunPage {
@@ -381,10 +412,15 @@ export interface RunPage {
   next_before: string | null;
 }
 
+/** Where one channel's delivery of a notification stands. */
+export type DeliveryStatus = 'pending' | 'held' | 'delivered' | 'failed' | 'skipped';
+
+/** How one channel (`in_app`, `email`, `webhook`) delivered a notification. */
 export interface NotificationDelivery {
   channel: string;
-  status: string;
+  status: DeliveryStatus;
   attempts: number;
+  /** Why, in words ("quiet hours: held until 07:00", a failure's reason). */
   detail: string;
   at: string;
 }
@@ -401,11 +437,69 @@ export interface AppNotification {
   created_at: string;
   read_at: string | null;
   deliveries: NotificationDelivery[];
+  /** When a delivery is next due (a held one's release, a retry); null when all are settled. */
+  next_delivery_at?: string | null;
+}
+
+/** "HH:MM" home time; may wrap past midnight. */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** PUT /notifications/settings: how the signed-in person is reached besides the app. */
+export interface NotificationPreferences {
+  email: boolean;
+  /** An http(s) URL; null for none. */
+  webhook_url: string | null;
+  quiet_hours: QuietHours | null;
+}
+
+/** GET /notifications/settings: the preferences, with what cannot be changed there. */
+export interface NotificationSettings extends NotificationPreferences {
+  /** The account's address, where e-mail goes. */
+  email_address: string;
+  /** False when this installation has no mail relay (nothing can be e-mailed). */
+  email_available: boolean;
+  /** Signs each webhook: `X-HomeGuard-Signature: sha256=<hex HMAC-SHA256 of the body>`. */
+  webhook_secret: string;
 }
 
 export interface NotificationPage {
   notifications: AppNotification[];
   unread: number;
+  next_before: string | null;
+}
+
+// Monitoring: what the alarm reported to the central station (admins only).
+
+/** How the central station took a report; `local` when none is configured (the platform's own log). */
+export type ReportStatus = 'acknowledged' | 'refused' | 'failed' | 'local';
+
+/** One alarm signal reported to monitoring over SIA DC-09 (Contact ID). */
+export interface MonitoringReport {
+  id: string;
+  user_id: string;
+  /** Contact ID event code (134, 120, 121...). */
+  code: number;
+  /** 1 new event, 3 restore, 6 status. */
+  qualifier: number;
+  /** The zone number sent (0: none). */
+  zone: number;
+  text: string;
+  at: string;
+  sent_at: string;
+  status: ReportStatus;
+  attempts: number;
+  /** The receiver's answer or the failure, in words ("ACK (sequence 7)"). */
+  detail: string;
+}
+
+/** GET /monitoring/reports: newest first. */
+export interface MonitoringPage {
+  /** The central station's "host:port", or null when none is configured. */
+  receiver: string | null;
+  reports: MonitoringReport[];
   next_before: string | null;
 }
 
@@ -527,6 +621,10 @@ export function createClient(opts: ClientOptions) {
       request<LoginResponse>('POST', '/auth/login', { email, password }, false),
     logout: () => request<void>('POST', '/auth/logout'),
     me: () => request<User>('GET', '/users/me'),
+    // Service tokens: n8n and scripts call the API as the person who issued them.
+    tokens: () => request<{ tokens: ServiceToken[] }>('GET', '/auth/tokens'),
+    createToken: (body: { name: string; days: number }) => request<IssuedToken>('POST', '/auth/tokens', body),
+    revokeToken: (id: string) => request<void>('DELETE', `/auth/tokens/${encodeURIComponent(id)}`),
     users: () => request<{ users: User[] }>('GET', '/users'),
     devices: (params: { user_id?: string; type?: string } = {}) =>
       request<{ devices: Device[] }>('GET', '/devices' + q(params)),
@@ -601,6 +699,9 @@ export function createClient(opts: ClientOptions) {
       request<Contact>('POST', '/home/contacts' + q({ user_id }), body),
     deleteContact: (id: string, user_id?: string) =>
       request<void>('DELETE', `/home/contacts/${encodeURIComponent(id)}` + q({ user_id })),
+    /** Admins only (403 otherwise): it holds signals, such as duress, the household never sees. */
+    monitoringReports: (params: { user_id?: string; before?: string | null; limit?: number } = {}) =>
+      request<MonitoringPage>('GET', '/monitoring/reports' + q(params)),
     // Automations (an admin passes user_id to list or create another home's) and notifications.
     automations: (user_id?: string) =>
       request<{ automations: Automation[]; count: number }>('GET', '/automations' + q({ user_id })),
@@ -620,6 +721,14 @@ export function createClient(opts: ClientOptions) {
         '/notifications' + q({ unread: params.unread ? 'true' : undefined, before: params.before, limit: params.limit }),
       ),
     markNotificationRead: (id: string) => request<void>('POST', `/notifications/${encodeURIComponent(id)}/read`),
+    notificationSettings: () => request<NotificationSettings>('GET', '/notifications/settings'),
+    /** Sends exactly the three preferences (the server refuses any other field). */
+    setNotificationSettings: ({ email, webhook_url, quiet_hours }: NotificationPreferences) =>
+      request<NotificationSettings>('PUT', '/notifications/settings', {
+        email,
+        webhook_url,
+        quiet_hours: quiet_hours && { start: quiet_hours.start, end: quiet_hours.end },
+      }),
   };
 }
 

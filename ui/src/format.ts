@@ -256,6 +256,17 @@ export function exactTime(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
+/** A day in words, with its year: "Dec 1, 2027" (browser time when `tz` is unknown). */
+export function dayText(iso: string, tz?: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  try {
+    return d.toLocaleDateString(undefined, { timeZone: tz, year: 'numeric', month: 'short', day: 'numeric' });
+  } catch {
+    return d.toLocaleDateString();
+  }
+}
+
 /** When the device was last heard from: heartbeat, or its last event. */
 export function lastSeen(d: Pick<Device, 'last_heartbeat' | 'state'>): string | null {
   const candidates = [d.last_heartbeat, str(d.state?.['last_event_time'])].filter((x): x is string => !!x);

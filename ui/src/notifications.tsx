@@ -1,9 +1,9 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { ApiError, type AppNotification, type Severity } from './api';
+import { ApiError, type AppNotification, type DeliveryStatus, type NotificationDelivery, type Severity } from './api';
 import { Icon, type IconName } from './components/Icon';
 import { Empty, ErrorNote, Loading } from './components/ui';
-import { exactTime, relativeTime } from './format';
+import { exactTime, humanize, relativeTime } from './format';
 import { useNow } from './hooks';
 import { useApi } from './session';
 import { useStream } from './stream';
@@ -72,6 +72,21 @@ export function NotificationsProvider({ children, pageSize = 20 }: { children: R
       setItems((old) => [x, ...old].sort(byNewest));
       if (!x.read_at) setUnread((u) => u + 1);
       setLatest(x);
+    } else if (m.type === 'notification_updated') {
+      // Only how it is delivered: never its read state, nor a new one (one not listed is left to its page).
+      const x = m.notification;
+      if (!known.current.has(x.id)) return;
+      setItems((old) =>
+        old.map((y) =>
+          y.id === x.id
+            ? {
+                ...y,
+                deliveries: Array.isArray(x.deliveries) ? x.deliveries : y.deliveries,
+                next_delivery_at: 'next_delivery_at' in x ? (x.next_delivery_at ?? null) : y.next_delivery_at,
+              }
+            : y,
+        ),
+      );
     } else if (m.type === 'resync') {
       reload();
     }
@@ -139,7 +154,61 @@ export const severityText = (s: Severity | string) => SEVERITY[s as Severity]?.t
 /** "Notifications, 3 unread". */
 export const bellLabel = (unread: number) => `Notifications, ${unread} unread`;
 
-function Body({ n, now }: { n: AppNotification; now: number }) {
+const CHANNEL_LABEL: Record<string, string> = { in_app: 'In app', push: 'Push', email: 'E-mail', webhook: 'Webhook' };
+const channelLabel = (c: string) => CHANNEL_LABEL[c] ?? humanize(c);
+const attempts = (n: number) => (n > 0 ? ` (${n} attempt${n === 1 ? '' : 's'})` : '');
+const why = (detail: string) => (detail.trim() ? ` — ${detail.trim()}` : '');
+
+/**
+ * One channel's delivery in words: "E-mail: held until 07:00 (quiet hours)", "Webhook: delivered",
+ * "E-mail: failed — <why> (3 attempts)", "Webhook: skipped — <why>", "E-mail: sending".
+ */
+export function deliveryText(d: NotificationDelivery): string {
+  const ch = channelLabel(d.channel);
+  switch (d.status) {
+    case 'delivered':
+      return `${ch}: delivered${d.attempts > 1 ? ` after ${d.attempts} attempts` : ''}`;
+    case 'held': {
+      const until = /until (\d{1,2}:\d\d)/.exec(d.detail)?.[1];
+      if (!until) return `${ch}: held${why(d.detail)}`;
+      return `${ch}: held until ${until}${/quiet hours/i.test(d.detail) ? ' (quiet hours)' : ''}`;
+    }
+    case 'failed':
+      return `${ch}: failed${why(d.detail)}${attempts(d.attempts)}`;
+    case 'skipped':
+      return `${ch}: skipped${why(d.detail)}`;
+    default:
+      return `${ch}: ${d.attempts > 0 ? 'retrying' : 'sending'}${why(d.detail)}${attempts(d.attempts)}`;
+  }
+}
+
+const DELIVERY_LOOK: Record<DeliveryStatus, { icon: IconName; tone: string }> = {
+  delivered: { icon: 'check', tone: 'ok' },
+  held: { icon: 'pause', tone: 'info' },
+  pending: { icon: 'timer', tone: 'plain' },
+  failed: { icon: 'cross', tone: 'alert' },
+  skipped: { icon: 'idle', tone: 'off' },
+};
+
+/** A notification's deliveries besides the app's own (implicit: it is what is shown), one chip each. */
+export function Deliveries({ n }: { n: AppNotification }) {
+  const shown = n.deliveries.filter((d) => d.channel !== 'in_app' || d.status === 'failed');
+  if (!shown.length) return null;
+  return (
+    <span className="deliveries" data-testid="deliveries">
+      {shown.map((d, i) => {
+        const look = DELIVERY_LOOK[d.status] ?? DELIVERY_LOOK.pending;
+        return (
+          <span key={`${d.channel}-${i}`} className={`chip chip-${look.tone}`} data-channel={d.channel} data-status={d.status} data-testid="delivery">
+            <Icon name={look.icon} /> {deliveryText(d)}
+          </span>
+        );
+      })}
+    </span>
+  );
+}
+
+function Body({ n, now, deliveries }: { n: AppNotification; now: number; deliveries: boolean }) {
   const s = SEVERITY[n.severity] ?? SEVERITY.normal;
   return (
     <>
@@ -157,6 +226,7 @@ function Body({ n, now }: { n: AppNotification; now: number }) {
         {' · '}
         {n.read_at ? 'Read' : <strong>Unread, select to mark as read</strong>}
       </span>
+      {deliveries && <Deliveries n={n} />}
     </>
   );
 }
@@ -167,11 +237,14 @@ export function NotificationList({
   label,
   onRead,
   testId = 'notifications',
+  deliveries = false,
 }: {
   items: AppNotification[];
   label: string;
   onRead: (id: string) => Promise<void>;
   testId?: string;
+  /** Show how each channel delivered them (the notifications screen; the bell keeps to the gist). */
+  deliveries?: boolean;
 }) {
   // Re-rendered every 30 s, and whenever a notification comes: the time of this render, never a stale tick.
   useNow();
@@ -197,11 +270,11 @@ export function NotificationList({
           <li key={n.id} className={`notif notif-${n.severity}${n.read_at ? '' : ' notif-unread'}`} data-id={n.id}>
             {n.read_at ? (
               <div className="notif-box">
-                <Body n={n} now={now} />
+                <Body n={n} now={now} deliveries={deliveries} />
               </div>
             ) : (
               <button type="button" className="notif-box notif-btn" disabled={busy === n.id} onClick={() => void read(n.id)}>
-                <Body n={n} now={now} />
+                <Body n={n} now={now} deliveries={deliveries} />
               </button>
             )}
           </li>

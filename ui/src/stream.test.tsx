@@ -92,7 +92,13 @@ describe('live stream hook', () => {
     const notification = { id: 'n1', title: 'Night Motion Alert', body: 'Motion', severity: 'high', read_at: null };
     ws.server({ type: 'notification', notification });
     ws.server({ type: 'notification' });
-    expect(log).toEqual([{ type: 'notification', notification }]);
+    const updated = { ...notification, deliveries: [{ channel: 'email', status: 'delivered', attempts: 1, detail: '', at: '2030-01-01T00:00:00Z' }] };
+    ws.server({ type: 'notification_updated', notification: updated });
+    ws.server({ type: 'notification_updated' });
+    expect(log).toEqual([
+      { type: 'notification', notification },
+      { type: 'notification_updated', notification: updated },
+    ]);
   });
 
   it('a host without a channel: subscribes again without the one it refuses, and goes live', () => {

@@ -9,6 +9,8 @@ export type StreamMessage =
   | { type: 'alarm'; alarm: AlarmView; entries: AlarmHistoryEntry[] }
   /** A new notification for the signed-in user. */
   | { type: 'notification'; notification: AppNotification }
+  /** How one of them is delivered changed (e-mail delivered or failed, held ones released): it as it now is. */
+  | { type: 'notification_updated'; notification: AppNotification }
   /** Reconnected after a gap: refetch anything derived from state. */
   | { type: 'resync' };
 
@@ -148,6 +150,8 @@ export function StreamProvider({ children }: { children: ReactNode }) {
           });
         } else if (m.type === 'notification' && m.notification && typeof m.notification === 'object') {
           emit({ type: 'notification', notification: m.notification as AppNotification });
+        } else if (m.type === 'notification_updated' && m.notification && typeof m.notification === 'object') {
+          emit({ type: 'notification_updated', notification: m.notification as AppNotification });
         }
       };
       ws.onclose = (ev) => {

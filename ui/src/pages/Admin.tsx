@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import { parseMetrics, type Sample } from '../api';
 import { ErrorNote, Loading } from '../components/ui';
 import { useDevices, useLoad } from '../hooks';
@@ -41,6 +42,13 @@ export default function Admin() {
   return (
     <div>
       <h1>Admin</h1>
+      <section className="card" aria-labelledby="monitoring-h">
+        <h2 id="monitoring-h">Monitoring center</h2>
+        <p>
+          Every alarm signal reported to the central station (SIA DC-09), with how it was taken, duress included:{' '}
+          <Link to="/admin/monitoring">Monitoring reports</Link>
+        </p>
+      </section>
       <section className="card" aria-labelledby="homes-h">
         <h2 id="homes-h">Homes</h2>
         {(users.loading || devices.loading) && <Loading what="homes" />}

@@ -3,6 +3,7 @@ import { Link, Route, Routes, useLocation, useNavigate, useParams, useSearchPara
 import {
   ApiError,
   type ActionType,
+  type ArmMode,
   type Automation,
   type AutomationAction,
   type AutomationRun,
@@ -22,17 +23,21 @@ import {
   CHANNEL_LABEL,
   conditionTexts,
   DAYS,
+  HELD_STATES,
+  heldStateText,
+  N8N_WORKFLOWS,
   ruleSummary,
   runActionsText,
   runConditionsText,
   runTriggerText,
   runVerb,
   SEVERITY_LABEL,
+  stateKey,
 } from '../automationText';
 import { Check, FormEnd, Input, localError, Saved, Select, useForm, type Form } from '../components/form';
 import { Icon, type IconName } from '../components/Icon';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
-import { ALL_EVENT_TYPES, COMMANDS, EVENT_TYPES, HOME_MODE_LABEL, humanize, TYPE_LABEL } from '../format';
+import { ALL_EVENT_TYPES, ARM_MODE_LABEL, COMMANDS, EVENT_TYPES, HOME_MODE_LABEL, humanize, TYPE_LABEL } from '../format';
 import { useLoad } from '../hooks';
 import { useApi, useSession } from '../session';
 import { useStream } from '../stream';
@@ -260,12 +265,20 @@ interface ActionDraft {
   title: string;
   severity: Severity;
   url: string;
+  /** An n8n workflow's webhook path. */
+  workflow: string;
   device_id: string;
   command: string;
   temperature: string;
   hvac: string;
   /** A command's other parameters, kept as they were. */
   parameters: JsonObject;
+  /** A wait: how long, in `wait_unit`s. */
+  wait: string;
+  wait_unit: 'min' | 's';
+  arm_mode: ArmMode;
+  bypass_open: boolean;
+  home_mode: HomeMode;
 }
 
 export interface Draft {
@@ -276,7 +289,13 @@ export interface Draft {
   device_type: DeviceType | '';
   zone: string;
   event_type: string;
+  /** A schedule: every day `at`, or by `cron`. */
+  schedule: 'at' | 'cron';
   at: string;
+  cron: string;
+  /** A `device_state` trigger: the state's key (its JSON) and how long, in minutes. */
+  state: string;
+  for_minutes: string;
   codes: string;
   mode: HomeMode | '';
   from: string;
@@ -298,11 +317,17 @@ const blankAction = (type: ActionType): ActionDraft => ({
   title: '',
   severity: 'normal',
   url: '',
+  workflow: '',
   device_id: '',
   command: '',
   temperature: '70',
   hvac: 'heat',
   parameters: {},
+  wait: '1',
+  wait_unit: 'min',
+  arm_mode: 'away',
+  bypass_open: false,
+  home_mode: 'away',
 });
 
 function actionDraft(a: AutomationAction): ActionDraft {
@@ -312,6 +337,8 @@ function actionDraft(a: AutomationAction): ActionDraft {
       return { ...d, channel: a.channel, message: a.message, title: a.title ?? '', severity: a.severity ?? 'normal' };
     case 'webhook':
       return { ...d, url: a.url };
+    case 'n8n':
+      return { ...d, workflow: a.workflow };
     case 'device_command': {
       const p = a.parameters ?? {};
       return {
@@ -323,6 +350,14 @@ function actionDraft(a: AutomationAction): ActionDraft {
         parameters: p,
       };
     }
+    case 'delay':
+      return a.seconds % 60 === 0 ? { ...d, wait: String(a.seconds / 60), wait_unit: 'min' } : { ...d, wait: String(a.seconds), wait_unit: 's' };
+    case 'arm':
+      return { ...d, arm_mode: a.mode, bypass_open: a.bypass_open ?? false };
+    case 'set_mode':
+      return { ...d, home_mode: a.mode };
+    case 'disarm':
+      return d;
   }
 }
 
@@ -335,7 +370,11 @@ export function toDraft(a?: Automation): Draft {
     device_type: '',
     zone: '',
     event_type: 'motion_detected',
+    schedule: 'at',
     at: '07:00',
+    cron: '',
+    state: '',
+    for_minutes: '10',
     codes: '',
     mode: '',
     from: '',
@@ -366,10 +405,12 @@ export function toDraft(a?: Automation): Draft {
   switch (t.type) {
     case 'device_event':
       return { ...out, device_id: t.device_id ?? '', device_type: t.device_type ?? '', zone: t.zone ?? '', event_type: t.event_type };
+    case 'device_state':
+      return { ...out, device_id: t.device_id, state: stateKey(t.state), for_minutes: String(Math.round((t.for_seconds / 60) * 100) / 100) };
     case 'device_offline':
       return { ...out, device_id: t.device_id ?? '' };
     case 'schedule':
-      return { ...out, at: t.at };
+      return t.cron !== undefined ? { ...out, schedule: 'cron', cron: t.cron } : { ...out, schedule: 'at', at: t.at ?? d.at };
     case 'alarm_signal':
       return { ...out, codes: (t.codes ?? []).join(', ') };
     case 'mode_change':
@@ -378,6 +419,26 @@ export function toDraft(a?: Automation): Draft {
 }
 
 const COND = 'trigger.conditions';
+/** An n8n webhook path: letters, digits, `-`, `_`, `/`, not starting with `/`, at most 200. */
+const WORKFLOW = /^(?!\/)[A-Za-z0-9_/-]{1,200}$/;
+
+/** The states a `device_state` trigger may wait for on `device` (and `kept`, a state it waits for already). */
+function heldStates(device: Device | undefined, kept: string): [string, string][] {
+  const list: [string, string][] = device ? HELD_STATES[device.type].map((h) => [stateKey(h.state), h.label]) : [];
+  if (kept && !list.some(([k]) => k === kept)) {
+    try {
+      list.unshift([kept, heldStateText(JSON.parse(kept) as JsonObject, device?.type)]);
+    } catch {
+      /* not a state: not offered */
+    }
+  }
+  return list;
+}
+/** The state picked, or the device's first. */
+const heldState = (d: Pick<Draft, 'state'>, device: Device | undefined) => {
+  const list = heldStates(device, d.state);
+  return list.some(([k]) => k === d.state) ? d.state : (list[0]?.[0] ?? '');
+};
 
 /** The rule to send, or the first thing wrong with it (checked here before asking the server). */
 export function toBody(d: Draft, devices: Map<string, Device>): NewAutomation | ApiError {
@@ -411,9 +472,27 @@ export function toBody(d: Draft, devices: Map<string, Device>): NewAutomation | 
     case 'device_offline':
       trigger = { type: 'device_offline', ...(d.device_id ? { device_id: d.device_id } : {}), conditions };
       break;
+    case 'device_state': {
+      if (!d.device_id) return localError('trigger.device_id', 'Device', 'choose a device');
+      const key = heldState(d, devices.get(d.device_id));
+      if (!key) return localError('trigger.state', 'State', 'choose a state');
+      const minutes = Number(d.for_minutes);
+      const seconds = Math.round(minutes * 60);
+      if (!d.for_minutes.trim() || !Number.isFinite(minutes) || seconds < 10 || seconds > 604_800)
+        return localError('trigger.for_seconds', 'For', 'enter minutes from 1 to 10080 (7 days)');
+      trigger = { type: 'device_state', device_id: d.device_id, state: JSON.parse(key) as JsonObject, for_seconds: seconds, conditions };
+      break;
+    }
     case 'schedule':
-      if (!d.at) return localError('trigger.at', 'At', 'enter a time of day');
-      trigger = { type: 'schedule', at: d.at, conditions };
+      if (d.schedule === 'cron') {
+        const cron = d.cron.trim().split(/\s+/).filter(Boolean);
+        if (cron.length !== 5)
+          return localError('trigger.cron', 'Cron expression', 'enter 5 fields: minute hour day month weekday, such as 0 9 * * mon-fri');
+        trigger = { type: 'schedule', cron: cron.join(' '), conditions };
+      } else {
+        if (!d.at) return localError('trigger.at', 'At', 'enter a time of day');
+        trigger = { type: 'schedule', at: d.at, conditions };
+      }
       break;
     case 'alarm_signal': {
       const parts = d.codes.split(/[\s,]+/).filter(Boolean);
@@ -445,6 +524,13 @@ export function toBody(d: Draft, devices: Map<string, Device>): NewAutomation | 
       case 'webhook':
         actions.push({ type: 'webhook', url: a.url.trim() });
         break;
+      case 'n8n': {
+        const workflow = a.workflow.trim();
+        if (!WORKFLOW.test(workflow))
+          return localError(f('workflow'), 'Workflow', 'enter an n8n webhook path such as homeguard-motion-night (letters, digits, - _ /)');
+        actions.push({ type: 'n8n', workflow });
+        break;
+      }
       case 'device_command': {
         if (!a.device_id) return localError(f('device_id'), 'Device', 'choose a device');
         const dev = devices.get(a.device_id);
@@ -462,6 +548,24 @@ export function toBody(d: Draft, devices: Map<string, Device>): NewAutomation | 
         actions.push({ type: 'device_command', device_id: a.device_id, command, parameters });
         break;
       }
+      case 'delay': {
+        const n = Number(a.wait);
+        const seconds = a.wait_unit === 'min' ? Math.round(n * 60) : n;
+        if (!a.wait.trim() || !Number.isInteger(seconds) || seconds < 1 || seconds > 86_400)
+          return localError(f('seconds'), 'Wait', a.wait_unit === 'min' ? 'enter minutes from 1 to 1440 (a day)' : 'enter whole seconds from 1 to 86400 (a day)');
+        if (i === d.actions.length - 1) return localError(f('seconds'), 'Wait', 'a wait must come before another action: add the action it waits for');
+        actions.push({ type: 'delay', seconds });
+        break;
+      }
+      case 'arm':
+        actions.push({ type: 'arm', mode: a.arm_mode, bypass_open: a.bypass_open });
+        break;
+      case 'set_mode':
+        actions.push({ type: 'set_mode', mode: a.home_mode });
+        break;
+      case 'disarm':
+        actions.push({ type: 'disarm' });
+        break;
     }
   }
   const cooldown = Number(d.cooldown);
@@ -482,6 +586,9 @@ function fieldsOf(d: Draft): string[] {
     'trigger.zone',
     'trigger.event_type',
     'trigger.at',
+    'trigger.cron',
+    'trigger.state',
+    'trigger.for_seconds',
     'trigger.codes',
     'trigger.mode',
     `${COND}.time_range.start`,
@@ -494,7 +601,7 @@ function fieldsOf(d: Draft): string[] {
   ];
   d.actions.forEach((_, i) =>
     f.push(
-      ...['channel', 'message', 'title', 'severity', 'url', 'device_id', 'command', 'parameters.temperature', 'parameters.mode'].map(
+      ...['channel', 'message', 'title', 'severity', 'url', 'workflow', 'device_id', 'command', 'parameters.temperature', 'parameters.mode', 'seconds', 'mode', 'bypass_open'].map(
         (k) => `actions[${i}].${k}`,
       ),
     ),
@@ -506,6 +613,7 @@ function fieldsOf(d: Draft): string[] {
 export const ruleField = (f: string) => {
   if (f === `${COND}.time_range`) return `${COND}.time_range.start`;
   if (f.startsWith(`${COND}.device_state`)) return `${COND}.device_state`;
+  if (f.startsWith('trigger.state.')) return 'trigger.state';
   const m = /^(actions\[\d+\])\.parameters$/.exec(f);
   if (m) return `${m[1]}.command`;
   return f;
@@ -522,8 +630,9 @@ function withReason(e: unknown): unknown {
 
 const TRIGGER_TYPES: [TriggerType, string][] = [
   ['device_event', 'A device event'],
+  ['device_state', 'A device state lasts'],
   ['device_offline', 'A device goes offline'],
-  ['schedule', 'A time of day'],
+  ['schedule', 'A schedule'],
   ['alarm_signal', 'An alarm signal'],
   ['mode_change', 'The home changes mode'],
 ];
@@ -543,7 +652,38 @@ const CHANNELS = Object.entries(CHANNEL_LABEL) as [NotificationChannel, string][
 const SEVERITIES = Object.entries(SEVERITY_LABEL) as [Severity, string][];
 const DEVICE_TYPES = Object.entries(TYPE_LABEL) as [DeviceType, string][];
 const HVAC: [string, string][] = ['heat', 'cool', 'auto', 'off'].map((m) => [m, humanize(m)]);
-const ACTION_NAME: Record<ActionType, string> = { notification: 'Notification', webhook: 'Webhook', device_command: 'Device command' };
+const ARM_MODES = Object.entries(ARM_MODE_LABEL) as [ArmMode, string][];
+/** Lowest first: a rule may only move the mode up this list. */
+const UPWARD_MODES: [HomeMode, string][] = (['home', 'party', 'sleep', 'away', 'vacation'] as const).map((m) => [m, HOME_MODE_LABEL[m]]);
+const WAIT_UNITS: [ActionDraft['wait_unit'], string][] = [
+  ['min', 'minutes'],
+  ['s', 'seconds'],
+];
+const SCHEDULES: [Draft['schedule'], string][] = [
+  ['at', 'Every day at'],
+  ['cron', 'Cron expression'],
+];
+const ACTION_NAME: Record<ActionType, string> = {
+  notification: 'Notification',
+  webhook: 'Webhook',
+  n8n: 'n8n workflow',
+  device_command: 'Device command',
+  delay: 'Wait',
+  arm: 'Arm the alarm',
+  set_mode: 'Set the home mode',
+  disarm: 'Ask to disarm',
+};
+/** The buttons that add an action, in order. */
+const ADD_ACTION: [ActionType, string][] = [
+  ['notification', 'Add notification'],
+  ['webhook', 'Add webhook'],
+  ['n8n', 'Add n8n workflow'],
+  ['device_command', 'Add device command'],
+  ['delay', 'Add wait'],
+  ['arm', 'Add arming'],
+  ['set_mode', 'Add mode change'],
+  ['disarm', 'Add disarm request'],
+];
 
 /** The event types a trigger may wait for, given its device or type. */
 function eventTypes(d: Pick<Draft, 'device_id' | 'device_type' | 'event_type'>, devices: Map<string, Device>): string[] {
@@ -622,6 +762,8 @@ function RuleForm({
   const zones = [...new Set([...devices.map((x) => x.location.zone), ...(d.zone ? [d.zone] : [])])].sort();
   const deviceOptions: [string, string][] = devices.map((x) => [x.device_id, `${x.name} (${x.location.zone})`]);
   const events = eventTypes(d, dmap);
+  const states = heldStates(dmap.get(d.device_id), d.state);
+  const state = heldState(d, dmap.get(d.device_id));
 
   const submit = f.submit(() => {
     const body = toBody(d, dmap);
@@ -735,8 +877,66 @@ function RuleForm({
               onChange={(v) => set({ device_id: v })}
             />
           )}
+          {d.type === 'device_state' && (
+            <>
+              <Select
+                id="auto-device"
+                label="Device"
+                path="trigger.device_id"
+                f={f}
+                options={[['', 'Choose a device'], ...deviceOptions]}
+                value={d.device_id}
+                onChange={(v) => {
+                  const list = heldStates(dmap.get(v), '');
+                  set({ device_id: v, state: list.some(([k]) => k === d.state) ? d.state : (list[0]?.[0] ?? '') });
+                }}
+              />
+              <Select
+                id="auto-state"
+                label="State"
+                path="trigger.state"
+                f={f}
+                hint={d.device_id ? undefined : 'Choose the device first: the states follow its type.'}
+                options={states.length ? states : [['', 'Choose a device first']]}
+                value={state}
+                onChange={(v) => set({ state: v })}
+              />
+              <Input
+                id="auto-for"
+                label="For (minutes)"
+                path="trigger.for_seconds"
+                f={f}
+                hint="It fires once the device has stayed so this long on end (1 min to 7 days); if it leaves the state sooner, the clock starts over."
+                type="number"
+                min="1"
+                max="10080"
+                step="any"
+                inputMode="decimal"
+                value={d.for_minutes}
+                onChange={(v) => set({ for_minutes: v })}
+              />
+            </>
+          )}
           {d.type === 'schedule' && (
-            <Input id="auto-at" label={`At (${home})`} path="trigger.at" f={f} hint="Every day; pick days below." type="time" value={d.at} onChange={(v) => set({ at: v })} />
+            <>
+              <Select id="auto-schedule" label="Runs" path="trigger.schedule" f={f} options={SCHEDULES} value={d.schedule} onChange={(v) => set({ schedule: v })} />
+              {d.schedule === 'at' ? (
+                <Input id="auto-at" label={`At (${home})`} path="trigger.at" f={f} hint="Every day; pick days below." type="time" value={d.at} onChange={(v) => set({ at: v })} />
+              ) : (
+                <Input
+                  id="auto-cron"
+                  label={`Cron expression (${home})`}
+                  path="trigger.cron"
+                  f={f}
+                  hint="5 fields: minute hour day month weekday, on the home's clock. 0 9 * * mon-fri is 09:00 on weekdays; */15 * * * * every 15 minutes."
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="0 9 * * mon-fri"
+                  value={d.cron}
+                  onChange={(v) => set({ cron: v })}
+                />
+              )}
+            </>
           )}
           {d.type === 'alarm_signal' && (
             <Input
@@ -815,9 +1015,9 @@ function RuleForm({
         </ol>
         {f.err('actions')}
         <div className="row">
-          {(['notification', 'webhook', 'device_command'] as const).map((t) => (
+          {ADD_ACTION.map(([t, label]) => (
             <button key={t} type="button" className="btn btn-small" onClick={() => set({ actions: [...d.actions, blankAction(t)] })}>
-              Add {ACTION_NAME[t].toLowerCase()}
+              {label}
             </button>
           ))}
         </div>
@@ -856,7 +1056,7 @@ function ActionFields({
   const commands = dev ? COMMANDS[dev.type] : [];
   const command = a.command || commands[0] || '';
   return (
-    <fieldset className="action" data-testid="action" data-type={a.type}>
+    <fieldset className="action" data-testid="action" data-type={a.type} aria-describedby={a.type === 'disarm' ? id('disarm-help') : undefined}>
       <legend>
         Action {i + 1}: {ACTION_NAME[a.type]}
       </legend>
@@ -887,13 +1087,36 @@ function ActionFields({
               label="URL"
               path={p('url')}
               f={f}
-              hint="An http address (an n8n webhook, say); it gets a signed POST of what happened."
+              hint="An http or https address (a chat bridge, another n8n); it gets a signed POST of what happened."
               type="url"
               inputMode="url"
               autoComplete="off"
               value={a.url}
               onChange={(v) => set({ url: v })}
             />
+          </div>
+        )}
+        {a.type === 'n8n' && (
+          <div className="wide">
+            <Input
+              id={id('workflow')}
+              label="Workflow"
+              path={p('workflow')}
+              f={f}
+              hint={`The workflow's webhook path on this installation's n8n; it gets a signed POST of what happened. Shipped: ${N8N_WORKFLOWS.join(', ')}.`}
+              list={id('workflows')}
+              autoComplete="off"
+              spellCheck={false}
+              maxLength={200}
+              placeholder="homeguard-motion-night"
+              value={a.workflow}
+              onChange={(v) => set({ workflow: v })}
+            />
+            <datalist id={id('workflows')}>
+              {N8N_WORKFLOWS.map((w) => (
+                <option key={w} value={w} />
+              ))}
+            </datalist>
           </div>
         )}
         {a.type === 'device_command' && (
@@ -940,6 +1163,66 @@ function ActionFields({
             )}
           </>
         )}
+        {a.type === 'delay' && (
+          <>
+            <Input
+              id={id('wait')}
+              label="Wait"
+              path={p('seconds')}
+              f={f}
+              hint="Then the next action (up to a day). A wait must come before another action."
+              type="number"
+              min="1"
+              max={a.wait_unit === 'min' ? '1440' : '86400'}
+              step="any"
+              inputMode="decimal"
+              value={a.wait}
+              onChange={(v) => set({ wait: v })}
+            />
+            <Select id={id('unit')} label="In" path={p('unit')} f={f} options={WAIT_UNITS} value={a.wait_unit} onChange={(v) => set({ wait_unit: v })} />
+          </>
+        )}
+        {a.type === 'arm' && (
+          <>
+            <Select
+              id={id('arm-mode')}
+              label="Arm mode"
+              path={p('mode')}
+              f={f}
+              hint="No code is needed to arm."
+              options={ARM_MODES}
+              value={a.arm_mode}
+              onChange={(v) => set({ arm_mode: v })}
+            />
+            <Check
+              id={id('bypass')}
+              label="Bypass open doors and windows"
+              path={p('bypass_open')}
+              f={f}
+              hint="Those open at that moment are bypassed; without this, an open one stops the arming and the firing is recorded as failed."
+              checked={a.bypass_open}
+              onChange={(v) => set({ bypass_open: v })}
+            />
+          </>
+        )}
+        {a.type === 'set_mode' && (
+          <Select
+            id={id('home-mode')}
+            label="Home mode"
+            path={p('mode')}
+            f={f}
+            hint="Upward only (Home, Party, Sleep, Away, Vacation): lowering the mode needs the owner's code, which a rule never has, so such a firing is recorded as failed, with the reason."
+            options={UPWARD_MODES}
+            value={a.home_mode}
+            onChange={(v) => set({ home_mode: v })}
+          />
+        )}
+        {a.type === 'disarm' && (
+          <p className="note" id={id('disarm-help')}>
+            A rule never disarms the alarm by itself: it sends the home’s owner a high-priority notification “Disarm the alarm?”, asking
+            them to disarm it with their code.
+          </p>
+        )}
       </div>
       <button type="button" className="btn btn-small" onClick={remove}>
         Remove action {i + 1}
@@ -950,7 +1233,7 @@ function ActionFields({
 
 // The firings
 
-const RUN_ICON: Record<AutomationRun['status'], IconName> = { done: 'check', failed: 'alert', cooldown: 'timer', running: 'play' };
+const RUN_ICON: Record<AutomationRun['status'], IconName> = { done: 'check', failed: 'alert', cooldown: 'timer', running: 'play', waiting: 'pause' };
 const byNewest = (a: AutomationRun, b: AutomationRun) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0);
 
 function RuleRuns() {
@@ -1005,8 +1288,13 @@ function RuleRuns() {
     [reload],
   );
   useEffect(() => () => clearTimeout(timer.current), []);
+  // One waiting for a delay is looked at again when the delay ends (at most a minute on).
   useEffect(() => {
     if (runs.some((r) => r.status === 'running')) soon(1000);
+    else {
+      const resume = runs.filter((r) => r.status === 'waiting').map((r) => (r.resume_at ? Date.parse(r.resume_at) : Date.now() + 30_000));
+      if (resume.length) soon(Math.min(60_000, Math.max(5000, Math.min(...resume) - Date.now() + 1500)));
+    }
   }, [runs, soon]);
   useStream((m) => {
     if (m.type === 'notification' && m.notification.source_id === id) soon(300);
