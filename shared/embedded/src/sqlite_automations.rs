@@ -21,6 +21,13 @@ fn limit(n: usize) -> i64 {
 }
 
 impl SqliteStore {
+    /// The document a `... WHERE key = ?` query finds, if any.
+    async fn doc_by_id<T: serde::de::DeserializeOwned>(&self, sql: &'static str, id: Uuid) -> StoreResult<Option<T>> {
+        let doc: Option<String> =
+            sqlx::query_scalar(sql).bind(id.to_string()).fetch_optional(self.pool()).await.map_err(map_err)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
     /// The documents a `... <= ? ... LIMIT ?` query selects at `now`.
     async fn due_docs<T: serde::de::DeserializeOwned>(
         &self,
@@ -66,12 +73,7 @@ impl RunStore for SqliteStore {
     }
 
     async fn get(&self, run_id: Uuid) -> StoreResult<Option<AutomationRun>> {
-        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM automation_runs WHERE run_id = ?")
-            .bind(run_id.to_string())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)?;
-        doc.as_deref().map(decode).transpose()
+        self.doc_by_id("SELECT doc FROM automation_runs WHERE run_id = ?", run_id).await
     }
 
     async fn due(&self, now: DateTime<Utc>, n: usize) -> StoreResult<Vec<AutomationRun>> {
@@ -143,12 +145,7 @@ impl NotificationStore for SqliteStore {
     }
 
     async fn get(&self, id: Uuid) -> StoreResult<Option<Notification>> {
-        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM notifications WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)?;
-        doc.as_deref().map(decode).transpose()
+        self.doc_by_id("SELECT doc FROM notifications WHERE id = ?", id).await
     }
 
     async fn set_deliveries(
@@ -237,12 +234,7 @@ impl NotificationStore for SqliteStore {
     }
 
     async fn preferences(&self, user_id: Uuid) -> StoreResult<Option<Preferences>> {
-        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM notification_preferences WHERE user_id = ?")
-            .bind(user_id.to_string())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)?;
-        doc.as_deref().map(decode).transpose()
+        self.doc_by_id("SELECT doc FROM notification_preferences WHERE user_id = ?", user_id).await
     }
 
     async fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> StoreResult<()> {
@@ -277,12 +269,7 @@ impl ReportStore for SqliteStore {
     }
 
     async fn get(&self, id: Uuid) -> StoreResult<Option<Report>> {
-        let doc: Option<String> = sqlx::query_scalar("SELECT doc FROM monitoring_reports WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)?;
-        doc.as_deref().map(decode).transpose()
+        self.doc_by_id("SELECT doc FROM monitoring_reports WHERE id = ?", id).await
     }
 
     async fn list(&self, user_id: Option<Uuid>, before: Option<DateTime<Utc>>, n: usize) -> StoreResult<Vec<Report>> {
