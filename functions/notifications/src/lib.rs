@@ -44,18 +44,36 @@ pub fn function() -> Function<NotificationsCtx> {
         .every("deliveries", Duration::from_secs(5), |ctx, _| Box::pin(async move { deliver_due(&ctx).await }))
 }
 
+/// Who a notification is for, read once for planning and delivering it:
+/// their account (where e-mail goes), their home (its time zone) and how
+/// they want to be reached.
+struct Recipient {
+    user: Option<homeguard_domain::User>,
+    home: Option<homeguard_domain::home::Home>,
+    prefs: Preferences,
+}
+
+async fn recipient(ctx: &NotificationsCtx, user_id: Uuid) -> Result<Recipient, FnError> {
+    Ok(Recipient {
+        user: ctx.users.get(user_id).await?,
+        home: ctx.homes.get(user_id).await?,
+        prefs: ctx.notifications.preferences(user_id).await?.unwrap_or_default(),
+    })
+}
+
 /// Stores each notification once, pushes the new ones live and delivers them.
 #[tracing::instrument(skip_all, fields(notifications = ns.len()))]
 pub async fn on_notifications(ctx: &NotificationsCtx, ns: Vec<Notification>) -> Result<(), FnError> {
     let mut live = vec![];
     let mut fresh = vec![];
     for mut n in ns {
-        plan(ctx, &mut n).await?;
+        let to = recipient(ctx, n.user_id).await?;
+        plan(ctx, &to, &mut n);
         if ctx.notifications.insert(&n).await? {
             tracing::info!(user_id = %n.user_id, notification_id = %n.id, severity = ?n.severity, "notification stored");
             let message = json!({ "type": "notification", "notification": n }).to_string();
             live.push((channels::user_notifications(n.user_id), message));
-            fresh.push(n);
+            fresh.push((n, to));
         }
     }
     if !live.is_empty()
@@ -70,8 +88,8 @@ pub async fn on_notifications(ctx: &NotificationsCtx, ns: Vec<Notification>) -> 
 /// over, and pending ones a stopped process left behind.
 pub async fn deliver_due(ctx: &NotificationsCtx) -> Result<(), FnError> {
     let now = ctx.clock.now();
-    let mut due = ctx.notifications.due(now, 100).await?;
-    for n in &mut due {
+    let mut due = vec![];
+    for mut n in ctx.notifications.due(now, 100).await? {
         for d in &mut n.deliveries {
             if d.status == DeliveryStatus::Held {
                 d.status = DeliveryStatus::Pending;
@@ -80,16 +98,17 @@ pub async fn deliver_due(ctx: &NotificationsCtx) -> Result<(), FnError> {
         }
         n.next_delivery_at = Some(now + LEASE);
         ctx.notifications.set_deliveries(n.id, &n.deliveries, n.next_delivery_at).await?;
+        let to = recipient(ctx, n.user_id).await?;
+        due.push((n, to));
     }
     settle_all(ctx, due).await
 }
 
 /// Decides each channel's delivery of a new notification: the app's at
 /// once, the others pending (or held by quiet hours) or skipped with why.
-async fn plan(ctx: &NotificationsCtx, n: &mut Notification) -> Result<(), FnError> {
+fn plan(ctx: &NotificationsCtx, to: &Recipient, n: &mut Notification) {
     let now = ctx.clock.now();
-    let prefs = ctx.notifications.preferences(n.user_id).await?.unwrap_or_default();
-    let home = ctx.homes.get(n.user_id).await?;
+    let (prefs, home) = (&to.prefs, &to.home);
     let hold = home.as_ref().and_then(|h| prefs.hold_until(n.severity, h, now));
     let channels = prefs.channels_for(n);
     let mut deliveries = vec![Delivery::new("in_app", DeliveryStatus::Delivered, "stored and pushed live", now)];
@@ -117,29 +136,27 @@ async fn plan(ctx: &NotificationsCtx, n: &mut Notification) -> Result<(), FnErro
     n.next_delivery_at =
         if deliveries.iter().any(|d| d.status == DeliveryStatus::Pending) { Some(now + LEASE) } else { hold };
     n.deliveries = deliveries;
-    Ok(())
 }
 
 /// Delivers each notification's pending channels, all at once.
-async fn settle_all(ctx: &NotificationsCtx, ns: Vec<Notification>) -> Result<(), FnError> {
-    let results = futures::future::join_all(ns.into_iter().map(|n| settle(ctx, n))).await;
+async fn settle_all(ctx: &NotificationsCtx, ns: Vec<(Notification, Recipient)>) -> Result<(), FnError> {
+    let results = futures::future::join_all(ns.into_iter().map(|(n, to)| settle(ctx, n, to))).await;
     results.into_iter().collect()
 }
 
 /// Sends a notification's pending deliveries side by side and records how
 /// each went (and when the next, if any is held, is due).
-async fn settle(ctx: &NotificationsCtx, mut n: Notification) -> Result<(), FnError> {
+async fn settle(ctx: &NotificationsCtx, mut n: Notification, to: Recipient) -> Result<(), FnError> {
     if !n.deliveries.iter().any(|d| d.status == DeliveryStatus::Pending) {
         return Ok(());
     }
-    let user = ctx.users.get(n.user_id).await?;
     let sends = n.deliveries.iter().enumerate().filter(|(_, d)| d.status == DeliveryStatus::Pending).map(|(i, d)| {
-        let (n, user) = (&n, user.as_ref());
+        let (n, to) = (&n, &to);
         async move {
-            let outcome = match (d.channel.as_str(), user) {
+            let outcome = match (d.channel.as_str(), &to.user) {
                 (_, None) => Err(Attempted { attempts: 0, detail: "the recipient's account is gone".into() }),
-                ("email", Some(u)) => email(ctx, n, &u.email).await,
-                ("webhook", Some(_)) => webhook(ctx, n).await,
+                ("email", Some(u)) => email(ctx, n, &u.email, to).await,
+                ("webhook", Some(_)) => webhook(ctx, n, to).await,
                 (other, Some(_)) => Err(Attempted { attempts: 0, detail: format!("no channel {other}") }),
             };
             (i, outcome)
@@ -187,11 +204,8 @@ async fn settle(ctx: &NotificationsCtx, mut n: Notification) -> Result<(), FnErr
     Ok(())
 }
 
-async fn email(ctx: &NotificationsCtx, n: &Notification, to: &str) -> Outcome {
-    let tz = match ctx.homes.get(n.user_id).await {
-        Ok(Some(h)) => h.tz(),
-        _ => chrono_tz::UTC,
-    };
+async fn email(ctx: &NotificationsCtx, n: &Notification, address: &str, to: &Recipient) -> Outcome {
+    let tz = to.home.as_ref().map_or(chrono_tz::UTC, |h| h.tz());
     let when = n.created_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z");
     let severity =
         serde_json::to_value(n.severity).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
@@ -199,14 +213,12 @@ async fn email(ctx: &NotificationsCtx, n: &Notification, to: &str) -> Outcome {
         "{}\n\nSeverity: {severity}\nAt: {when}\n\n-- \nHomeGuard. Choose which notifications reach you by e-mail, and your quiet hours, in the app's Settings.\n",
         n.body
     );
-    ctx.outbound.email(to, &format!("[HomeGuard] {}", n.title), &text, n.id).await
+    ctx.outbound.email(address, &format!("[HomeGuard] {}", n.title), &text, n.id).await
 }
 
-async fn webhook(ctx: &NotificationsCtx, n: &Notification) -> Outcome {
-    let url = match ctx.notifications.preferences(n.user_id).await {
-        Ok(Some(Preferences { webhook_url: Some(url), .. })) => url,
-        Ok(_) => return Err(Attempted { attempts: 0, detail: "no webhook is set any more".into() }),
-        Err(e) => return Err(Attempted { attempts: 0, detail: e.to_string() }),
+async fn webhook(ctx: &NotificationsCtx, n: &Notification, to: &Recipient) -> Outcome {
+    let Some(url) = &to.prefs.webhook_url else {
+        return Err(Attempted { attempts: 0, detail: "no webhook is set any more".into() });
     };
     let body = json!({
         "type": "notification",
@@ -221,7 +233,7 @@ async fn webhook(ctx: &NotificationsCtx, n: &Notification) -> Outcome {
         ("x-homeguard-signature", homeguard_runtime::auth::webhook_signature(&ctx.auth, n.user_id, &bytes)),
         ("x-homeguard-delivery", n.id.to_string()),
     ];
-    ctx.outbound.post_json(&url, &bytes, &headers).await
+    ctx.outbound.post_json(url, &bytes, &headers).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,7 +304,7 @@ pub async fn send(ctx: &NotificationsCtx, caller: &Caller, input: NewNotificatio
         return Err(FnError::invalid("body", "must be 1 to 2000 characters"));
     }
     for (i, c) in input.channels.iter().enumerate() {
-        if !["in_app", "push", "email", "webhook"].contains(&c.as_str()) {
+        if !homeguard_domain::automation::CHANNELS.contains(&c.as_str()) {
             return Err(FnError::invalid(&format!("channels[{i}]"), "must be in_app, push, email or webhook"));
         }
     }
