@@ -271,12 +271,8 @@ impl NotificationStore for MongoStore {
     async fn set_preferences(&self, user_id: Uuid, preferences: &Preferences) -> StoreResult<()> {
         self.breaker
             .call(async {
-                self.coll("notification_preferences")
-                    .update_one(doc! { "_id": user_id.to_string() }, doc! { "$set": { "doc": to_bson(preferences)? } })
-                    .upsert(true)
+                self.put_fields("notification_preferences", &user_id.to_string(), doc! { "doc": to_bson(preferences)? })
                     .await
-                    .map(drop)
-                    .map_err(map_err)
             })
             .await
     }
@@ -287,13 +283,9 @@ impl ReportStore for MongoStore {
     async fn put(&self, r: &Report) -> StoreResult<()> {
         self.breaker
             .call(async {
-                let set = doc! { "user_id": r.user_id.to_string(), "at": r.at.timestamp_millis(), "doc": to_bson(r)? };
-                self.coll("monitoring_reports")
-                    .update_one(doc! { "_id": r.id.to_string() }, doc! { "$set": set })
-                    .upsert(true)
-                    .await
-                    .map(drop)
-                    .map_err(map_err)
+                let fields =
+                    doc! { "user_id": r.user_id.to_string(), "at": r.at.timestamp_millis(), "doc": to_bson(r)? };
+                self.put_fields("monitoring_reports", &r.id.to_string(), fields).await
             })
             .await
     }

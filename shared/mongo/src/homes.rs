@@ -58,15 +58,8 @@ impl HomeStore for MongoStore {
     async fn put(&self, home: &Home) -> StoreResult<()> {
         self.breaker
             .call(async {
-                self.coll("homes")
-                    .update_one(
-                        doc! { "_id": home.user_id.to_string() },
-                        doc! { "$set": { "user_id": home.user_id.to_string(), "doc": to_bson(home)? } },
-                    )
-                    .upsert(true)
-                    .await
-                    .map(drop)
-                    .map_err(map_err)
+                let id = home.user_id.to_string();
+                self.put_fields("homes", &id, doc! { "user_id": &id, "doc": to_bson(home)? }).await
             })
             .await
     }

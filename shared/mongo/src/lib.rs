@@ -151,6 +151,18 @@ impl MongoStore {
         self.coll(coll).insert_one(d).await.map(drop).map_err(map_err)
     }
 
+    /// Sets `fields` on the document with `id`, creating it when missing (an
+    /// upserting `$set` rather than `replace_one`: the same on MongoDB, and
+    /// the CRUD-level test server handles only this form without duplicating).
+    async fn put_fields(&self, coll: &str, id: &str, fields: Document) -> StoreResult<()> {
+        self.coll(coll)
+            .update_one(doc! { "_id": id }, doc! { "$set": fields })
+            .upsert(true)
+            .await
+            .map(drop)
+            .map_err(map_err)
+    }
+
     async fn get_doc<T: DeserializeOwned>(&self, coll: &str, filter: Document) -> StoreResult<Option<T>> {
         match self.coll(coll).find_one(filter).await.map_err(map_err)? {
             Some(d) => doc_field(d, "doc").map(Some),
@@ -400,15 +412,8 @@ impl AgentMemory for MongoStore {
                 let id = user_id.to_string();
                 let mut merged = self.object("agent_learnings", &id, "learnings").await?;
                 merge_patch(&mut merged, learnings);
-                self.coll("agent_learnings")
-                    .update_one(
-                        doc! { "_id": &id },
-                        doc! { "$set": { "learnings": to_bson(&merged)?, "updated_at": now.timestamp_millis() } },
-                    )
-                    .upsert(true)
-                    .await
-                    .map(drop)
-                    .map_err(map_err)
+                let fields = doc! { "learnings": to_bson(&merged)?, "updated_at": now.timestamp_millis() };
+                self.put_fields("agent_learnings", &id, fields).await
             })
             .await
     }
@@ -425,14 +430,7 @@ impl LabelStore for MongoStore {
                     "ended_at": label.ended_at.timestamp_millis(),
                     "doc": to_bson(label)?,
                 };
-                // An upserting $set rather than replace_one: the same on MongoDB, and
-                // the CRUD-level test server handles only this form without duplicating.
-                self.coll("anomaly_labels")
-                    .update_one(doc! { "_id": label.id.to_string() }, doc! { "$set": d })
-                    .upsert(true)
-                    .await
-                    .map(drop)
-                    .map_err(map_err)
+                self.put_fields("anomaly_labels", &label.id.to_string(), d).await
             })
             .await
     }
