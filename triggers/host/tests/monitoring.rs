@@ -11,13 +11,12 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::alarm_home::Home;
 use common::*;
-use homeguard_domain::seed::device_id;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const SARAH: &str = "sarah@demo.com";
 const ACCOUNT: &str = "5A17";
 const KEY: &str = "A1B2C3D4E5F60718";
 
@@ -66,59 +65,11 @@ fn drain_events(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Value>) -> Vec<Val
     out
 }
 
-struct Home {
-    host: Host,
-    sarah: String,
-    admin: String,
-}
-
-impl Home {
-    async fn alarm_until(&self, state: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let (_, v) = get(&self.host, "/home/alarm", &self.sarah).await;
-            if v["state"] == state {
-                return v;
-            }
-            assert!(Instant::now() < deadline, "waited for {state}: {v}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn advance(&self, by: &str) {
-        let (status, out) = post(&self.host, "/demo/time", &self.admin, &json!({ "advance": by })).await;
-        assert_eq!(status, 200, "{out}");
-    }
-
-    async fn door(&self, event_type: &str) {
-        let body = json!({ "device_id": device_id(SARAH, "Back Door"), "event_type": event_type });
-        let (status, out) = post(&self.host, "/demo/events", &self.admin, &body).await;
-        assert_eq!(status, 202, "{out}");
-    }
-
-    async fn armed_away(&self) {
-        let (status, v) = post(&self.host, "/home/alarm/arm", &self.sarah, &json!({ "mode": "away" })).await;
-        assert_eq!(status, 200, "{v}");
-        self.advance("61s").await;
-        self.alarm_until("armed_away").await;
-    }
-
-    async fn disarm(&self, code: &str) -> (u16, String) {
-        let r = client()
-            .post(self.host.url("/home/alarm/disarm"))
-            .bearer_auth(&self.sarah)
-            .json(&json!({ "code": code }))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn reports(&self) -> Value {
-        let (status, v) = get(&self.host, "/monitoring/reports", &self.admin).await;
-        assert_eq!(status, 200, "{v}");
-        v
-    }
+/// What monitoring has recorded, as an admin reads it.
+async fn reports(h: &Home) -> Value {
+    let (status, v) = get(&h.host, "/monitoring/reports", &h.admin).await;
+    assert_eq!(status, 200, "{v}");
+    v
 }
 
 #[tokio::test]
@@ -127,17 +78,16 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
     let (_receiver, port, mut taken) = receiver().await;
     let line = format!("127.0.0.1:{port}");
     let env = [("MONITORING_DC09", line.as_str()), ("MONITORING_ACCOUNT", ACCOUNT), ("MONITORING_KEY", KEY)];
-    let host = Host::start_with(&dir, Some(SECRET), &env);
-    let h = Home { sarah: login(&host, SARAH).await, admin: login(&host, "admin@demo.com").await, host };
+    let h = Home::start_with(&dir, &env).await;
     let (status, _) = get(&h.host, "/monitoring/reports", &h.sarah).await;
     assert_eq!(status, 403, "admins alone read what monitoring sees");
 
     // A break-in: the entry delay runs out, then the abort window: reported, acknowledged.
     h.armed_away().await;
-    h.door("door_open").await;
-    h.alarm_until("pending").await;
+    h.door("Back Door", "door_open").await;
+    h.state("pending").await;
     h.advance("31s").await;
-    let v = h.alarm_until("triggered").await;
+    let v = h.state("triggered").await;
     assert_eq!(v["alarm"]["sent"], false, "{v}");
     assert!(drain_events(&mut taken).is_empty(), "nothing inside the abort window");
     h.advance("31s").await;
@@ -151,7 +101,7 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
     assert_ne!(burglary["ri"], "000", "the back door's zone: {burglary}");
     let deadline = Instant::now() + Duration::from_secs(10);
     let report = loop {
-        let r = h.reports().await;
+        let r = reports(&h).await;
         if let Some(rep) = r["reports"].as_array().unwrap().iter().find(|r| r["code"] == 134) {
             break rep.clone();
         }
@@ -160,9 +110,9 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
     };
     assert_eq!(report["status"], "acknowledged", "{report}");
     assert!(report["detail"].as_str().unwrap().contains("ACK"), "{report}");
-    let (status, _) = h.disarm("2580").await;
+    let (status, _) = h.disarm_raw("2580").await;
     assert_eq!(status, 200);
-    h.door("door_closed").await;
+    h.door("Back Door", "door_closed").await;
     // With it, "recent closing" (an alarm within 2 minutes of arming), then the disarm's cancel.
     let mut after = vec![];
     while after.last().is_none_or(|m: &Value| m["event_type"] != "406") {
@@ -174,13 +124,13 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
 
     // Disarmed inside the abort window: nothing reaches the receiver.
     h.armed_away().await;
-    h.door("door_open").await;
-    h.alarm_until("pending").await;
+    h.door("Back Door", "door_open").await;
+    h.state("pending").await;
     h.advance("31s").await;
-    h.alarm_until("triggered").await;
-    let (status, _) = h.disarm("2580").await;
+    h.state("triggered").await;
+    let (status, _) = h.disarm_raw("2580").await;
     assert_eq!(status, 200);
-    h.door("door_closed").await;
+    h.door("Back Door", "door_closed").await;
     h.advance("2m").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(drain_events(&mut taken).is_empty(), "a disarm inside the abort window sends nothing");
@@ -191,12 +141,12 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
     assert_eq!(status, 201);
     h.armed_away().await;
     let (status, normal_body) = {
-        let (s, b) = h.disarm("2580").await;
+        let (s, b) = h.disarm_raw("2580").await;
         (s, b)
     };
     assert_eq!(status, 200);
     h.armed_away().await;
-    let (status, duress_body) = h.disarm("7391").await;
+    let (status, duress_body) = h.disarm_raw("7391").await;
     assert_eq!((status, duress_body), (200, normal_body), "nothing on the household's side differs");
     let duress = next_event(&mut taken).await;
     assert_eq!((duress["event_type"].as_str(), duress["code"].as_str()), (Some("121"), Some("HA")), "{duress}");
@@ -206,7 +156,7 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
     assert_eq!(status, 200);
     let panic = next_event(&mut taken).await;
     assert_eq!(panic["event_type"], "120", "{panic}");
-    let r = h.reports().await;
+    let r = reports(&h).await;
     assert_eq!(r["receiver"], line.as_str());
     let codes: Vec<u64> = r["reports"].as_array().unwrap().iter().filter_map(|r| r["code"].as_u64()).collect();
     for code in [134, 459, 406, 121, 120] {
@@ -219,13 +169,12 @@ async fn alarms_reach_a_real_dc09_receiver_and_are_acknowledged() {
 #[tokio::test]
 async fn without_a_central_station_admins_read_the_reports_here() {
     let (_tmp, dir) = temp_dir();
-    let host = Host::start(&dir, Some(SECRET));
-    let h = Home { sarah: login(&host, SARAH).await, admin: login(&host, "admin@demo.com").await, host };
+    let h = Home::start(&dir).await;
     let (status, _) = post(&h.host, "/home/alarm/panic", &h.sarah, &json!({})).await;
     assert_eq!(status, 200);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let r = h.reports().await;
+        let r = reports(&h).await;
         if let Some(rep) = r["reports"].as_array().unwrap().iter().find(|r| r["code"] == 120) {
             assert_eq!((rep["status"].as_str(), r["receiver"].as_str()), (Some("local"), None), "{r}");
             break;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod alarm_home;
 pub mod backends;
 
 use std::io::{BufRead, BufReader};
