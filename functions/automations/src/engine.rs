@@ -46,9 +46,14 @@ async fn home(ctx: &AutomationsCtx, user_id: Uuid, wanted: fn(&Automation) -> bo
     if rules.is_empty() {
         return Ok(None);
     }
+    home_with(ctx, user_id, rules).await.map(Some)
+}
+
+/// A home judged by `rules`: its devices and time zone read for them.
+async fn home_with(ctx: &AutomationsCtx, user_id: Uuid, rules: Vec<Automation>) -> Result<Home, FnError> {
     let devices = ctx.devices.list_for_user(user_id).await?;
     let tz = ctx.homes.get(user_id).await?.map_or(chrono_tz::Tz::UTC, |h| h.tz());
-    Ok(Some(Home { user_id, rules, devices, tz }))
+    Ok(Home { user_id, rules, devices, tz })
 }
 
 /// The alarm's state and the home's mode now.
@@ -261,9 +266,8 @@ async fn resume_due(ctx: &AutomationsCtx) -> Result<(), FnError> {
             }
             continue;
         };
-        let devices = ctx.devices.list_for_user(run.user_id).await?;
-        let tz = ctx.homes.get(run.user_id).await?.map_or(chrono_tz::Tz::UTC, |h| h.tz());
-        let h = Home { user_id: run.user_id, rules: vec![rule.clone()], devices, tz };
+        let h = home_with(ctx, run.user_id, vec![rule.clone()]).await?;
+        let tz = h.tz;
         let Some(recorded) = Recorded::of(&run, &h.devices, tz) else {
             tracing::warn!(run_id = %run.run_id, "a waiting run's input cannot be read back; dropped");
             ctx.runs.discard(run.run_id).await?;
