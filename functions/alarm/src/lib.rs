@@ -28,9 +28,10 @@ pub mod panel;
 homeguard_runtime::holds! {
     /// What the alarm holds: homes and their household, the alarm and its
     /// log, the devices (its zones) and their state (what is open), the bus
-    /// and the live channels it announces on, and the users (an admin names
-    /// a home by its user id).
-    pub struct AlarmCtx { homes, alarm, devices, state, bus, pubsub, users, sessions }
+    /// and the live channels it announces on, the users (an admin names
+    /// a home by its user id), and the assistant's memory (the household's
+    /// learned alert preferences, which the decisions weigh).
+    pub struct AlarmCtx { homes, alarm, devices, state, bus, pubsub, users, sessions, agent }
 }
 
 /// How often the alarm's clock looks for delays and windows that ran out

@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use homeguard_domain::alarm::record::Household;
 use homeguard_domain::alarm::record::guest_refused;
-use homeguard_domain::alarm::{Actor, AlarmRecord, ArmMode, SensorChange, Step, Transition, codes};
+use homeguard_domain::alarm::{Actor, AlarmRecord, ArmMode, Step, Transition, codes};
 use homeguard_domain::home::{Code, CodeKind, GuestStatus};
+use homeguard_domain::security::{self, PetFact};
 use homeguard_domain::{ErrorCode, Event, HomeMode};
 use homeguard_runtime::{Caller, FnError};
 use serde::{Deserialize, Serialize};
@@ -213,24 +215,44 @@ pub async fn history(ctx: &AlarmCtx, caller: &Caller, home: Uuid, q: &HistoryQue
     Ok(History { entries: entries.iter().map(|e| entry_view(e, &zones, caller.is_admin())).collect(), next_before })
 }
 
-/// Judges device events: each home's in one change.
+/// What the security response weighs of a home's household: its pets,
+/// the guests whose code is valid now, and its learned preference about
+/// pet motion (the assistant's memory, `alert_preferences`).
+async fn household(ctx: &AlarmCtx, home: Uuid) -> Result<Household, FnError> {
+    let now = ctx.clock.now();
+    let pets = ctx.homes.pets(home).await?;
+    let guests = ctx.homes.codes(home).await?;
+    let learnings = ctx.agent.learnings(home).await?;
+    Ok(Household {
+        pets: pets.into_iter().map(|p| PetFact { name: p.name, kind: p.kind, size: p.size }).collect(),
+        guests: guests
+            .into_iter()
+            .filter(|c| c.guest.as_ref().is_some_and(|g| g.status(now) == GuestStatus::Active))
+            .map(|c| c.name)
+            .collect(),
+        suppress_pet_motion: learnings
+            .get("alert_preferences")
+            .and_then(|p| p.get("suppress_pet_motion"))
+            .and_then(serde_json::Value::as_bool),
+    })
+}
+
+/// Judges device events and decides what each means: each home's in one change.
 #[tracing::instrument(skip_all, fields(events = events.len()))]
 pub async fn on_events(ctx: &AlarmCtx, events: Vec<Event>) -> Result<(), FnError> {
-    let mut by_home: BTreeMap<Uuid, Vec<(Uuid, Uuid, SensorChange)>> = BTreeMap::new();
-    for e in &events {
-        if let Some(change) = SensorChange::of(e.event_type) {
-            by_home.entry(e.user_id).or_default().push((e.event_id, e.device_id, change));
-        }
+    let mut by_home: BTreeMap<Uuid, Vec<Event>> = BTreeMap::new();
+    for e in events.into_iter().filter(|e| security::relevant(e.event_type)) {
+        by_home.entry(e.user_id).or_default().push(e);
     }
-    for (home, changes) in by_home {
+    for (home, events) in by_home {
+        let household = household(ctx, home).await?;
         change(ctx, home, None, |r, l, now| {
             let mut step = Step::default();
-            for (event_id, device, what) in &changes {
-                if let Some(zone) = l.zones.get(device) {
-                    let s = r.sensor(&l.home, zone, *what, *event_id, now);
-                    step.transitions.extend(s.transitions);
-                    step.signals.extend(s.signals);
-                }
+            for e in &events {
+                let s = r.judge(&l.home, &l.zones, &household, e, now);
+                step.transitions.extend(s.transitions);
+                step.signals.extend(s.signals);
+                step.decisions.extend(s.decisions);
             }
             Ok((step, ()))
         })
@@ -254,7 +276,7 @@ pub async fn tick(ctx: &AlarmCtx, run: u64) -> Result<(), FnError> {
                 Ok((
                     Step {
                         transitions: vec![Transition { from: state.clone(), to: state, reason, at: now }],
-                        signals: vec![],
+                        ..Step::default()
                     },
                     (),
                 ))

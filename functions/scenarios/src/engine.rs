@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use homeguard_domain::{Device, DeviceDraft, Location};
 use homeguard_runtime::{Caller, Ctx, FnError};
 use homeguard_usecases::commands::{self, CommandInput};
@@ -243,8 +243,10 @@ impl Engine {
 
         let clock = &self.ctx.clock;
         if let Some(t) = scenario.start_at {
-            clock.advance(until_next(clock.now(), t));
+            let tz = self.ctx.homes.get(user.id).await?.map_or(chrono_tz::Tz::UTC, |h| h.tz());
+            clock.advance(until_next(clock.now(), t, tz));
         }
+        let applied = crate::setup::apply(&self.ctx, &scenario, user.id, &devices).await?;
         if speed != 1.0 {
             clock.set_speed(speed);
         }
@@ -310,6 +312,7 @@ impl Engine {
             engine.settle(&trace).await;
             let snapshot = lock(&status).clone();
             let verdict = verify::verify(&engine.ctx, &scenario, &snapshot, &trace).await;
+            crate::setup::undo(&engine.ctx, snapshot.user_id, applied).await;
             let label = match state {
                 RunState::Completed => "completed",
                 RunState::Stopped => "stopped",
@@ -634,9 +637,22 @@ impl Kind {
 }
 
 /// How far ahead the next `at` o'clock (UTC) is; a full day when it is now.
-pub fn until_next(now: DateTime<Utc>, at: NaiveTime) -> Duration {
-    let today = now.date_naive().and_time(at).and_utc();
-    let next = if today > now { today } else { today + Duration::days(1) };
+/// How long until the next `at` on a clock in `tz` (a time a DST change
+/// skips is taken an hour later).
+pub fn until_next(now: DateTime<Utc>, at: NaiveTime, tz: chrono_tz::Tz) -> Duration {
+    let local = now.with_timezone(&tz).date_naive();
+    let on = |day: chrono::NaiveDate| {
+        let t = day.and_time(at);
+        tz.from_local_datetime(&t)
+            .earliest()
+            .or_else(|| tz.from_local_datetime(&(t + Duration::hours(1))).earliest())
+            .map(|d| d.with_timezone(&Utc))
+    };
+    let next = [local, local + Duration::days(1), local + Duration::days(2)]
+        .into_iter()
+        .filter_map(on)
+        .find(|t| *t > now)
+        .unwrap_or(now);
     next - now
 }
 
@@ -721,8 +737,14 @@ mod tests {
     fn next_time_of_day_is_ahead_and_within_a_day() {
         let now = "2026-11-27T17:30:00Z".parse::<DateTime<Utc>>().unwrap();
         let two = NaiveTime::from_hms_opt(2, 0, 0).unwrap();
-        assert_eq!(until_next(now, two), Duration::minutes(8 * 60 + 30));
+        assert_eq!(until_next(now, two, chrono_tz::Tz::UTC), Duration::minutes(8 * 60 + 30));
         let same = NaiveTime::from_hms_opt(17, 30, 0).unwrap();
-        assert_eq!(until_next(now, same), Duration::days(1));
+        assert_eq!(until_next(now, same, chrono_tz::Tz::UTC), Duration::days(1));
+        // On the home's clock: 02:00 in New York is 07:00 UTC (EST).
+        assert_eq!(until_next(now, two, chrono_tz::Tz::America__New_York), Duration::minutes(13 * 60 + 30));
+        // 02:30 does not exist on 8 March 2026 in New York: an hour later.
+        let spring = "2026-03-08T05:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let half = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
+        assert_eq!(until_next(spring, half, chrono_tz::Tz::America__New_York), Duration::minutes(150));
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod setup;
 pub mod verify;
 
 use std::sync::Arc;

@@ -5,6 +5,8 @@
 use std::path::Path;
 
 use chrono::{Duration, NaiveTime};
+use homeguard_domain::alarm::ArmMode;
+use homeguard_domain::home::{NewPet, PetKind, PetSize};
 use homeguard_domain::{DeviceCommand, DeviceType, EventType, HomeMode};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -81,6 +83,37 @@ pub enum Expectation {
     DeviceState(ExpectedState),
 }
 
+/// How the home stands when the timeline starts: the set-up a real home
+/// would have (undone after the run).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Setup {
+    /// Armed in this arm mode, the exit delay already over.
+    pub alarm: Option<ArmMode>,
+    /// The roles whose sensor is armed at night.
+    pub armed_at_night: Vec<usize>,
+    /// Pets registered when the home has none of that name.
+    pub pets: Vec<NewPet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetup {
+    #[serde(default)]
+    alarm: Option<String>,
+    #[serde(default)]
+    armed_at_night: Vec<String>,
+    #[serde(default)]
+    pets: Vec<RawPet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPet {
+    name: String,
+    kind: PetKind,
+    size: PetSize,
+}
+
 /// A role the scenario's steps name, to be filled by one of the user's devices.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Role {
@@ -130,6 +163,7 @@ pub struct Scenario {
     pub speed: f64,
     pub start_at: Option<NaiveTime>,
     pub history: Duration,
+    pub setup: Setup,
     pub roles: Vec<Role>,
     /// In time order (a stable sort of the file's order).
     pub steps: Vec<Step>,
@@ -160,6 +194,8 @@ struct RawScenario {
     start_at: Option<Spanned<String>>,
     #[serde(default)]
     history: Option<Spanned<String>>,
+    #[serde(default)]
+    setup: Option<Spanned<RawSetup>>,
     #[serde(default)]
     devices: IndexMap<String, Spanned<RawRole>>,
     events: Vec<Spanned<RawStep>>,
@@ -358,6 +394,7 @@ fn check(cx: &mut Ctx<'_>, raw: RawScenario) -> Scenario {
     };
 
     let roles = check_roles(cx, &raw.devices);
+    let setup = raw.setup.as_ref().map(|s| check_setup(cx, s, &roles)).unwrap_or_default();
     let steps = check_steps(cx, &raw.events, &roles, duration);
     let expectations = check_expectations(cx, raw.expected_agent_behavior, &roles);
 
@@ -368,11 +405,41 @@ fn check(cx: &mut Ctx<'_>, raw: RawScenario) -> Scenario {
         speed,
         start_at,
         history,
+        setup,
         roles,
         steps,
         expectations,
         file: cx.file.to_owned(),
     }
+}
+
+fn check_setup(cx: &mut Ctx<'_>, raw: &Spanned<RawSetup>, roles: &[Role]) -> Setup {
+    let (l, c) = at_of(raw);
+    let raw = &raw.value;
+    let alarm = raw.alarm.as_deref().and_then(|a| match ArmMode::parse(a) {
+        Ok(m) => Some(m),
+        Err(_) => {
+            cx.err(l, c, format!("setup.alarm: unknown arm mode '{a}' (away, home, night, vacation, custom)"));
+            None
+        }
+    });
+    let mut armed_at_night = vec![];
+    for name in &raw.armed_at_night {
+        match roles.iter().position(|r| &r.name == name) {
+            Some(i) if roles[i].device_type == DeviceType::Motion => armed_at_night.push(i),
+            Some(_) => cx.err(l, c, format!("setup.armed_at_night: '{name}' is not a motion sensor")),
+            None => cx.err(l, c, format!("setup.armed_at_night: '{name}' is not one of the roles under devices:")),
+        }
+    }
+    let mut pets = vec![];
+    for p in &raw.pets {
+        let pet = NewPet { name: p.name.clone(), kind: p.kind, size: p.size };
+        match pet.clone().check(uuid::Uuid::nil(), chrono::DateTime::UNIX_EPOCH) {
+            Ok(_) => pets.push(pet),
+            Err(e) => cx.err(l, c, format!("setup.pets: {}", e.message)),
+        }
+    }
+    Setup { alarm, armed_at_night, pets }
 }
 
 fn check_roles(cx: &mut Ctx<'_>, devices: &IndexMap<String, Spanned<RawRole>>) -> Vec<Role> {
@@ -757,6 +824,29 @@ expected_agent_behavior:
 
         let e = first_error(&GOOD.replace("name: demo", "name: other"));
         assert!(e.message.contains("must match the file name"), "{e}");
+    }
+
+    #[test]
+    fn a_setup_is_checked_against_the_roles() {
+        let lib = Library::load(None);
+        let pet = &lib.scenarios["false_alarm_pet"].setup;
+        assert_eq!(pet.alarm, Some(ArmMode::Night));
+        assert_eq!((pet.armed_at_night.len(), pet.pets[0].name.as_str()), (1, "Milo"));
+        let with =
+            |setup: &str| GOOD.replace("devices:\n", &format!("setup:\n{setup}devices:\n  hall:\n    type: motion\n"));
+        let s = parse("demo.yaml", &with("  alarm: away\n  armed_at_night: [hall]\n")).unwrap();
+        assert_eq!((s.setup.alarm, s.setup.armed_at_night.clone()), (Some(ArmMode::Away), vec![0]));
+        for (setup, problem) in [
+            ("  alarm: asleep\n", "unknown arm mode 'asleep'"),
+            ("  armed_at_night: [door]\n", "'door' is not a motion sensor"),
+            ("  armed_at_night: [attic]\n", "'attic' is not one of the roles"),
+            ("  pets: [{ name: '', kind: cat, size: small }]\n", "setup.pets"),
+        ] {
+            let e = first_error(&with(setup));
+            assert!(e.message.contains(problem), "{setup}: {e}");
+            assert_eq!(e.line, 5, "{e}");
+        }
+        assert!(parse("demo.yaml", &with("  pets: [{ name: Rex, kind: dragon, size: small }]\n")).is_err());
     }
 
     #[test]

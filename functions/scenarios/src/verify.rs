@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use homeguard_domain::agent::ChatRole;
-use homeguard_ports::EventQuery;
+use homeguard_domain::incident::Incident;
+use homeguard_domain::security::{Decision, Outcome};
+use homeguard_ports::{DecisionQuery, EventQuery, IncidentQuery};
 use homeguard_runtime::Ctx;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -47,7 +49,6 @@ pub struct Verdict {
 }
 
 /// What each capability not built yet is called in reports.
-pub const NEEDS_SECURITY: &str = "security response (alerts and incident reports)";
 pub const NEEDS_ESCALATION: &str = "escalation to emergency contacts and guests";
 pub const NEEDS_PREDICTIONS: &str = "predictive maintenance";
 pub const NEEDS_ANOMALY: &str = "anomaly detection";
@@ -58,14 +59,20 @@ pub const NEEDS_ACTIONS: &str = "automated responses (the agent or rules acting 
 pub fn missing_capability(e: &Expectation) -> Option<&'static str> {
     use Expectation as E;
     match e {
-        E::ShouldAlert(_) | E::ShouldSuppressAlert(_) | E::ShouldDocumentIncident(_) => Some(NEEDS_SECURITY),
         E::ShouldNotify(parties) if parties.iter().any(|p| matches!(p, Party::EmergencyContacts | Party::Guest)) => {
             Some(NEEDS_ESCALATION)
         }
         E::ShouldNotify(_) | E::ShouldNotifyMonitoring(_) => None,
         E::Prediction(_) => Some(NEEDS_PREDICTIONS),
         E::AnomalyDetected(_) => Some(NEEDS_ANOMALY),
-        E::Commands(_) | E::AutomationCreated(_) | E::AgentReplyMentions(_) | E::DeviceState(_) | E::Mode(_) => None,
+        E::ShouldAlert(_)
+        | E::ShouldSuppressAlert(_)
+        | E::ShouldDocumentIncident(_)
+        | E::Commands(_)
+        | E::AutomationCreated(_)
+        | E::AgentReplyMentions(_)
+        | E::DeviceState(_)
+        | E::Mode(_) => None,
     }
 }
 
@@ -121,6 +128,18 @@ pub async fn verify(ctx: &Ctx, scenario: &Scenario, run: &RunStatus, trace: &Tra
             (Expectation::ShouldNotifyMonitoring(want), None) => {
                 let (reports, evidence) = monitoring(ctx, run, &window).await;
                 check(e, *line, pass_if(reports.is_empty() != *want), evidence, None)
+            }
+            (Expectation::ShouldAlert(want), None) => {
+                let (alarms, evidence) = alerts(ctx, run, &window).await;
+                check(e, *line, pass_if(alarms == *want), evidence, None)
+            }
+            (Expectation::ShouldSuppressAlert(want), None) => {
+                let (held, evidence) = suppressed(ctx, run, &window).await;
+                check(e, *line, pass_if(held == *want), evidence, None)
+            }
+            (Expectation::ShouldDocumentIncident(want), None) => {
+                let (written, evidence) = documented(ctx, run, &window).await;
+                check(e, *line, pass_if(written == *want), evidence, None)
             }
             (Expectation::AgentReplyMentions(words), None) => replies(ctx, run, &window, words, trace, e, *line).await,
             (_, None) => check(e, *line, CheckStatus::Unverifiable, "no check is written for this".into(), None),
@@ -311,6 +330,73 @@ async fn monitoring(ctx: &Ctx, run: &RunStatus, window: &Window) -> (Vec<u16>, S
         format!("reported to monitoring: {}", each.join("; "))
     };
     (codes, evidence)
+}
+
+/// The security response's decisions on the home's events during the run, oldest first.
+async fn decided(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<Decision> {
+    let q = DecisionQuery { user_id: Some(run.user_id), outcome: None, before: Some(window.to), limit: 1000 };
+    let mut out: Vec<Decision> =
+        ctx.security.decisions(&q).await.unwrap_or_default().into_iter().filter(|d| d.at >= window.from).collect();
+    out.reverse();
+    out
+}
+
+/// The incidents opened for the home during the run.
+async fn opened(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<Incident> {
+    let q = IncidentQuery { user_id: Some(run.user_id), status: None, before: Some(window.to), limit: 200 };
+    ctx.security.incidents(&q).await.unwrap_or_default().into_iter().filter(|i| i.opened_at >= window.from).collect()
+}
+
+/// Whether an alert was raised: an alarm decided on an event, or an incident opened.
+async fn alerts(ctx: &Ctx, run: &RunStatus, window: &Window) -> (bool, String) {
+    let decisions = decided(ctx, run, window).await;
+    let alarms: Vec<String> = decisions
+        .iter()
+        .filter(|d| d.outcome.is_alarm())
+        .map(|d| format!("{} ({})", d.summary, d.outcome.as_str()))
+        .collect();
+    let incidents: Vec<String> =
+        opened(ctx, run, window).await.iter().map(|i| format!("incident \u{201c}{}\u{201d}", i.title)).collect();
+    let raised = !alarms.is_empty() || !incidents.is_empty();
+    let evidence = if raised {
+        format!("raised: {}", alarms.into_iter().chain(incidents).collect::<Vec<_>>().join("; "))
+    } else {
+        format!("no alert was raised; {} decisions during the run, none an alarm", decisions.len())
+    };
+    (raised, evidence)
+}
+
+/// Whether a would-be alarm was held back, with the reasons.
+async fn suppressed(ctx: &Ctx, run: &RunStatus, window: &Window) -> (bool, String) {
+    let decisions = decided(ctx, run, window).await;
+    let held: Vec<String> = decisions
+        .iter()
+        .filter(|d| d.outcome == Outcome::Suppress)
+        .map(|d| {
+            let why: Vec<&str> = d.reasons.iter().skip(1).map(|r| r.text.as_str()).collect();
+            format!("{} ({})", d.summary, why.join("; "))
+        })
+        .collect();
+    let evidence = match held.first() {
+        Some(first) => format!("{} held back; the first: {first}", held.len()),
+        None => format!("nothing was held back; {} decisions during the run", decisions.len()),
+    };
+    (!held.is_empty(), evidence)
+}
+
+/// Whether an incident was documented during the run.
+async fn documented(ctx: &Ctx, run: &RunStatus, window: &Window) -> (bool, String) {
+    let incidents = opened(ctx, run, window).await;
+    let each: Vec<String> = incidents
+        .iter()
+        .map(|i| format!("\u{201c}{}\u{201d} ({}, {} timeline entries)", i.title, i.status.as_str(), i.timeline.len()))
+        .collect();
+    let evidence = if each.is_empty() {
+        "no incident was opened during the run".to_owned()
+    } else {
+        format!("incidents: {}", each.join("; "))
+    };
+    (!incidents.is_empty(), evidence)
 }
 
 async fn notified(ctx: &Ctx, run: &RunStatus, window: &Window, parties: &[Party], e: &Expectation, line: u64) -> Check {

@@ -408,7 +408,7 @@ pub struct Pet {
 }
 
 /// `POST /home/pets`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPet {
     pub name: String,

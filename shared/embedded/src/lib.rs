@@ -13,6 +13,7 @@ mod sqlite_bus;
 mod sqlite_events;
 mod sqlite_homes;
 mod sqlite_readings;
+mod sqlite_security;
 
 pub use memory_limits::MemoryLimiter;
 pub use memory_pubsub::MemoryPubSub;

@@ -22,7 +22,11 @@ fn limit(n: usize) -> i64 {
 
 impl SqliteStore {
     /// The document a `... WHERE key = ?` query finds, if any.
-    async fn doc_by_id<T: serde::de::DeserializeOwned>(&self, sql: &'static str, id: Uuid) -> StoreResult<Option<T>> {
+    pub(crate) async fn doc_by_id<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        id: Uuid,
+    ) -> StoreResult<Option<T>> {
         let doc: Option<String> =
             sqlx::query_scalar(sql).bind(id.to_string()).fetch_optional(self.pool()).await.map_err(map_err)?;
         doc.as_deref().map(decode).transpose()

@@ -144,6 +144,18 @@ async fn sqlite_reports() {
 }
 
 #[tokio::test]
+async fn sqlite_decisions() {
+    let (_dir, store) = sqlite().await;
+    contract::security::run_decisions(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_incidents() {
+    let (_dir, store) = sqlite().await;
+    contract::security::run_incidents(&store).await;
+}
+
+#[tokio::test]
 async fn sqlite_notifications() {
     let (_dir, store) = sqlite().await;
     contract::automations::run_notifications(&store).await;

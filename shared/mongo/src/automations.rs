@@ -19,7 +19,7 @@ fn resume_at(run: &AutomationRun) -> Option<i64> {
     run.resume_at.filter(|_| run.status == RunStatus::Waiting).map(|t| t.timestamp_millis())
 }
 
-fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>>) -> Document {
+pub(crate) fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>>) -> Document {
     if let Some(b) = before {
         filter.insert(field, doc! { "$lt": b.timestamp_millis() });
     }
@@ -36,7 +36,7 @@ impl MongoStore {
         self.index("monitoring_reports", doc! { "at": -1 }, false).await
     }
 
-    async fn find_sorted<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn find_sorted<T: serde::de::DeserializeOwned>(
         &self,
         coll: &str,
         filter: Document,

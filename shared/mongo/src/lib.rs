@@ -8,6 +8,7 @@
 
 mod automations;
 mod homes;
+mod security;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -143,7 +144,8 @@ impl MongoStore {
         self.index("anomaly_labels", doc! { "user_id": 1, "started_at": 1 }, false).await?;
         self.index("anomaly_labels", doc! { "started_at": 1 }, false).await?;
         self.home_indexes().await?;
-        self.automation_indexes().await
+        self.automation_indexes().await?;
+        self.security_indexes().await
     }
 
     async fn insert_doc<T: Serialize>(&self, coll: &str, id: Uuid, user: Uuid, record: &T) -> StoreResult<()> {

@@ -56,3 +56,11 @@ async fn mongo_runs_and_notifications() {
     contract::automations::run_reports(&store).await;
     store.database().drop().await.unwrap();
 }
+
+#[tokio::test]
+async fn mongo_decisions_and_incidents() {
+    let Some(store) = mongo().await else { return };
+    contract::security::run_decisions(&store).await;
+    contract::security::run_incidents(&store).await;
+    store.database().drop().await.unwrap();
+}

@@ -18,6 +18,7 @@ pub mod labels;
 pub mod limits;
 pub mod pubsub;
 pub mod readings;
+pub mod security;
 pub mod state;
 pub mod users;
 
@@ -37,6 +38,7 @@ pub use labels::LabelStore;
 pub use limits::{Decision, Limit, RateLimiter};
 pub use pubsub::{PubSub, PubSubItem, Subscription};
 pub use readings::{HourlyRollup, Reading, ReadingQuery, ReadingStore};
+pub use security::{DecisionQuery, IncidentQuery, SecurityStore};
 pub use state::{StateStore, StateUpdate};
 pub use users::{NewUser, Session, SessionStore, UserStore};
 

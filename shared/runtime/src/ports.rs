@@ -20,7 +20,8 @@ use std::sync::Arc;
 pub use homeguard_ports::SimClock;
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
-    NotificationStore, PubSub, RateLimiter, ReadingStore, ReportStore, RunStore, SessionStore, StateStore, UserStore,
+    NotificationStore, PubSub, RateLimiter, ReadingStore, ReportStore, RunStore, SecurityStore, SessionStore,
+    StateStore, UserStore,
 };
 
 use crate::auth::AuthKeys;
@@ -214,6 +215,8 @@ ports! {
     notifications: Notifications, HasNotifications, dyn NotificationStore, Devices;
     /// What was reported to monitoring, and how it was taken.
     reports: Reports, HasReports, dyn ReportStore, Devices;
+    /// The security response's decisions and incidents.
+    security: Security, HasSecurity, dyn SecurityStore, Devices;
     /// Raw device events, by device, user and type.
     events: Events, HasEvents, dyn EventStore, Events;
     /// The event bus: topics, partitions, consumer positions, dead letters.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use homeguard_domain::alarm::{Actor, AlarmRecord, ArmMode, LogEntry, Step, Zone};
 use homeguard_domain::home::Home;
+use homeguard_domain::security::Decision;
 use homeguard_domain::{Device, DeviceType, ErrorCode, HomeMode, channels};
 use homeguard_runtime::ports::{HasAlarm, HasBus, HasDevices, HasHomes, HasPubSub, HasState, Holds};
 use homeguard_runtime::{FnError, bus};
@@ -92,18 +93,25 @@ pub async fn change<T>(
         let entries = record.entries(&step, by);
         if ctx.alarm().save(&record, &entries).await? {
             loaded.record = record;
-            announce(ctx, &loaded, &entries, now).await;
+            announce(ctx, &loaded, &entries, &step.decisions, now).await;
             return Ok((loaded, out));
         }
     }
     Err(FnError { retryable: true, ..FnError::new(ErrorCode::ServiceUnavailable, "The alarm is changing; try again") })
 }
 
-/// Tells monitoring (`home.alarm`, everything) and the household's live
-/// channel (the new view and what it may see). The record is saved first:
-/// a failure here is logged, and the store stays the truth.
-pub async fn announce(ctx: &impl AlarmPorts, l: &Loaded, entries: &[LogEntry], now: DateTime<Utc>) {
-    if entries.is_empty() {
+/// Tells monitoring and the security response (`home.alarm`: every entry
+/// and the decisions on the events) and the household's live channel (the
+/// new view and what it may see). The record is saved first: a failure here
+/// is logged, and the store stays the truth.
+pub async fn announce(
+    ctx: &impl AlarmPorts,
+    l: &Loaded,
+    entries: &[LogEntry],
+    decisions: &[Decision],
+    now: DateTime<Utc>,
+) {
+    if entries.is_empty() && decisions.is_empty() {
         return;
     }
     let user = l.record.user_id;
@@ -114,6 +122,7 @@ pub async fn announce(ctx: &impl AlarmPorts, l: &Loaded, entries: &[LogEntry], n
         "mode": l.record.mode,
         "at": now,
         "entries": entries,
+        "decisions": decisions,
     });
     match bus::alarm_message(user, Uuid::now_v7(), &message) {
         Ok(m) => {
@@ -122,6 +131,9 @@ pub async fn announce(ctx: &impl AlarmPorts, l: &Loaded, entries: &[LogEntry], n
             }
         }
         Err(e) => tracing::warn!(error = %e, "encoding the alarm's change failed"),
+    }
+    if entries.is_empty() {
+        return;
     }
     let household: Vec<EntryView> =
         entries.iter().filter(|e| !e.monitoring_only).map(|e| entry_view(e, &l.zones, false)).collect();

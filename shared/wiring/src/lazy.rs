@@ -21,8 +21,8 @@ use homeguard_ports::error::StoreResult;
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeadLetter, Decision, Delivery, DeviceStore, EventBus, EventQuery,
     EventStore, HomeStore, HourlyRollup, LabelStore, Limit, LogQuery, NewUser, NotificationStore, OutMessage, Position,
-    PubSub, Published, RateLimiter, Reading, ReadingQuery, ReadingStore, ReportStore, RunStore, Session, SessionStore,
-    StateStore, StateUpdate, Subscription, UserStore,
+    PubSub, Published, RateLimiter, Reading, ReadingQuery, ReadingStore, ReportStore, RunStore, SecurityStore, Session,
+    SessionStore, StateStore, StateUpdate, Subscription, UserStore,
 };
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -183,6 +183,15 @@ delegate!(ReportStore {
     fn put(&self, report: &homeguard_domain::dc09::Report) -> ();
     fn get(&self, id: Uuid) -> Option<homeguard_domain::dc09::Report>;
     fn list(&self, user_id: Option<Uuid>, before: Option<DateTime<Utc>>, limit: usize) -> Vec<homeguard_domain::dc09::Report>;
+});
+
+delegate!(SecurityStore {
+    fn put_decision(&self, decision: &homeguard_domain::security::Decision) -> bool;
+    fn decisions(&self, query: &homeguard_ports::DecisionQuery) -> Vec<homeguard_domain::security::Decision>;
+    fn save_incident(&self, incident: &homeguard_domain::incident::Incident) -> bool;
+    fn incident(&self, id: Uuid) -> Option<homeguard_domain::incident::Incident>;
+    fn incidents(&self, query: &homeguard_ports::IncidentQuery) -> Vec<homeguard_domain::incident::Incident>;
+    fn active_incidents(&self, user_id: Uuid) -> Vec<homeguard_domain::incident::Incident>;
 });
 
 delegate!(LabelStore {

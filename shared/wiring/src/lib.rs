@@ -16,8 +16,8 @@ use homeguard_embedded::{
 };
 use homeguard_ports::{
     AgentMemory, AlarmStore, AutomationStore, DeviceStore, EventBus, EventStore, HomeStore, LabelStore,
-    NotificationStore, PubSub, RateLimiter, ReadingStore, ReportStore, RunStore, SessionStore, SimClock, StateStore,
-    UserStore,
+    NotificationStore, PubSub, RateLimiter, ReadingStore, ReportStore, RunStore, SecurityStore, SessionStore, SimClock,
+    StateStore, UserStore,
 };
 use homeguard_runtime::outbound::Outbound;
 use homeguard_runtime::ports::{Port, Store};
@@ -77,7 +77,8 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
     let secret = data_dir.jwt_secret(config.jwt_secret.as_deref())?;
     let embedded = Embedded::new(data_dir);
     let (users, sessions, alarm) = relational(config, &embedded);
-    let (devices, automations, agent, labels, homes, runs, notifications, reports) = documents(config, &embedded);
+    let (devices, automations, agent, labels, homes, runs, notifications, reports, security) =
+        documents(config, &embedded);
     let (state, pubsub, limits) = state_pubsub_limits(config);
     Ok(Arc::new(Ctx {
         users,
@@ -92,6 +93,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         runs,
         notifications,
         reports,
+        security,
         events: event_store(config, &embedded),
         bus: event_bus(config, &embedded),
         readings: readings_store(config, &embedded),
@@ -152,6 +154,7 @@ type DocumentPorts = (
     Arc<dyn RunStore>,
     Arc<dyn NotificationStore>,
     Arc<dyn ReportStore>,
+    Arc<dyn SecurityStore>,
 );
 
 /// Every document port on one store.
@@ -165,9 +168,10 @@ where
         + RunStore
         + NotificationStore
         + ReportStore
+        + SecurityStore
         + 'static,
 {
-    (s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s)
+    (s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s)
 }
 
 /// Devices, automations, agent memory, labels, homes, rule firings and notifications: MongoDB when `MONGO_URL` is set, else the embedded store.
@@ -181,7 +185,7 @@ fn documents(config: &Config, embedded: &Embedded) -> DocumentPorts {
                     let mongo = homeguard_mongo::MongoStore::open(&url).await?;
                     tracing::info!(
                         backend = "mongodb",
-                        "devices, automations, agent memory, labels, homes, rule firings, notifications and monitoring reports"
+                        "devices, automations, agent memory, labels, homes, rule firings, notifications, monitoring reports, security decisions and incidents"
                     );
                     Ok(mongo)
                 }

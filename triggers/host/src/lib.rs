@@ -36,6 +36,7 @@ pub fn functions(demo: &Demo) -> Vec<Box<dyn Declared>> {
         Box::new(hg_fn_automations::function()),
         Box::new(hg_fn_notifications::function()),
         Box::new(hg_fn_monitoring::function()),
+        Box::new(hg_fn_security::function()),
         Box::new(hg_fn_notify::function()),
         Box::new(hg_fn_scenarios::function(demo.library.clone(), demo.held.clone())),
     ]

@@ -117,31 +117,30 @@ async fn the_readme_table_says_what_each_scenario_lacks() {
 }
 
 #[tokio::test]
-#[ignore = "needs security response, automated responses and the AI agent"]
+#[ignore = "needs automated responses and the AI agent"]
 async fn vacation_mode() {
     accept("vacation_mode").await;
 }
 
 #[tokio::test]
-#[ignore = "needs security response (alerts, incidents) and automated responses"]
+#[ignore = "needs automated responses (the break-in playbook starts the camera recording)"]
 async fn break_in() {
     accept("break_in").await;
 }
 
 #[tokio::test]
-#[ignore = "needs security response (alert suppression)"]
 async fn false_alarm_pet() {
     accept("false_alarm_pet").await;
 }
 
 #[tokio::test]
-#[ignore = "needs the AI agent, automated responses and security response"]
+#[ignore = "needs the AI agent and automated responses"]
 async fn guest_arrival() {
     accept("guest_arrival").await;
 }
 
 #[tokio::test]
-#[ignore = "needs predictive maintenance and security response"]
+#[ignore = "needs predictive maintenance"]
 async fn low_battery() {
     accept("low_battery").await;
 }
@@ -153,19 +152,18 @@ async fn unusual_pattern() {
 }
 
 #[tokio::test]
-#[ignore = "needs security response and the AI agent"]
+#[ignore = "needs the AI agent"]
 async fn party_mode() {
     accept("party_mode").await;
 }
 
 #[tokio::test]
-#[ignore = "needs security response, escalation to emergency contacts and automated responses"]
+#[ignore = "needs escalation to emergency contacts and automated responses (the fire playbook)"]
 async fn fire_emergency() {
     accept("fire_emergency").await;
 }
 
 #[tokio::test]
-#[ignore = "needs security response"]
 async fn package_delivery() {
     accept("package_delivery").await;
 }
@@ -183,7 +181,7 @@ async fn energy_insight() {
 }
 
 #[tokio::test]
-#[ignore = "needs the AI agent and security response"]
+#[ignore = "needs the AI agent"]
 async fn day_in_life() {
     accept("day_in_life").await;
 }

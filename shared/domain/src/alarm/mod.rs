@@ -137,7 +137,23 @@ pub struct Alarm {
     /// The exit door was still open when the exit delay ended (374).
     #[serde(default)]
     pub exit_error: bool,
+    /// A second zone or a camera's person confirmed it (reported as 139).
+    #[serde(default)]
+    pub verified: bool,
+    /// Motion alone, past its abort window: kept here, not sent, unless confirmed.
+    #[serde(default)]
+    pub held: bool,
 }
+
+/// A zone that tripped while armed, for cross-zone verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trip {
+    pub zone: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// How many trips of an arming cycle are kept for verification.
+const TRIPS_KEPT: usize = 32;
 
 /// The qualifier of a Contact ID event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +199,9 @@ pub struct Transition {
 pub struct Step {
     pub transitions: Vec<Transition>,
     pub signals: Vec<Signal>,
+    /// What the security response decided on the events of the step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<crate::security::Decision>,
 }
 
 /// One home's panel. Serializable: it is stored after every step, so that it
@@ -215,6 +234,12 @@ pub struct Panel {
     pub siren_until: Option<DateTime<Utc>>,
     /// Nothing is judged as a trigger before this (after a restart).
     pub settle_until: Option<DateTime<Utc>>,
+    /// The zones that tripped this arming cycle (newest last), and the last
+    /// camera that saw a person while armed.
+    #[serde(default)]
+    pub recent: Vec<Trip>,
+    #[serde(default)]
+    pub person: Option<Trip>,
 }
 
 impl Default for Panel {
@@ -237,6 +262,8 @@ impl Default for Panel {
             alarm: None,
             siren_until: None,
             settle_until: None,
+            recent: vec![],
+            person: None,
         }
     }
 }
@@ -298,6 +325,24 @@ impl Panel {
 
     fn armed(&self) -> bool {
         !matches!(self.phase, Phase::Disarmed)
+    }
+
+    /// Whether a sensor counts as it stands: fire always; the others by
+    /// the arm mode, unless bypassed or shut down.
+    pub fn counts(&self, zone: &Zone) -> bool {
+        if zone.zone_type == ZoneType::Fire24h {
+            return true;
+        }
+        let Some(mode) = self.mode.filter(|_| self.armed()) else { return false };
+        if self.bypassed.contains(&zone.device_id) || self.shut_down.contains(&zone.device_id) {
+            return false;
+        }
+        match zone.zone_type {
+            ZoneType::PerimeterInstant => true,
+            ZoneType::EntryExit => mode.entry_armed(),
+            ZoneType::InteriorFollower => mode.interior_armed(zone),
+            ZoneType::Fire24h | ZoneType::None => false,
+        }
     }
 
     fn settling(&self, now: DateTime<Utc>) -> bool {
@@ -426,6 +471,8 @@ impl Panel {
             return;
         }
         let abortable = matches!(kind, AlarmKind::Burglary | AlarmKind::Tamper) && settings.abort_window_seconds > 0;
+        let verified = kind == AlarmKind::Burglary && self.confirmation(settings).is_some();
+        let code = if verified { 139 } else { code };
         let alarm = Alarm {
             kind,
             code,
@@ -434,8 +481,11 @@ impl Panel {
             abort_until: abortable.then(|| now + settings.abort_window()),
             sent_at: (!abortable).then_some(now),
             exit_error: self.exit_error,
+            verified,
+            held: false,
         };
-        let mut s = signal(code, Qualifier::Event, zone, user, now, why);
+        let why = if verified { format!("{why}, verified by a second zone") } else { why.to_owned() };
+        let mut s = signal(code, Qualifier::Event, zone, user, now, why.clone());
         s.dispatch = !abortable;
         step.signals.push(s);
         if !abortable {
@@ -444,7 +494,53 @@ impl Panel {
         self.alarm = Some(alarm);
         self.deadline = None;
         self.siren_until = Some(now + settings.siren());
-        self.go(step, Phase::Triggered, why.to_owned(), now);
+        self.go(step, Phase::Triggered, why, now);
+    }
+
+    /// Two different zones that tripped inside the cross-zone window of
+    /// each other this arming cycle, or a zone and a camera's person: the
+    /// intrusion is verified. The confirming zone (or camera), if so.
+    pub fn confirmation(&self, settings: &AlarmSettings) -> Option<Uuid> {
+        let window = chrono::Duration::seconds(settings.cross_zone_seconds.into());
+        let near = |a: &Trip, b: &Trip| a.zone != b.zone && (a.at - b.at).abs() <= window;
+        for (i, later) in self.recent.iter().enumerate().rev() {
+            if let Some(p) = self.person.as_ref().filter(|p| near(later, p)) {
+                return Some(p.zone);
+            }
+            if self.recent[..i].iter().any(|earlier| near(later, earlier)) {
+                return Some(later.zone);
+            }
+        }
+        None
+    }
+
+    /// Records a trip for verification.
+    fn tripped(&mut self, zone: Uuid, now: DateTime<Utc>) {
+        self.recent.push(Trip { zone, at: now });
+        if self.recent.len() > TRIPS_KEPT {
+            self.recent.remove(0);
+        }
+    }
+
+    /// A standing burglary alarm that is not verified yet, confirmed now:
+    /// reported as 139 (at once when its abort window passed already).
+    fn verify(&mut self, step: &mut Step, settings: &AlarmSettings, now: DateTime<Utc>) {
+        let Some(by) = self.confirmation(settings) else { return };
+        let Some(alarm) = self.alarm.as_mut().filter(|a| a.kind == AlarmKind::Burglary && !a.verified) else {
+            return;
+        };
+        alarm.verified = true;
+        alarm.code = 139;
+        let send = alarm.sent_at.is_some() || alarm.held;
+        let mut s =
+            signal(139, Qualifier::Event, Some(by), None, now, "intrusion verified: a second zone confirmed it");
+        s.dispatch = send;
+        if alarm.held {
+            alarm.held = false;
+            alarm.sent_at = Some(now);
+            s.text = "intrusion verified: a second zone confirmed it; sent to monitoring".into();
+        }
+        step.signals.push(s);
     }
 
     /// What accompanies an alarm report: exit error (374), recent closing (459).
@@ -551,6 +647,13 @@ impl Panel {
         if self.settling(now) {
             return step;
         }
+        if change == SensorChange::Person {
+            if self.armed() {
+                self.person = Some(Trip { zone: id, at: now });
+                self.verify(&mut step, settings, now);
+            }
+            return step;
+        }
         if change == SensorChange::Smoke || zone.zone_type == ZoneType::Fire24h {
             if matches!(change, SensorChange::Smoke | SensorChange::Tripped) {
                 self.raise(
@@ -614,6 +717,8 @@ impl Panel {
             (Phase::Arming, ZoneType::InteriorFollower) => {}
             (Phase::Arming | Phase::Armed | Phase::Pending | Phase::Triggered, ZoneType::PerimeterInstant) => {
                 if self.count_trip(settings, zone, &mut step, now) {
+                    self.tripped(id, now);
+                    self.verify(&mut step, settings, now);
                     self.raise(
                         &mut step,
                         settings,
@@ -625,6 +730,7 @@ impl Panel {
             }
             (Phase::Armed, ZoneType::EntryExit) => {
                 if self.count_trip(settings, zone, &mut step, now) {
+                    self.tripped(id, now);
                     let delay = self.entry_delay(settings, mode, zone);
                     self.deadline = Some(now + delay);
                     self.entry_zone = Some(id);
@@ -632,16 +738,23 @@ impl Panel {
                 }
             }
             (Phase::Pending, ZoneType::EntryExit) => {
+                self.tripped(id, now);
                 // A later sensor with a shorter delay of its own shortens the running one.
                 let candidate = now + self.entry_delay(settings, mode, zone);
                 if self.deadline.is_some_and(|d| candidate < d) {
                     self.deadline = Some(candidate);
                 }
             }
-            // Interior sensors follow a running entry delay.
-            (Phase::Pending, ZoneType::InteriorFollower) => {}
+            // Interior sensors follow a running entry delay (and count toward verifying it).
+            (Phase::Pending, ZoneType::InteriorFollower) => {
+                if mode.interior_armed(zone) {
+                    self.tripped(id, now);
+                }
+            }
             (Phase::Armed | Phase::Triggered, ZoneType::InteriorFollower) => {
                 if mode.interior_armed(zone) && self.count_trip(settings, zone, &mut step, now) {
+                    self.tripped(id, now);
+                    self.verify(&mut step, settings, now);
                     self.raise(
                         &mut step,
                         settings,
@@ -652,7 +765,10 @@ impl Panel {
                 }
             }
             (Phase::Triggered, ZoneType::EntryExit) => {
-                self.count_trip(settings, zone, &mut step, now);
+                if self.count_trip(settings, zone, &mut step, now) {
+                    self.tripped(id, now);
+                    self.verify(&mut step, settings, now);
+                }
             }
             (Phase::Disarmed, _) | (_, ZoneType::Fire24h) => {}
         }
@@ -685,6 +801,24 @@ impl Panel {
                 );
             }
             _ => {}
+        }
+        if let Some(alarm) = self.alarm.as_mut()
+            && alarm.sent_at.is_none()
+            && !alarm.verified
+            && alarm.code == 132
+            && alarm.abort_until.is_some_and(|t| now >= t)
+        {
+            // Motion alone is unverified: the household hears it, monitoring does not.
+            alarm.abort_until = None;
+            alarm.held = true;
+            step.signals.push(signal(
+                132,
+                Qualifier::Status,
+                alarm.zone,
+                None,
+                now,
+                "alarm not sent to monitoring: motion alone, not confirmed by a second zone or a camera",
+            ));
         }
         if let Some(alarm) = self.alarm.clone()
             && alarm.sent_at.is_none()

@@ -11,10 +11,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ArmMode, ArmSource, Panel, Phase, Qualifier, SensorChange, Signal, Step, Transition, Zone, signal};
+use super::{
+    ArmMode, ArmSource, Panel, Phase, Qualifier, SensorChange, Signal, Step, Transition, Trip, Zone, ZoneType, signal,
+};
 use crate::error::DomainError;
+use crate::event::Event;
 use crate::home::Home;
 use crate::mode::HomeMode;
+use crate::security::{self, Decision, Facts, Outcome, PanelSaw, PetFact, Recent, Sighting};
 
 /// Wrong codes that lock the keypad: this many inside [`LOCKOUT_WINDOW`]...
 pub const LOCKOUT_AFTER: usize = 5;
@@ -45,9 +49,40 @@ pub struct AlarmRecord {
     pub wrong_codes: Vec<DateTime<Utc>>,
     pub lockout_until: Option<DateTime<Utc>>,
     pub seen: VecDeque<Uuid>,
+    /// The last disarm (by whom) and the last use of an entry door or lock:
+    /// what the security response knows of who is home.
+    #[serde(default)]
+    pub last_disarm: Option<Seen>,
+    #[serde(default)]
+    pub last_entry: Option<Seen>,
     /// Bumped by every save: a save over a newer record is refused.
     pub version: i64,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Who or what was seen, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub name: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Seen {
+    fn recent(&self, now: DateTime<Utc>) -> Recent {
+        Recent { name: self.name.clone(), seconds_ago: (now - self.at).num_seconds().max(0) }
+    }
+}
+
+/// How long who is home (a disarm, an entry) counts as context.
+const PRESENCE: Duration = Duration::hours(12);
+
+/// What the security response weighs besides the panel: the household's
+/// pets, the guests whose code is valid now, and its learned preference.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Household {
+    pub pets: Vec<PetFact>,
+    pub guests: Vec<String>,
+    pub suppress_pet_motion: Option<bool>,
 }
 
 /// What a log entry records.
@@ -127,6 +162,8 @@ impl AlarmRecord {
             wrong_codes: vec![],
             lockout_until: None,
             seen: VecDeque::new(),
+            last_disarm: None,
+            last_entry: None,
             version: 0,
             updated_at: now,
         }
@@ -221,6 +258,7 @@ impl AlarmRecord {
         self.mode_until = None;
         self.return_mode = None;
         self.updated_at = now;
+        self.last_disarm = Some(Seen { name: by.map_or_else(|| "the system".into(), |a| a.name.clone()), at: now });
         self.reason = match by {
             Some(a) => format!("disarmed by {}", a.name),
             None => "disarmed".into(),
@@ -330,6 +368,113 @@ impl AlarmRecord {
         step
     }
 
+    /// A device's event, judged by the panel and then decided on by the
+    /// security response (`crate::security`), once however often it is
+    /// delivered. A would-be alarm the decision holds back (a registered
+    /// pet) leaves the panel as it was; every decision is in the step.
+    pub fn judge(
+        &mut self,
+        home: &Home,
+        zones: &BTreeMap<Uuid, Zone>,
+        household: &Household,
+        event: &Event,
+        now: DateTime<Utc>,
+    ) -> Step {
+        let Some(zone) = zones.get(&event.device_id) else { return Step::default() };
+        if !security::relevant(event.event_type) || self.seen.contains(&event.event_id) {
+            return Step::default();
+        }
+        let facts = self.facts(home, zones, zone, household, event, now);
+        let mut trial = self.clone();
+        let mut step = match SensorChange::of(event.event_type) {
+            Some(change) => trial.sensor(home, zone, change, event.event_id, now),
+            None => {
+                trial.seen.push_back(event.event_id);
+                Step::default()
+            }
+        };
+        let saw = panel_saw(&step, self.panel.phase, &trial.panel);
+        let verdict = security::decide(event.event_type, &zone.name, &facts, &saw);
+        if verdict.outcome == Outcome::Suppress {
+            // The trip never happened as far as the panel is concerned.
+            trial.panel = self.panel.clone();
+            trial.reason = self.reason.clone();
+            step = Step::default();
+        }
+        *self = trial;
+        if matches!(SensorChange::of(event.event_type), Some(SensorChange::Opened | SensorChange::Unlocked))
+            && zone.zone_type == ZoneType::EntryExit
+        {
+            self.last_entry = Some(Seen { name: zone.name.clone(), at: now });
+        }
+        let signal = step.signals.iter().find(|s| s.qualifier == Qualifier::Event).map(|s| s.code).or(saw.raised);
+        step.decisions.push(Decision {
+            id: Decision::id_for(event.event_id),
+            user_id: self.user_id,
+            event_id: event.event_id,
+            event_type: event.event_type,
+            device_id: event.device_id,
+            device_name: zone.name.clone(),
+            at: now,
+            outcome: verdict.outcome,
+            summary: verdict.summary,
+            reasons: verdict.reasons,
+            facts,
+            signal: signal.filter(|_| verdict.outcome != Outcome::Log),
+            notify: verdict.notify,
+        });
+        step
+    }
+
+    /// The facts around an event, before the panel judges it.
+    fn facts(
+        &self,
+        home: &Home,
+        zones: &BTreeMap<Uuid, Zone>,
+        zone: &Zone,
+        household: &Household,
+        event: &Event,
+        now: DateTime<Utc>,
+    ) -> Facts {
+        let p = &self.panel;
+        let window = Duration::seconds(home.settings.cross_zone_seconds.into());
+        let name = |id: Uuid| zones.get(&id).map_or_else(|| "a removed sensor".to_owned(), |z| z.name.clone());
+        let ago = |t: &Trip| Recent { name: name(t.zone), seconds_ago: (now - t.at).num_seconds().max(0) };
+        let breach = p
+            .recent
+            .iter()
+            .rev()
+            .find(|t| {
+                zones
+                    .get(&t.zone)
+                    .is_some_and(|z| matches!(z.zone_type, ZoneType::PerimeterInstant | ZoneType::EntryExit))
+            })
+            .map(ago);
+        let second_zone = p.recent.iter().rev().find(|t| t.zone != zone.device_id && now - t.at <= window).map(ago);
+        let person_seen = p.person.as_ref().filter(|t| now - t.at <= window).map(ago);
+        let local = home.local(now);
+        let armed_night = p.mode == Some(ArmMode::Night) && p.phase != Phase::Disarmed;
+        Facts {
+            arm_state: p.state_name(),
+            mode: self.mode.as_str().into(),
+            zone_type: zone.zone_type,
+            zone_armed: p.counts(zone),
+            local_time: local.format("%H:%M").to_string(),
+            night: armed_night || security::is_night(local),
+            pets: household.pets.clone(),
+            sighting: Sighting::of(&event.payload),
+            breach,
+            second_zone,
+            person_seen,
+            cross_zone_seconds: home.settings.cross_zone_seconds,
+            guests_expected: household.guests.clone(),
+            last_disarm: self.last_disarm.as_ref().filter(|s| now - s.at <= PRESENCE).map(|s| s.recent(now)),
+            last_entry: self.last_entry.as_ref().filter(|s| now - s.at <= PRESENCE).map(|s| s.recent(now)),
+            anomaly_score: event.payload.get("anomaly_score").and_then(serde_json::Value::as_f64),
+            suppress_pet_motion: household.suppress_pet_motion,
+        }
+    }
+
     /// The clock moved: the panel's delays and windows, and a mode that ended.
     pub fn tick(&mut self, home: &Home, zones: &BTreeMap<Uuid, Zone>, now: DateTime<Utc>) -> Step {
         let mut step = self.panel.tick(&home.settings, zones, now);
@@ -392,10 +537,25 @@ impl AlarmRecord {
     }
 }
 
+/// What the panel did with an event, read from its step.
+fn panel_saw(step: &Step, before: Phase, after: &Panel) -> PanelSaw {
+    let new = |s: &&Signal| s.qualifier == Qualifier::Event;
+    let raised = step.signals.iter().filter(new).map(|s| s.code).find(|c| matches!(c, 110..=139 | 162) && *c != 121);
+    let verified = step.signals.iter().filter(new).any(|s| s.code == 139);
+    let trouble = step.signals.iter().filter(new).map(|s| s.code).find(|c| matches!(c, 381 | 383 | 384));
+    let note = step.transitions.last().map(|t| t.reason.clone()).or_else(|| match (before, after.phase) {
+        (Phase::Arming, _) => Some("the exit delay runs: walking out".to_owned()),
+        (Phase::Pending, _) => Some("the entry delay runs: disarm to stop it".to_owned()),
+        (Phase::Triggered, _) => Some("the alarm is already raised".to_owned()),
+        _ => None,
+    });
+    PanelSaw { raised, verified, trouble, note }
+}
+
 /// A refused guest code, for the log: 421 (access denied), with the guest's name.
 pub fn guest_refused(guest: &Actor, why: &str, now: DateTime<Utc>) -> Step {
     let text = format!("guest code of {} refused: {why}", guest.name);
-    Step { transitions: vec![], signals: vec![signal(421, Qualifier::Event, None, Some(guest.id), now, text)] }
+    Step { signals: vec![signal(421, Qualifier::Event, None, Some(guest.id), now, text)], ..Step::default() }
 }
 
 #[cfg(test)]
@@ -506,6 +666,78 @@ mod tests {
         assert_eq!(first.signals[0].code, 132);
         assert_eq!(r.sensor(&home, hall, SensorChange::Tripped, id, t0 + Duration::seconds(71)), Step::default());
         assert_eq!(r.panel.trips[&hall.device_id], 1);
+    }
+
+    fn event(device: u128, event_type: crate::event::EventType, payload: serde_json::Value) -> Event {
+        Event {
+            event_id: Uuid::new_v4(),
+            device_id: Uuid::from_u128(device),
+            user_id: Uuid::nil(),
+            event_type,
+            payload: payload.as_object().cloned().unwrap_or_default(),
+            timestamp: Utc::now(),
+            metadata: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_pet_is_held_back_without_touching_the_panel_and_a_breach_makes_it_an_alarm() {
+        use crate::event::EventType as E;
+        use crate::home::{PetKind, PetSize};
+        let (home, mut zones, mut r, t0) = setup();
+        zones.get_mut(&Uuid::from_u128(3)).unwrap().armed_at_night = true;
+        let cat = Household {
+            pets: vec![PetFact { name: "Milo".into(), kind: PetKind::Cat, size: PetSize::Small }],
+            ..Household::default()
+        };
+        r.arm(&home, &zones, ArmMode::Night, &[], false, None, t0).unwrap();
+        r.tick(&home, &zones, t0 + Duration::seconds(61));
+        let at = t0 + Duration::seconds(70);
+        let pet = serde_json::json!({ "signature": "pet", "estimated_size": "small" });
+        let before = r.panel.clone();
+        let e = event(3, E::MotionDetected, pet.clone());
+        let s = r.judge(&home, &zones, &cat, &e, at);
+        assert!(s.signals.is_empty() && s.transitions.is_empty(), "{s:?}");
+        assert_eq!(s.decisions[0].outcome, Outcome::Suppress);
+        assert_eq!(s.decisions[0].id, Decision::id_for(e.event_id));
+        assert!(s.decisions[0].facts.night, "armed for the night");
+        assert_eq!(r.panel, before, "no trip counted, nothing raised");
+        assert_eq!(r.judge(&home, &zones, &cat, &e, at), Step::default(), "judged once");
+        // Without the pet registered, the same motion is an alarm (motion alone).
+        let mut twin = r.clone();
+        let s = twin.judge(&home, &zones, &Household::default(), &event(3, E::MotionDetected, pet.clone()), at);
+        assert_eq!((s.decisions[0].outcome, s.decisions[0].signal), (Outcome::Alarm, Some(132)));
+        // The patio window opens, then the cat's motion: a verified alarm.
+        let s = r.judge(&home, &zones, &cat, &event(2, E::DoorOpen, serde_json::json!({})), at);
+        assert_eq!((s.decisions[0].outcome, s.decisions[0].signal), (Outcome::Alarm, Some(131)));
+        let s = r.judge(&home, &zones, &cat, &event(3, E::MotionDetected, pet), at + Duration::seconds(4));
+        let d = &s.decisions[0];
+        assert_eq!((d.outcome, d.signal), (Outcome::VerifiedAlarm, Some(139)), "{d:?}");
+        assert_eq!(d.facts.breach.as_ref().map(|b| b.name.as_str()), Some("Patio Window"));
+        // A camera's package while disarmed: logged, and the household told.
+        r.disarm(None, false, at + Duration::seconds(10));
+        assert_eq!(r.last_disarm.as_ref().map(|s| s.name.as_str()), Some("the system"));
+        let s = r.judge(
+            &home,
+            &zones,
+            &cat,
+            &event(3, E::PackageDetected, serde_json::json!({})),
+            at + Duration::seconds(20),
+        );
+        assert_eq!(
+            (s.decisions[0].outcome, s.decisions[0].notify),
+            (Outcome::Log, Some(crate::automation::Severity::Normal))
+        );
+        assert_eq!(s.decisions[0].facts.last_disarm.as_ref().map(|l| l.seconds_ago), Some(10));
+        // An event of a device the home does not have, or one nobody decides on, is nothing.
+        assert_eq!(
+            r.judge(&home, &zones, &cat, &event(99, E::MotionDetected, serde_json::json!({})), at),
+            Step::default()
+        );
+        assert_eq!(
+            r.judge(&home, &zones, &cat, &event(3, E::TemperatureReading, serde_json::json!({})), at),
+            Step::default()
+        );
     }
 
     #[test]

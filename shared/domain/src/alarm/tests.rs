@@ -173,14 +173,14 @@ fn every_state_answers_every_input() {
         ("pending", Disarm, "disarmed", &[401]),
         ("pending", Open(BACK), "pending", &[]),
         ("pending", Trip(HALL), "pending", &[]),
-        ("pending", Trip(PATIO), "triggered", &[131]),
+        ("pending", Trip(PATIO), "triggered", &[139]),
         ("pending", Smoke, "triggered", &[110]),
         ("pending", Panic, "triggered", &[120]),
         ("pending", Tick(90), "pending", &[]),
         ("pending", Tick(100), "triggered", &[134]),
         ("triggered", ArmAway, "triggered", &[]),
         ("triggered", Disarm, "disarmed", &[131, 401]),
-        ("triggered", Trip(HALL), "triggered", &[]),
+        ("triggered", Trip(HALL), "triggered", &[139]),
         ("triggered", Smoke, "triggered", &[110]),
         ("triggered", Panic, "triggered", &[120]),
         ("triggered", Tick(90), "triggered", &[]),
@@ -444,4 +444,41 @@ fn a_panic_names_who_pressed_it_and_nothing_else_does() {
     assert_eq!(Home::codes(&step), [120, 374], "the exit error goes with the first alarm sent");
     assert_eq!(step.signals[0].user, Some(who));
     assert_eq!(step.signals[1].user, None);
+}
+
+#[test]
+fn motion_alone_stays_home_and_a_second_zone_or_a_person_verifies_it() {
+    // Motion alone: the household's alarm, never sent to monitoring.
+    let mut h = Home::armed(ArmMode::Away);
+    let tripped = h.sensor(HALL, SensorChange::Tripped, 70);
+    assert_eq!(Home::codes(&tripped), [132]);
+    let held = h.tick(100);
+    assert_eq!(Home::sent(&held), Vec::<u16>::new(), "unverified: nothing goes out");
+    assert!(held.signals[0].text.contains("motion alone"), "{:?}", held.signals);
+    assert!(h.panel.alarm.as_ref().unwrap().held);
+    assert!(h.tick(130).signals.is_empty(), "said once");
+    // A second zone long after the window verifies nothing...
+    assert!(h.sensor(BEDROOM, SensorChange::Tripped, 150).signals.is_empty());
+    // ...one inside it does, and goes out at once (its abort window passed).
+    let verified = h.sensor(HALL, SensorChange::Tripped, 160);
+    assert_eq!(Home::sent(&verified), [139]);
+    assert!(h.panel.alarm.as_ref().unwrap().verified);
+
+    // A break-in: glass, then motion 3 s later: verified, sent when the abort window ends.
+    let mut h = Home::armed(ArmMode::Away);
+    assert_eq!(Home::codes(&h.sensor(PATIO, SensorChange::Tripped, 70)), [131]);
+    let second = h.sensor(HALL, SensorChange::Tripped, 73);
+    assert_eq!((Home::codes(&second), Home::sent(&second)), (vec![139], vec![]), "inside the abort window");
+    assert_eq!(Home::sent(&h.tick(100)), [139, 459], "with the recent closing");
+
+    // A camera's person inside the window verifies motion; one outside it does not.
+    let mut h = Home::armed(ArmMode::Away);
+    h.sensor(HALL, SensorChange::Tripped, 70);
+    assert!(h.sensor(GARAGE, SensorChange::Person, 95).signals.is_empty(), "25 s later");
+    let seen = h.sensor(GARAGE, SensorChange::Person, 85);
+    assert_eq!(Home::codes(&seen), [139]);
+    // Disarmed, a person is nobody's business.
+    let mut h = Home::new();
+    assert!(h.sensor(GARAGE, SensorChange::Person, 10).signals.is_empty());
+    assert_eq!(h.panel.person, None);
 }

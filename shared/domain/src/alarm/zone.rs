@@ -65,6 +65,8 @@ pub enum SensorChange {
     Tripped,
     Smoke,
     Tamper,
+    /// A camera saw a person (it verifies an intrusion; it never raises one).
+    Person,
     Offline,
     Online,
     LowBattery,
@@ -80,6 +82,7 @@ impl SensorChange {
             EventType::MotionDetected | EventType::GlassBreak => Self::Tripped,
             EventType::SmokeDetected | EventType::HeatDetected | EventType::CoDetected => Self::Smoke,
             EventType::TamperDetected => Self::Tamper,
+            EventType::PersonDetected => Self::Person,
             EventType::DeviceOffline => Self::Offline,
             EventType::DeviceOnline => Self::Online,
             EventType::BatteryLow => Self::LowBattery,

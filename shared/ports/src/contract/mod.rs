@@ -12,6 +12,7 @@ pub mod labels;
 pub mod limits;
 pub mod pubsub;
 pub mod readings;
+pub mod security;
 pub mod state;
 pub mod users;
 

@@ -1,0 +1,524 @@
+//! The security response: what the alarm's decisions and signals mean for
+//! the household. It consumes `home.alarm` (every change of a home's alarm,
+//! with the decisions the panel's judgement of each event came with),
+//! records each decision once (`GET /security/decisions`), tells the
+//! household what it should know (a package, a trouble, pet activity held
+//! back, quietly), and opens one incident per alarm or emergency, adding to
+//! its timeline as things happen: each decision with its reasons and the
+//! motion path, the alarm's transitions and signals, the notifications, the
+//! disarm and by whom, and what monitoring acknowledged. The household
+//! acknowledges and resolves incidents and reads their report.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use homeguard_domain::alarm::{EntryKind, LogEntry, Qualifier};
+use homeguard_domain::automation::Severity;
+use homeguard_domain::incident::{Incident, IncidentKind, IncidentStatus, Item, ItemKind};
+use homeguard_domain::notification::{Notification, Source};
+use homeguard_domain::security::{Decision, Outcome};
+use homeguard_domain::{ErrorCode, Topic};
+use homeguard_ports::{DecisionQuery, IncidentQuery};
+use homeguard_runtime::extract::{Json, Path, Query};
+use homeguard_runtime::{Caller, FnError, Function, bus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+homeguard_runtime::holds! {
+    /// What the security response holds: its decisions and incidents, the
+    /// monitoring reports (what the central station acknowledged), the
+    /// homes (their clock, for reports), the users (who acknowledged), the
+    /// devices (zone names) and the bus (notifications).
+    pub struct SecurityCtx { security, reports, homes, users, devices, bus, sessions }
+}
+
+/// The function: consumes `home.alarm`; `/security/decisions` and `/incidents`.
+pub fn function() -> Function<SecurityCtx> {
+    Function::new(env!("CARGO_PKG_NAME"), "Security response: decisions on events, incidents and their escalation")
+        .routes(routes)
+        .subscribe(Topic::HomeAlarm, |ctx, changes| Box::pin(async move { on_alarm(&ctx, changes).await }))
+}
+
+/// A change of a home's alarm as `home.alarm` carries it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlarmChange {
+    pub user_id: Uuid,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub entries: Vec<LogEntry>,
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
+}
+
+/// Handles each change in order (one home's changes arrive in order: the topic is keyed by home).
+#[tracing::instrument(skip_all, fields(changes = changes.len()))]
+pub async fn on_alarm(ctx: &SecurityCtx, changes: Vec<AlarmChange>) -> Result<(), FnError> {
+    for change in changes {
+        for d in &change.decisions {
+            record(ctx, d).await?;
+        }
+        incidents(ctx, &change).await?;
+    }
+    Ok(())
+}
+
+/// Records a decision once and tells the household what it should know
+/// of it (alarms are the incident's to tell).
+async fn record(ctx: &SecurityCtx, d: &Decision) -> Result<(), FnError> {
+    if ctx.security.put_decision(d).await? {
+        ctx.metrics
+            .counter("security_decisions_total", "Decisions of the security response, by outcome", &["outcome"])
+            .with_label_values(&[d.outcome.as_str()])
+            .inc();
+        if d.outcome == Outcome::Suppress {
+            ctx.metrics
+                .counter(
+                    "agent_false_alarm_prevented_total",
+                    "Would-be alarms recognised as false alarms and held back",
+                    &[],
+                )
+                .with_label_values::<&str>(&[])
+                .inc();
+        }
+        let reasons: Vec<&str> = d.reasons.iter().map(|r| r.code.as_str()).collect();
+        tracing::info!(user_id = %d.user_id, event_id = %d.event_id, outcome = d.outcome.as_str(), reasons = ?reasons, "security decision");
+    }
+    if let Some(severity) = d.notify.filter(|_| !d.outcome.is_alarm()) {
+        let body = format!(
+            "{} at {} home time. {}",
+            d.summary,
+            d.facts.local_time,
+            d.reasons.iter().skip(1).map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ")
+        );
+        let n = Notification::new(
+            Uuid::new_v5(&d.id, b"household"),
+            d.user_id,
+            Source::System,
+            Some(d.id),
+            d.summary.clone(),
+            body,
+            severity,
+            ctx.clock.now(),
+        );
+        ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
+    }
+    Ok(())
+}
+
+/// What opens an incident: an alarm decided on an event, or an alarm the
+/// panel raised on its own (the entry delay ran out, panic, fire) — never
+/// what only monitoring sees (duress: nothing on the home's side differs).
+fn opener(change: &AlarmChange) -> Option<(IncidentKind, Uuid, DateTime<Utc>, String)> {
+    let decided = change.decisions.iter().filter(|d| d.outcome.is_alarm()).map(|d| {
+        let kind = d.signal.and_then(IncidentKind::of_code).unwrap_or(IncidentKind::Burglary);
+        (kind, d.id, d.at, d.device_name.clone())
+    });
+    let raised = change
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Signal && e.qualifier == Some(Qualifier::Event) && !e.monitoring_only)
+        .filter_map(|e| Some((IncidentKind::of_code(e.code?)?, e.id, e.at, e.text.clone())));
+    decided.chain(raised).next()
+}
+
+/// The lines a change adds to its incident.
+fn items(change: &AlarmChange) -> Vec<Item> {
+    let decisions = change.decisions.iter().map(|d| Item {
+        id: d.id,
+        at: d.at,
+        kind: ItemKind::Decision,
+        text: d.summary.clone(),
+        by: None,
+        data: json!({
+            "outcome": d.outcome,
+            "event_id": d.event_id,
+            "event_type": d.event_type,
+            "device_id": d.device_id,
+            "signal": d.signal,
+            "reasons": d.reasons,
+            "facts": d.facts,
+        }),
+    });
+    let entries = change.entries.iter().filter(|e| !e.monitoring_only).map(|e| Item {
+        id: e.id,
+        at: e.at,
+        kind: match e.kind {
+            EntryKind::Signal => ItemKind::Signal,
+            EntryKind::Transition => ItemKind::Transition,
+        },
+        text: match (&e.from, &e.to) {
+            (Some(from), Some(to)) if from != to => format!("{from} \u{2192} {to}: {}", e.text),
+            _ => e.text.clone(),
+        },
+        by: e.by.clone(),
+        data: json!({
+            "code": e.code,
+            "qualifier": e.qualifier,
+            "zone": e.zone,
+            "dispatch": e.dispatch,
+            "to": e.to,
+        }),
+    });
+    decisions.chain(entries).collect()
+}
+
+/// How often a change to an incident is tried again when another came first.
+const ATTEMPTS: usize = 8;
+
+/// Opens or adds to the home's incident.
+async fn incidents(ctx: &SecurityCtx, change: &AlarmChange) -> Result<(), FnError> {
+    let opens = opener(change);
+    let lines = items(change);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    for _ in 0..ATTEMPTS {
+        let active = ctx.security.active_incidents(change.user_id).await?;
+        // A new alarm after the last one was disarmed is a new incident; its aftermath is not.
+        let running = active.iter().find(|i| i.ended_at.is_none());
+        let current = match (running, &opens) {
+            (Some(i), _) => Some(i.clone()),
+            (None, Some(_)) => None,
+            (None, None) => active.iter().find(|i| i.live(change.at)).cloned(),
+        };
+        let (mut incident, new) = match (current, &opens) {
+            (Some(i), _) => (i, false),
+            (None, Some((kind, cause, at, where_))) => {
+                (Incident::open(change.user_id, *kind, *cause, where_, *at), true)
+            }
+            (None, None) => return Ok(()),
+        };
+        let before = incident.clone();
+        if let Some((kind, _, _, where_)) = &opens {
+            incident.escalate(*kind, where_);
+        }
+        for line in &lines {
+            incident.add(line.clone());
+        }
+        for d in change.decisions.iter().filter(|d| d.outcome != Outcome::Log || d.facts.zone_armed) {
+            if d.outcome != Outcome::Trouble {
+                incident.walked(d.device_id, &d.device_name, d.at);
+            }
+        }
+        if change.state == "disarmed" && incident.ended_at.is_none() {
+            incident.ended_at = Some(change.at);
+        }
+        let told = if new { Some(tell_household(&incident, ctx.clock.now())) } else { None };
+        if let Some(n) = &told {
+            incident.add(Item {
+                id: n.id,
+                at: n.created_at,
+                kind: ItemKind::Notification,
+                text: format!("the household was told: {}", n.title),
+                by: None,
+                data: json!({ "notification_id": n.id, "severity": n.severity }),
+            });
+        }
+        if incident == before {
+            return Ok(());
+        }
+        incident.version += 1;
+        if ctx.security.save_incident(&incident).await? {
+            if let Some(n) = told {
+                ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
+                tracing::warn!(user_id = %incident.user_id, incident_id = %incident.id, kind = incident.kind.as_str(), "incident opened");
+            }
+            return Ok(());
+        }
+    }
+    Err(FnError {
+        retryable: true,
+        ..FnError::new(ErrorCode::ServiceUnavailable, "The incident is changing; try again")
+    })
+}
+
+/// The household's first notice of an incident: on every channel, never held.
+fn tell_household(i: &Incident, now: DateTime<Utc>) -> Notification {
+    let body = match i.kind {
+        IncidentKind::Fire => "Fire alarm at home. Get everyone out; the fire service is being told.".to_owned(),
+        _ => format!("{}. Open HomeGuard to acknowledge, or disarm if it is you.", i.title),
+    };
+    Notification::new(
+        Uuid::new_v5(&i.id, b"household"),
+        i.user_id,
+        Source::Alarm,
+        Some(i.id),
+        i.title.clone(),
+        body,
+        i.severity.max(Severity::High),
+        now,
+    )
+    .on(vec!["email".into(), "webhook".into()])
+}
+
+/// The most a page holds.
+pub const MAX_PAGE: usize = 200;
+
+fn page_limit(limit: Option<usize>) -> Result<usize, FnError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(FnError::invalid("limit", format!("must be from 1 to {MAX_PAGE}")));
+    }
+    Ok(limit)
+}
+
+/// The home a listing reads: the caller's, or for an admin another's (or every home's).
+fn listed_home(caller: &Caller, user_id: Option<Uuid>) -> Result<Option<Uuid>, FnError> {
+    match user_id {
+        Some(u) if u != caller.user_id => {
+            caller.require_admin()?;
+            Ok(Some(u))
+        }
+        Some(u) => Ok(Some(u)),
+        None if caller.is_admin() => Ok(None),
+        None => Ok(Some(caller.user_id)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionsQuery {
+    pub user_id: Option<Uuid>,
+    pub outcome: Option<String>,
+    pub before: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Decisions {
+    pub decisions: Vec<Decision>,
+    pub next_before: Option<DateTime<Utc>>,
+}
+
+/// `GET /security/decisions`: newest first; `outcome` filters.
+pub async fn decisions(ctx: &SecurityCtx, caller: &Caller, q: DecisionsQuery) -> Result<Decisions, FnError> {
+    let limit = page_limit(q.limit)?;
+    let outcome = match q.outcome.as_deref() {
+        None => None,
+        Some(s) => Some(Outcome::parse(s).ok_or_else(|| {
+            FnError::invalid(
+                "outcome",
+                format!("unknown outcome '{s}' (alarm, verified_alarm, suppress, trouble, log)"),
+            )
+        })?),
+    };
+    let query = DecisionQuery { user_id: listed_home(caller, q.user_id)?, outcome, before: q.before, limit };
+    let decisions = ctx.security.decisions(&query).await?;
+    let next_before = (decisions.len() == limit).then(|| decisions.last().map(|d| d.at)).flatten();
+    Ok(Decisions { decisions, next_before })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentsQuery {
+    pub user_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub before: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+/// An incident in a listing: without its timeline.
+#[derive(Debug, Serialize)]
+pub struct IncidentSummary {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub status: IncidentStatus,
+    pub title: String,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    pub events: usize,
+}
+
+impl From<&Incident> for IncidentSummary {
+    fn from(i: &Incident) -> Self {
+        Self {
+            id: i.id,
+            user_id: i.user_id,
+            kind: i.kind,
+            severity: i.severity,
+            status: i.status,
+            title: i.title.clone(),
+            opened_at: i.opened_at,
+            updated_at: i.updated_at,
+            ended_at: i.ended_at,
+            acknowledged_by: i.acknowledged_by.clone(),
+            events: i.timeline.len(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Incidents {
+    pub incidents: Vec<IncidentSummary>,
+    pub next_before: Option<DateTime<Utc>>,
+}
+
+/// `GET /incidents`: newest first; `status` filters.
+pub async fn list(ctx: &SecurityCtx, caller: &Caller, q: IncidentsQuery) -> Result<Incidents, FnError> {
+    let limit = page_limit(q.limit)?;
+    let status = q.status.as_deref().map(|s| IncidentStatus::parse("status", s)).transpose()?;
+    let query = IncidentQuery { user_id: listed_home(caller, q.user_id)?, status, before: q.before, limit };
+    let found = ctx.security.incidents(&query).await?;
+    let next_before = (found.len() == limit).then(|| found.last().map(|i| i.opened_at)).flatten();
+    Ok(Incidents { incidents: found.iter().map(IncidentSummary::from).collect(), next_before })
+}
+
+/// The incident, if the caller may see it (another home's is not found).
+async fn owned(ctx: &SecurityCtx, caller: &Caller, id: Uuid) -> Result<Incident, FnError> {
+    match ctx.security.incident(id).await? {
+        Some(i) if i.user_id == caller.user_id || caller.is_admin() => Ok(i),
+        _ => Err(FnError::new(ErrorCode::NotFound, format!("Incident {id} not found"))),
+    }
+}
+
+/// `GET /incidents/{id}`: the incident whole, each signal sent to
+/// monitoring with what the central station answered.
+pub async fn get_one(ctx: &SecurityCtx, caller: &Caller, id: Uuid) -> Result<Value, FnError> {
+    let mut incident = owned(ctx, caller, id).await?;
+    for item in incident.timeline.iter_mut().filter(|i| i.kind == ItemKind::Signal) {
+        if item.data.get("dispatch") == Some(&Value::Bool(true))
+            && let Some(r) = ctx.reports.get(item.id).await?
+            && let Some(data) = item.data.as_object_mut()
+        {
+            data.insert(
+                "monitoring".into(),
+                json!({ "status": r.status, "attempts": r.attempts, "detail": r.detail, "sent_at": r.sent_at }),
+            );
+        }
+    }
+    Ok(serde_json::to_value(incident).unwrap_or(Value::Null))
+}
+
+async fn person(ctx: &SecurityCtx, caller: &Caller) -> Result<String, FnError> {
+    Ok(ctx.users.get(caller.user_id).await?.map(|u| u.name).unwrap_or_else(|| "an admin".into()))
+}
+
+/// Changes an incident the caller may see, over the version it was read at.
+async fn change(
+    ctx: &SecurityCtx,
+    caller: &Caller,
+    id: Uuid,
+    f: impl Fn(&mut Incident, &str, DateTime<Utc>) -> Result<(), FnError>,
+) -> Result<IncidentSummary, FnError> {
+    let by = person(ctx, caller).await?;
+    for _ in 0..ATTEMPTS {
+        let mut incident = owned(ctx, caller, id).await?;
+        let before = incident.clone();
+        f(&mut incident, &by, ctx.clock.now())?;
+        if incident == before {
+            return Ok(IncidentSummary::from(&incident));
+        }
+        incident.version += 1;
+        if ctx.security.save_incident(&incident).await? {
+            tracing::info!(user_id = %incident.user_id, incident_id = %id, status = incident.status.as_str(), "incident changed");
+            return Ok(IncidentSummary::from(&incident));
+        }
+    }
+    Err(FnError {
+        retryable: true,
+        ..FnError::new(ErrorCode::ServiceUnavailable, "The incident is changing; try again")
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    pub outcome: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    pub format: Option<String>,
+}
+
+/// `GET /incidents/{id}/report`: Markdown (`format=md`, the default) or a page (`html`).
+pub async fn report(
+    ctx: &SecurityCtx,
+    caller: &Caller,
+    id: Uuid,
+    q: ReportQuery,
+) -> Result<axum::response::Response, FnError> {
+    let incident = owned(ctx, caller, id).await?;
+    let tz = ctx.homes.get(incident.user_id).await?.map(|h| h.tz()).unwrap_or(chrono_tz::Tz::UTC);
+    let disposition = |ext: &str| format!("inline; filename=\"incident-{id}.{ext}\"");
+    match q.format.as_deref().unwrap_or("md") {
+        "md" | "markdown" => Ok((
+            [
+                (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition("md")),
+            ],
+            incident.markdown(tz),
+        )
+            .into_response()),
+        "html" => Ok((
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition("html")),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'".to_owned()),
+            ],
+            incident.html(tz),
+        )
+            .into_response()),
+        other => Err(FnError::invalid("format", format!("unknown format '{other}' (md, html)"))),
+    }
+}
+
+type S = State<Arc<SecurityCtx>>;
+
+fn routes(_: &Arc<SecurityCtx>) -> Router<Arc<SecurityCtx>> {
+    Router::new()
+        .route(
+            "/security/decisions",
+            get(|State(ctx): S, c: Caller, Query(q): Query<DecisionsQuery>| async move {
+                decisions(&ctx, &c, q).await.map(axum::Json)
+            }),
+        )
+        .route(
+            "/incidents",
+            get(|State(ctx): S, c: Caller, Query(q): Query<IncidentsQuery>| async move {
+                list(&ctx, &c, q).await.map(axum::Json)
+            }),
+        )
+        .route(
+            "/incidents/{id}",
+            get(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                get_one(&ctx, &c, id).await.map(axum::Json)
+            }),
+        )
+        .route(
+            "/incidents/{id}/acknowledge",
+            post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                change(&ctx, &c, id, |i, by, now| Ok(i.acknowledge(by, now)?)).await.map(axum::Json)
+            }),
+        )
+        .route(
+            "/incidents/{id}/resolve",
+            post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>, Json(body): Json<ResolveBody>| async move {
+                let outcome = IncidentStatus::parse("outcome", &body.outcome)?;
+                change(&ctx, &c, id, |i, by, now| Ok(i.resolve(outcome, body.note.clone(), by, now)?))
+                    .await
+                    .map(axum::Json)
+            }),
+        )
+        .route(
+            "/incidents/{id}/report",
+            get(|State(ctx): S, c: Caller, Path(id): Path<Uuid>, Query(q): Query<ReportQuery>| async move {
+                report(&ctx, &c, id, q).await
+            }),
+        )
+}

@@ -1,0 +1,209 @@
+//! The security response through the running host: at night, with the
+//! hallway armed and a small cat registered, a pet-like motion is held back
+//! with its reasons (and counted); the same motion after a window breaks is
+//! a verified alarm, which opens one incident whose timeline holds every
+//! step in order, tells the household, and is acknowledged, disarmed,
+//! closed as a false alarm with a note and reported in Markdown and HTML.
+//! Another home's incident is not found; bad input is named.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::alarm_home::{Home, SARAH};
+use common::*;
+use homeguard_domain::seed::device_id;
+use serde_json::{Value, json};
+
+async fn event(h: &Home, device: &str, event_type: &str, payload: Value) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let body =
+        json!({ "event_id": id, "device_id": device_id(SARAH, device), "event_type": event_type, "payload": payload });
+    let (status, out) = post(&h.host, "/demo/events", &h.admin, &body).await;
+    assert_eq!(status, 202, "{out}");
+    id
+}
+
+/// Waits for the decision on `event_id`.
+async fn decision(h: &Home, event_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, v) = get(&h.host, "/security/decisions?limit=200", &h.sarah).await;
+        assert_eq!(status, 200, "{v}");
+        if let Some(d) = v["decisions"].as_array().unwrap().iter().find(|d| d["event_id"] == event_id) {
+            return d.clone();
+        }
+        assert!(Instant::now() < deadline, "no decision on {event_id}: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn codes(d: &Value) -> Vec<&str> {
+    d["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect()
+}
+
+async fn incident_until(h: &Home, id: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, v) = get(&h.host, &format!("/incidents/{id}"), &h.sarah).await;
+        assert_eq!(status, 200, "{v}");
+        if ok(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "waited for {what}: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const PET: &str = r#"{"zone":"hallway","confidence":0.84,"signature":"pet","estimated_size":"small","height_cm":38}"#;
+
+#[tokio::test]
+async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_documented() {
+    let (_tmp, dir) = temp_dir();
+    let h = Home::start(&dir).await;
+    let john = login(&h.host, "john@demo.com").await;
+    let hallway = device_id(SARAH, "Hallway Motion");
+    let (status, v) =
+        post(&h.host, "/home/pets", &h.sarah, &json!({ "name": "Milo", "kind": "cat", "size": "small" })).await;
+    assert_eq!(status, 201, "{v}");
+    let patch = json!({ "zones": { hallway.to_string(): { "armed_at_night": true } } });
+    let r = client().patch(h.host.url("/home")).bearer_auth(&h.sarah).json(&patch).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, v) = h.arm("night").await;
+    assert_eq!(status, 200, "{v}");
+    h.advance("61s").await;
+    h.state("armed_night").await;
+
+    // The cat in the hallway: held back, with its reasons; the alarm stays armed.
+    let pet: Value = serde_json::from_str(PET).unwrap();
+    let cat = event(&h, "Hallway Motion", "motion_detected", pet.clone()).await;
+    let d = decision(&h, &cat).await;
+    assert_eq!(d["outcome"], "suppress", "{d}");
+    assert_eq!(codes(&d), ["arm_state", "pet_registered", "pet_sized", "night", "no_breach"], "{d}");
+    assert_eq!(d["facts"]["pets"][0]["name"], "Milo");
+    assert_eq!(d["facts"]["zone_armed"], true);
+    assert_eq!(h.alarm().await["state"], "armed_night", "no alarm");
+    let metrics = client().get(h.host.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("agent_false_alarm_prevented_total 1"), "counted once");
+    let (_, none) = get(&h.host, "/incidents", &h.sarah).await;
+    assert_eq!(none["incidents"], json!([]), "no incident for a pet");
+
+    // The back window breaks, and the same motion follows: a verified alarm.
+    let glass = event(&h, "Back Window Sensor", "glass_break", json!({ "intensity": 0.92, "confidence": 0.95 })).await;
+    let d = decision(&h, &glass).await;
+    assert_eq!((d["outcome"].as_str(), d["signal"].as_u64()), (Some("alarm"), Some(131)), "{d}");
+    let motion = event(&h, "Hallway Motion", "motion_detected", pet).await;
+    let d = decision(&h, &motion).await;
+    assert_eq!(d["outcome"], "verified_alarm", "{d}");
+    assert!(codes(&d).contains(&"second_zone") && codes(&d).contains(&"breach"), "{d}");
+    assert_eq!(d["facts"]["breach"]["name"], "Back Window Sensor");
+
+    // One incident, its timeline in order, the household told.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let listed = loop {
+        let (_, v) = get(&h.host, "/incidents?status=open", &h.sarah).await;
+        if v["incidents"].as_array().unwrap().len() == 1 {
+            break v["incidents"][0].clone();
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (listed["title"].as_str(), listed["kind"].as_str()),
+        (Some("Intrusion: Back Window Sensor"), Some("burglary"))
+    );
+    let id = listed["id"].as_str().unwrap().to_owned();
+    let i = incident_until(&h, &id, "the verification", |v| {
+        v["timeline"].as_array().unwrap().iter().any(|t| t["data"]["code"] == 139)
+    })
+    .await;
+    let timeline = i["timeline"].as_array().unwrap();
+    let at: Vec<&str> = timeline.iter().map(|t| t["at"].as_str().unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "in order: {at:?}");
+    let kinds: Vec<&str> = timeline.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    for k in ["decision", "transition", "signal", "notification"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    let first_decision = timeline.iter().find(|t| t["kind"] == "decision").unwrap();
+    assert_eq!(first_decision["data"]["event_id"], glass, "the breach comes first");
+    assert!(!timeline.iter().any(|t| t["data"]["event_id"] == cat), "the cat before it is not part of it");
+    let path: Vec<&str> = i["path"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(path, ["Back Window Sensor", "Hallway Motion"]);
+    let (_, n) = get(&h.host, "/notifications", &h.sarah).await;
+    let told = n["notifications"].as_array().unwrap().iter().find(|n| n["title"] == "Intrusion: Back Window Sensor");
+    assert_eq!(told.map(|n| n["severity"].clone()), Some(json!("critical")), "{n}");
+
+    // Another home's incident is not found; an admin sees it.
+    let (status, v) = get(&h.host, &format!("/incidents/{id}"), &john).await;
+    assert_eq!((status, error_code(&v)), (404, "NOT_FOUND".into()));
+    let (status, _) = post(&h.host, &format!("/incidents/{id}/acknowledge"), &john, &json!({})).await;
+    assert_eq!(status, 404);
+    let (_, theirs) = get(&h.host, "/incidents", &john).await;
+    assert_eq!(theirs["incidents"], json!([]));
+    let (_, decisions) = get(&h.host, "/security/decisions", &john).await;
+    assert!(!decisions.to_string().contains(&glass), "john sees none of sarah's decisions");
+    let sarah_id = homeguard_domain::seed::user_id(SARAH);
+    let (status, v) = get(&h.host, &format!("/incidents?user_id={sarah_id}"), &h.admin).await;
+    assert_eq!((status, v["incidents"][0]["id"].as_str()), (200, Some(id.as_str())));
+    let (status, _) = get(&h.host, &format!("/incidents?user_id={sarah_id}"), &john).await;
+    assert_eq!(status, 403);
+
+    // Acknowledged, disarmed (the emergency ends), closed as a false alarm with a note.
+    let (status, v) = post(&h.host, &format!("/incidents/{id}/acknowledge"), &h.sarah, &json!({})).await;
+    assert_eq!(
+        (status, v["status"].as_str(), v["acknowledged_by"].as_str()),
+        (200, Some("acknowledged"), Some("Sarah Johnson"))
+    );
+    let (status, _) = h.disarm("2580").await;
+    assert_eq!(status, 200);
+    incident_until(&h, &id, "the disarm", |v| v["ended_at"].is_string()).await;
+    let (status, v) =
+        post(&h.host, &format!("/incidents/{id}/resolve"), &h.sarah, &json!({ "outcome": "maybe" })).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("outcome")), "{v}");
+    let note = "Milo knocked a <glass> off the counter";
+    let body = json!({ "outcome": "false_alarm", "note": note });
+    let (status, v) = post(&h.host, &format!("/incidents/{id}/resolve"), &h.sarah, &body).await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("false_alarm")), "{v}");
+    let (status, v) = post(&h.host, &format!("/incidents/{id}/resolve"), &h.sarah, &body).await;
+    assert_eq!((status, error_code(&v)), (409, "CONFLICT".into()));
+    let i = incident_until(&h, &id, "the note", |v| v["note"] == note).await;
+    let texts: Vec<&str> = i["timeline"].as_array().unwrap().iter().map(|t| t["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.contains("disarmed")), "{texts:?}");
+    assert!(texts.last().unwrap().starts_with("closed as a false alarm by Sarah Johnson"), "{texts:?}");
+
+    // The report, in Markdown and as a page (what anyone wrote is escaped).
+    let r = client()
+        .get(h.host.url(&format!("/incidents/{id}/report?format=md")))
+        .bearer_auth(&h.sarah)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/markdown; charset=utf-8");
+    let md = r.text().await.unwrap();
+    assert!(md.starts_with("# Intrusion: Back Window Sensor") && md.contains("## Timeline"), "{md}");
+    assert!(md.contains("Milo knocked a \\<glass\\>") && md.contains("1. Back Window Sensor"), "{md}");
+    let r = client()
+        .get(h.host.url(&format!("/incidents/{id}/report?format=html")))
+        .bearer_auth(&h.sarah)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<table>") && html.contains("&lt;glass&gt;") && !html.contains("<glass>"), "{html}");
+    let (status, v) = get(&h.host, &format!("/incidents/{id}/report?format=pdf"), &h.sarah).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("format")));
+
+    // Bad listings are named.
+    for (path, field) in [
+        ("/security/decisions?outcome=maybe", "outcome"),
+        ("/security/decisions?limit=0", "limit"),
+        ("/incidents?status=gone", "status"),
+    ] {
+        let (status, v) = get(&h.host, path, &h.sarah).await;
+        assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some(field)), "{path}: {v}");
+    }
+    let (_, suppressed) = get(&h.host, "/security/decisions?outcome=suppress", &h.sarah).await;
+    assert_eq!(suppressed["decisions"].as_array().unwrap().len(), 1, "{suppressed}");
+    h.host.stop();
+}
