@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{Duration, NaiveTime};
 use homeguard_domain::alarm::ArmMode;
-use homeguard_domain::home::{NewPet, PetKind, PetSize};
+use homeguard_domain::home::{NewContact, NewPet, PetKind, PetSize};
 use homeguard_domain::{DeviceCommand, DeviceType, EventType, HomeMode};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -93,6 +93,8 @@ pub struct Setup {
     pub armed_at_night: Vec<usize>,
     /// Pets registered when the home has none of that name.
     pub pets: Vec<NewPet>,
+    /// Emergency contacts added when the home has none of that name.
+    pub contacts: Vec<NewContact>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +106,8 @@ struct RawSetup {
     armed_at_night: Vec<String>,
     #[serde(default)]
     pets: Vec<RawPet>,
+    #[serde(default)]
+    contacts: Vec<NewContact>,
 }
 
 #[derive(Deserialize)]
@@ -439,7 +443,14 @@ fn check_setup(cx: &mut Ctx<'_>, raw: &Spanned<RawSetup>, roles: &[Role]) -> Set
             Err(e) => cx.err(l, c, format!("setup.pets: {}", e.message)),
         }
     }
-    Setup { alarm, armed_at_night, pets }
+    let mut contacts = vec![];
+    for contact in &raw.contacts {
+        match contact.clone().check(uuid::Uuid::nil(), chrono::DateTime::UNIX_EPOCH) {
+            Ok(_) => contacts.push(contact.clone()),
+            Err(e) => cx.err(l, c, format!("setup.contacts: {}", e.message)),
+        }
+    }
+    Setup { alarm, armed_at_night, pets, contacts }
 }
 
 fn check_roles(cx: &mut Ctx<'_>, devices: &IndexMap<String, Spanned<RawRole>>) -> Vec<Role> {
@@ -841,6 +852,7 @@ expected_agent_behavior:
             ("  armed_at_night: [door]\n", "'door' is not a motion sensor"),
             ("  armed_at_night: [attic]\n", "'attic' is not one of the roles"),
             ("  pets: [{ name: '', kind: cat, size: small }]\n", "setup.pets"),
+            ("  contacts: [{ name: Ana }]\n", "setup.contacts: give a phone number or an email"),
         ] {
             let e = first_error(&with(setup));
             assert!(e.message.contains(problem), "{setup}: {e}");

@@ -1,6 +1,6 @@
 //! A scenario's set-up (`setup:`): how the home stands when the timeline
 //! starts, the way a real home would (armed for the night, a pet
-//! registered, the hallway armed at night), applied through the same stores
+//! registered, the hallway armed at night, an emergency contact), applied through the same stores
 //! and alarm transaction as the app, and undone after the run so that the
 //! next one finds the home as it was.
 
@@ -18,6 +18,7 @@ use crate::model::Scenario;
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
     pets: Vec<Uuid>,
+    contacts: Vec<Uuid>,
     /// The home's settings before (when the set-up changed them).
     home: Option<Home>,
     armed: bool,
@@ -43,6 +44,12 @@ pub async fn apply(
         let pet = pet.clone().check(user, now)?;
         ctx.homes.insert_pet(&pet).await?;
         applied.pets.push(pet.id);
+    }
+    let have = ctx.homes.contacts(user).await?;
+    for contact in setup.contacts.iter().filter(|c| !have.iter().any(|h| h.name.eq_ignore_ascii_case(&c.name))) {
+        let contact = contact.clone().check(user, now)?;
+        ctx.homes.insert_contact(&contact).await?;
+        applied.contacts.push(contact.id);
     }
     if !setup.armed_at_night.is_empty() {
         let mut home = homeguard_usecases::alarm::home_of(ctx, user).await?;
@@ -83,6 +90,9 @@ pub async fn undo(ctx: &Ctx, user: Uuid, applied: Applied) {
     let result: Result<(), FnError> = async {
         for id in applied.pets {
             ctx.homes.delete_pet(user, id).await?;
+        }
+        for id in applied.contacts {
+            ctx.homes.delete_contact(user, id).await?;
         }
         if let Some(before) = applied.home
             && let Some(mut now) = ctx.homes.get(user).await?

@@ -49,7 +49,7 @@ pub struct Verdict {
 }
 
 /// What each capability not built yet is called in reports.
-pub const NEEDS_ESCALATION: &str = "escalation to emergency contacts and guests";
+pub const NEEDS_ESCALATION: &str = "telling guests";
 pub const NEEDS_PREDICTIONS: &str = "predictive maintenance";
 pub const NEEDS_ANOMALY: &str = "anomaly detection";
 pub const NEEDS_AGENT: &str = "the AI agent (chat turns)";
@@ -59,9 +59,7 @@ pub const NEEDS_ACTIONS: &str = "automated responses (the agent or rules acting 
 pub fn missing_capability(e: &Expectation) -> Option<&'static str> {
     use Expectation as E;
     match e {
-        E::ShouldNotify(parties) if parties.iter().any(|p| matches!(p, Party::EmergencyContacts | Party::Guest)) => {
-            Some(NEEDS_ESCALATION)
-        }
+        E::ShouldNotify(parties) if parties.contains(&Party::Guest) => Some(NEEDS_ESCALATION),
         E::ShouldNotify(_) | E::ShouldNotifyMonitoring(_) => None,
         E::Prediction(_) => Some(NEEDS_PREDICTIONS),
         E::AnomalyDetected(_) => Some(NEEDS_ANOMALY),
@@ -85,11 +83,9 @@ pub fn lacking(scenario: &Scenario) -> Vec<&'static str> {
     if chats || replies {
         out.push(NEEDS_AGENT);
     }
-    // Commands and automations the system must issue on its own come from the agent or rules.
-    let acts = scenario
-        .expectations
-        .iter()
-        .any(|(e, _)| matches!(e, Expectation::Commands(_) | Expectation::AutomationCreated(true)));
+    // Commands come from the playbooks, rules or the agent, and are judged as they are; an
+    // automation the system must create on its own comes from the agent.
+    let acts = scenario.expectations.iter().any(|(e, _)| matches!(e, Expectation::AutomationCreated(true)));
     if acts {
         out.push(NEEDS_ACTIONS);
     }
@@ -410,6 +406,22 @@ async fn notified(ctx: &Ctx, run: &RunStatus, window: &Window, parties: &[Party]
         } else {
             evidence.push(format!("the user was told: {}", told.join(", ")));
         }
+    }
+    if parties.contains(&Party::EmergencyContacts) {
+        let reached: Vec<String> = opened(ctx, run, window)
+            .await
+            .iter()
+            .flat_map(|i| i.timeline.iter())
+            .filter(|t| t.data.get("party").and_then(Value::as_str) == Some("emergency_contacts"))
+            .map(|t| t.text.clone())
+            .collect();
+        if !reached.iter().any(|t| t.ends_with(": delivered")) {
+            missing.push("the emergency contacts");
+        }
+        evidence.push(match reached.is_empty() {
+            true => "no emergency contact was told during the run".to_owned(),
+            false => reached.join(", "),
+        });
     }
     if parties.contains(&Party::Monitoring) {
         let (codes, said) = monitoring(ctx, run, window).await;

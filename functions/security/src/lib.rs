@@ -21,6 +21,7 @@ use homeguard_domain::alarm::{EntryKind, LogEntry, Qualifier};
 use homeguard_domain::automation::Severity;
 use homeguard_domain::incident::{Incident, IncidentKind, IncidentStatus, Item, ItemKind};
 use homeguard_domain::notification::{Notification, Source};
+use homeguard_domain::playbook::{PlaybookKind, Playbooks, Step};
 use homeguard_domain::security::{Decision, Outcome};
 use homeguard_domain::{ErrorCode, Topic};
 use homeguard_ports::{DecisionQuery, IncidentQuery};
@@ -30,12 +31,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub mod playbook;
+
 homeguard_runtime::holds! {
     /// What the security response holds: its decisions and incidents, the
     /// monitoring reports (what the central station acknowledged), the
     /// homes (their clock, for reports), the users (who acknowledged), the
-    /// devices (zone names) and the bus (notifications).
-    pub struct SecurityCtx { security, reports, homes, users, devices, bus, sessions }
+    /// devices (zone names, the playbooks' doors and cameras) and their
+    /// state (which locks are locked), and the bus (notifications, commands).
+    pub struct SecurityCtx { security, reports, homes, users, devices, state, bus, sessions }
 }
 
 /// The function: consumes `home.alarm`; `/security/decisions` and `/incidents`.
@@ -231,13 +235,38 @@ async fn incidents(ctx: &SecurityCtx, change: &AlarmChange) -> Result<(), FnErro
                 ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
                 tracing::warn!(user_id = %incident.user_id, incident_id = %incident.id, kind = incident.kind.as_str(), "incident opened");
             }
+            if let Some(kind) = playbook::pending(&incident) {
+                let lines = playbook::run(ctx, &incident, kind).await?;
+                append(ctx, incident.id, &lines).await?;
+            }
             return Ok(());
         }
     }
-    Err(FnError {
-        retryable: true,
-        ..FnError::new(ErrorCode::ServiceUnavailable, "The incident is changing; try again")
-    })
+    Err(busy())
+}
+
+/// Another change kept coming first: the caller (or the bus) tries again.
+fn busy() -> FnError {
+    FnError { retryable: true, ..FnError::new(ErrorCode::ServiceUnavailable, "The incident is changing; try again") }
+}
+
+/// Adds lines to an incident, over whatever changed it meanwhile.
+async fn append(ctx: &SecurityCtx, id: Uuid, lines: &[Item]) -> Result<(), FnError> {
+    for _ in 0..ATTEMPTS {
+        let Some(mut incident) = ctx.security.incident(id).await? else { return Ok(()) };
+        let mut added = false;
+        for l in lines {
+            added |= incident.add(l.clone());
+        }
+        if !added {
+            return Ok(());
+        }
+        incident.version += 1;
+        if ctx.security.save_incident(&incident).await? {
+            return Ok(());
+        }
+    }
+    Err(busy())
 }
 
 /// The household's first notice of an incident: on every channel, never held.
@@ -426,10 +455,7 @@ async fn change(
             return Ok(IncidentSummary::from(&incident));
         }
     }
-    Err(FnError {
-        retryable: true,
-        ..FnError::new(ErrorCode::ServiceUnavailable, "The incident is changing; try again")
-    })
+    Err(busy())
 }
 
 #[derive(Debug, Deserialize)]
@@ -478,10 +504,93 @@ pub async fn report(
     }
 }
 
+/// One playbook as the household sees it.
+#[derive(Debug, Serialize)]
+pub struct PlaybookView {
+    pub kind: PlaybookKind,
+    pub steps: Vec<Step>,
+    /// Every step it may take, in words.
+    pub available: Vec<StepView>,
+    /// What happens besides, whatever the steps.
+    pub always: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    pub step: Step,
+    pub words: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlaybooksView {
+    pub playbooks: Vec<PlaybookView>,
+}
+
+fn playbooks_view(p: &Playbooks) -> PlaybooksView {
+    PlaybooksView {
+        playbooks: PlaybookKind::ALL
+            .into_iter()
+            .map(|kind| PlaybookView {
+                kind,
+                steps: p.steps(kind),
+                available: kind.available().iter().map(|s| StepView { step: *s, words: s.words() }).collect(),
+                always: kind.always(),
+            })
+            .collect(),
+    }
+}
+
+/// `GET /security/playbooks`: the caller's home's.
+pub async fn get_playbooks(ctx: &SecurityCtx, caller: &Caller) -> Result<PlaybooksView, FnError> {
+    let home = ctx.homes.get(caller.user_id).await?;
+    Ok(playbooks_view(&home.map(|h| h.playbooks).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybookBody {
+    pub steps: Vec<String>,
+}
+
+/// `PUT /security/playbooks/{kind}`: the steps it takes, each named when refused.
+pub async fn put_playbook(
+    ctx: &SecurityCtx,
+    caller: &Caller,
+    kind: &str,
+    body: PlaybookBody,
+) -> Result<PlaybooksView, FnError> {
+    let kind = PlaybookKind::parse(kind)?;
+    let mut steps = vec![];
+    for (i, s) in body.steps.iter().enumerate() {
+        let step: Step = serde_json::from_value(Value::String(s.clone())).map_err(|_| {
+            let names: Vec<&str> = kind.available().iter().map(|s| s.as_str()).collect();
+            FnError::invalid(&format!("steps[{i}]"), format!("unknown step '{s}' ({})", names.join(", ")))
+        })?;
+        steps.push(step);
+    }
+    let now = ctx.clock.now();
+    let mut home = match ctx.homes.get(caller.user_id).await? {
+        Some(h) => h,
+        None => homeguard_domain::home::Home::new(caller.user_id, "UTC", now)?,
+    };
+    home.playbooks.set(kind, steps)?;
+    home.updated_at = now;
+    ctx.homes.put(&home).await?;
+    tracing::info!(user_id = %caller.user_id, playbook = kind.as_str(), "playbook changed");
+    Ok(playbooks_view(&home.playbooks))
+}
+
 type S = State<Arc<SecurityCtx>>;
 
 fn routes(_: &Arc<SecurityCtx>) -> Router<Arc<SecurityCtx>> {
     Router::new()
+        .route("/security/playbooks", get(|State(ctx): S, c: Caller| async move { get_playbooks(&ctx, &c).await.map(axum::Json) }))
+        .route(
+            "/security/playbooks/{kind}",
+            axum::routing::put(|State(ctx): S, c: Caller, Path(kind): Path<String>, Json(body): Json<PlaybookBody>| async move {
+                put_playbook(&ctx, &c, &kind, body).await.map(axum::Json)
+            }),
+        )
         .route(
             "/security/decisions",
             get(|State(ctx): S, c: Caller, Query(q): Query<DecisionsQuery>| async move {

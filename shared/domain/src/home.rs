@@ -34,6 +34,9 @@ pub struct Home {
     /// Each sensor's zone where it differs from its type's default.
     #[serde(default)]
     pub zones: BTreeMap<Uuid, ZoneSetting>,
+    /// Which steps each emergency playbook takes (absent: the defaults).
+    #[serde(default)]
+    pub playbooks: crate::playbook::Playbooks,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -75,6 +78,7 @@ impl Home {
             home_mode_arms: false,
             party_ends_at: party_default(),
             zones: BTreeMap::new(),
+            playbooks: crate::playbook::Playbooks::default(),
             updated_at: now,
         })
     }
@@ -443,7 +447,7 @@ pub struct Contact {
 }
 
 /// `POST /home/contacts`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
     pub name: String,

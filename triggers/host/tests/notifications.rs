@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::smtp::{header, mails, mails_until, smtp_server};
 use common::*;
 use homeguard_domain::seed::{device_id, user_id};
 use serde_json::{Value, json};
@@ -19,63 +20,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const JOHN: &str = "john@demo.com";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A real SMTP server writing what it accepts into a Maildir.
-async fn smtp_server(maildir: &Path) -> (Child, u16) {
-    let port = free_port();
-    let child = Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
-        .kill_on_drop(true)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "aiosmtpd did not start: `python3 -m pip install aiosmtpd` (scripts/test installs it)"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (child, port)
-}
-
-/// The messages in a Maildir, each as its header lines, oldest first.
-fn mails(maildir: &Path) -> Vec<Vec<String>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.sort_by_key(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
-    files
-        .iter()
-        .map(|f| {
-            let text = std::fs::read_to_string(f).unwrap();
-            text.lines().take_while(|l| !l.is_empty()).map(str::to_owned).collect()
-        })
-        .collect()
-}
-
-fn header<'a>(mail: &'a [String], name: &str) -> Option<&'a str> {
-    let prefix = format!("{name}: ");
-    mail.iter().find_map(|l| l.strip_prefix(&prefix))
-}
-
-async fn mails_until(maildir: &Path, n: usize) -> Vec<Vec<String>> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let m = mails(maildir);
-        if m.len() >= n {
-            return m;
-        }
-        assert!(Instant::now() < deadline, "waited for {n} e-mails, have {}", m.len());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// A certificate for 127.0.0.1 and its key, made with openssl.
 fn certificate(dir: &Path) -> (PathBuf, PathBuf) {

@@ -41,10 +41,18 @@ async fn run(host: &Host, admin: &str, summary: &Value) -> Value {
     }
 }
 
+/// A host that e-mails through a real SMTP server started here (the
+/// emergency contacts are reached by e-mail).
+async fn start(t: &tempfile::TempDir, dir: &std::path::Path) -> (tokio::process::Child, Host) {
+    let (smtp, port) = common::smtp::smtp_server(&t.path().join("mail")).await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    (smtp, Host::start_with(dir, Some(SECRET), &[("SMTP_URL", url.as_str())]))
+}
+
 /// The acceptance test of one scenario: every expectation passes.
 async fn accept(name: &str) {
-    let (_t, dir) = temp_dir();
-    let host = Host::start(&dir, Some(SECRET));
+    let (t, dir) = temp_dir();
+    let (_smtp, host) = start(&t, &dir).await;
     let admin = login(&host, "admin@demo.com").await;
     let all = scenarios(&host, &admin).await;
     let status = run(&host, &admin, &all[name]).await;
@@ -55,8 +63,8 @@ async fn accept(name: &str) {
 
 #[tokio::test]
 async fn every_scenario_runs_through_the_pipeline_and_is_judged_on_every_expectation() {
-    let (_t, dir) = temp_dir();
-    let host = Host::start(&dir, Some(SECRET));
+    let (t, dir) = temp_dir();
+    let (_smtp, host) = start(&t, &dir).await;
     let admin = login(&host, "admin@demo.com").await;
     let all = scenarios(&host, &admin).await;
     assert_eq!(all.len(), 12);
@@ -123,7 +131,6 @@ async fn vacation_mode() {
 }
 
 #[tokio::test]
-#[ignore = "needs automated responses (the break-in playbook starts the camera recording)"]
 async fn break_in() {
     accept("break_in").await;
 }
@@ -134,7 +141,7 @@ async fn false_alarm_pet() {
 }
 
 #[tokio::test]
-#[ignore = "needs the AI agent and automated responses"]
+#[ignore = "needs the AI agent"]
 async fn guest_arrival() {
     accept("guest_arrival").await;
 }
@@ -146,7 +153,7 @@ async fn low_battery() {
 }
 
 #[tokio::test]
-#[ignore = "needs anomaly detection and automated responses"]
+#[ignore = "needs anomaly detection"]
 async fn unusual_pattern() {
     accept("unusual_pattern").await;
 }
@@ -158,7 +165,6 @@ async fn party_mode() {
 }
 
 #[tokio::test]
-#[ignore = "needs escalation to emergency contacts and automated responses (the fire playbook)"]
 async fn fire_emergency() {
     accept("fire_emergency").await;
 }
@@ -169,7 +175,7 @@ async fn package_delivery() {
 }
 
 #[tokio::test]
-#[ignore = "needs anomaly detection and escalation to emergency contacts"]
+#[ignore = "needs anomaly detection"]
 async fn wellness_check() {
     accept("wellness_check").await;
 }

@@ -69,6 +69,15 @@ async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_docu
     let patch = json!({ "zones": { hallway.to_string(): { "armed_at_night": true } } });
     let r = client().patch(h.host.url("/home")).bearer_auth(&h.sarah).json(&patch).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // Someone left the back door unlocked before going to bed.
+    event(&h, "Back Door Lock", "unlocked", json!({})).await;
+    let back_lock = device_id(SARAH, "Back Door Lock");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while get(&h.host, &format!("/devices/{back_lock}"), &h.sarah).await.1["state"]["locked"] != false {
+        assert!(Instant::now() < deadline, "the back door lock never read unlocked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     let (status, v) = h.arm("night").await;
     assert_eq!(status, 200, "{v}");
     h.advance("61s").await;
@@ -79,7 +88,8 @@ async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_docu
     let cat = event(&h, "Hallway Motion", "motion_detected", pet.clone()).await;
     let d = decision(&h, &cat).await;
     assert_eq!(d["outcome"], "suppress", "{d}");
-    assert_eq!(codes(&d), ["arm_state", "pet_registered", "pet_sized", "night", "no_breach"], "{d}");
+    assert_eq!(codes(&d)[..5], ["arm_state", "pet_registered", "pet_sized", "night", "no_breach"], "{d}");
+    assert_eq!(codes(&d)[5..], ["entry_activity"], "and who was about: {d}");
     assert_eq!(d["facts"]["pets"][0]["name"], "Milo");
     assert_eq!(d["facts"]["zone_armed"], true);
     assert_eq!(h.alarm().await["state"], "armed_night", "no alarm");
@@ -132,6 +142,39 @@ async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_docu
     let (_, n) = get(&h.host, "/notifications", &h.sarah).await;
     let told = n["notifications"].as_array().unwrap().iter().find(|n| n["title"] == "Intrusion: Back Window Sensor");
     assert_eq!(told.map(|n| n["severity"].clone()), Some(json!("critical")), "{n}");
+
+    // The break-in playbook ran through the owner's command path: the cameras record, the locks lock.
+    let i = incident_until(&h, &id, "the playbook", |v| {
+        v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["text"].as_str().unwrap().starts_with("the break-in playbook ran"))
+    })
+    .await;
+    let actions: Vec<(&str, &str)> = i["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "action" && t["data"]["command"].is_string())
+        .map(|t| (t["text"].as_str().unwrap(), t["data"]["status"].as_str().unwrap()))
+        .collect();
+    assert!(
+        actions.contains(&("Start the cameras recording: Backyard Camera: start_recording sent", "queued")),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&("Lock what is unlocked: Back Door Lock: lock sent", "queued")), "{actions:?}");
+    assert!(!actions.iter().any(|(t, _)| t.contains("Front Door Lock")), "what is locked stays as it is: {actions:?}");
+    let camera = device_id(SARAH, "Backyard Camera");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, ev) = get(&h.host, &format!("/events?device_id={camera}"), &h.sarah).await;
+        if ev.to_string().contains("start_recording") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the camera never recorded: {ev}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Another home's incident is not found; an admin sees it.
     let (status, v) = get(&h.host, &format!("/incidents/{id}"), &john).await;
@@ -205,5 +248,82 @@ async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_docu
     }
     let (_, suppressed) = get(&h.host, "/security/decisions?outcome=suppress", &h.sarah).await;
     assert_eq!(suppressed["decisions"].as_array().unwrap().len(), 1, "{suppressed}");
+    h.host.stop();
+}
+
+#[tokio::test]
+async fn a_fire_runs_its_playbook_and_the_household_chooses_its_steps() {
+    let (tmp, dir) = temp_dir();
+    let maildir = tmp.path().join("mail");
+    let (_smtp, port) = common::smtp::smtp_server(&maildir).await;
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let h = Home::start_with(&dir, &[("SMTP_URL", smtp.as_str())]).await;
+    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
+    let (status, v) = post(&h.host, "/home/contacts", &h.sarah, &contact).await;
+    assert_eq!(status, 201, "{v}");
+
+    // The playbooks as the household sees them, and what they may not choose.
+    let (status, v) = get(&h.host, "/security/playbooks", &h.sarah).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["playbooks"][0]["kind"], "fire");
+    assert_eq!(v["playbooks"][0]["steps"], json!(["unlock_doors", "hvac_off", "notify_contacts"]));
+    let put = |kind: &str, steps: Value| {
+        let url = h.host.url(&format!("/security/playbooks/{kind}"));
+        let token = h.sarah.clone();
+        async move {
+            let r = client().put(url).bearer_auth(token).json(&json!({ "steps": steps })).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, v) = put("fire", json!(["lock_doors"])).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("steps[0]")), "{v}");
+    let (status, v) = put("fire", json!(["fly"])).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("steps[0]")), "{v}");
+    let (status, v) = put("flood", json!([])).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("kind")), "{v}");
+    let (status, v) = put("break_in", json!(["snapshot_cameras"])).await;
+    assert_eq!((status, v["playbooks"][1]["steps"].clone()), (200, json!(["snapshot_cameras"])), "{v}");
+
+    // Smoke in the kitchen, disarmed: fire, at once.
+    event(&h, "Kitchen Smoke Detector", "smoke_detected", json!({ "smoke_level": 0.8 })).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let i = loop {
+        let (_, v) = get(&h.host, "/incidents", &h.sarah).await;
+        if let Some(id) = v["incidents"][0]["id"].as_str() {
+            let (_, i) = get(&h.host, &format!("/incidents/{id}"), &h.sarah).await;
+            if i.to_string().contains("the fire playbook ran") && i.to_string().contains("emergency contact Ana") {
+                break i;
+            }
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((i["kind"].as_str(), i["title"].as_str()), (Some("fire"), Some("Fire: Kitchen Smoke Detector")));
+    let timeline = i["timeline"].as_array().unwrap();
+    let sent: Vec<(&str, &str)> = timeline
+        .iter()
+        .filter(|t| t["data"]["command"].is_string())
+        .map(|t| (t["data"]["command"].as_str().unwrap(), t["data"]["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(sent.iter().filter(|c| *c == &("unlock", "queued")).count(), 2, "both locks: {sent:?}");
+    assert!(sent.contains(&("set_mode", "queued")), "the thermostat off: {sent:?}");
+    let ana = timeline.iter().find(|t| t["data"]["party"] == "emergency_contacts").unwrap();
+    assert_eq!(ana["data"]["status"], "delivered", "{ana}");
+    let mail = common::smtp::mails_until(&maildir, 1).await;
+    let to_ana = mail.iter().find(|m| common::smtp::header(m, "To") == Some("ana@example.com"));
+    assert!(to_ana.is_some_and(|m| common::smtp::header(m, "Subject").unwrap().contains("Fire")), "{mail:?}");
+    // 110 went to monitoring at once (no abort window), from the alarm.
+    let signal = timeline.iter().find(|t| t["data"]["code"] == 110).unwrap();
+    assert_eq!(signal["data"]["dispatch"], true, "{signal}");
+    let front = device_id(SARAH, "Front Door Lock");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, d) = get(&h.host, &format!("/devices/{front}"), &h.sarah).await;
+        if d["state"]["locked"] == false {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the front door stayed locked: {d}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     h.host.stop();
 }

@@ -4,6 +4,7 @@
 
 pub mod alarm_home;
 pub mod backends;
+pub mod smtp;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
