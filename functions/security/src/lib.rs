@@ -6,8 +6,10 @@
 //! back, quietly), and opens one incident per alarm or emergency, adding to
 //! its timeline as things happen: each decision with its reasons and the
 //! motion path, the alarm's transitions and signals, the notifications, the
-//! disarm and by whom, and what monitoring acknowledged. The household
-//! acknowledges and resolves incidents and reads their report.
+//! disarm and by whom, and what monitoring acknowledged. Each new incident
+//! runs its playbook; one nobody acknowledges in time goes on to the
+//! emergency contacts. The household acknowledges and resolves incidents,
+//! chooses the playbooks' steps and reads the reports.
 
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ pub fn function() -> Function<SecurityCtx> {
     Function::new(env!("CARGO_PKG_NAME"), "Security response: decisions on events, incidents and their escalation")
         .routes(routes)
         .subscribe(Topic::HomeAlarm, |ctx, changes| Box::pin(async move { on_alarm(&ctx, changes).await }))
+        .every("escalation", ESCALATION, |ctx, _| Box::pin(async move { escalate(&ctx).await }))
 }
 
 /// A change of a home's alarm as `home.alarm` carries it.
@@ -237,7 +240,12 @@ async fn incidents(ctx: &SecurityCtx, change: &AlarmChange) -> Result<(), FnErro
             }
             if let Some(kind) = playbook::pending(&incident) {
                 let lines = playbook::run(ctx, &incident, kind).await?;
-                append(ctx, incident.id, &lines).await?;
+                update(ctx, incident.id, |i| {
+                    for l in &lines {
+                        i.add(l.clone());
+                    }
+                })
+                .await?;
             }
             return Ok(());
         }
@@ -250,15 +258,14 @@ fn busy() -> FnError {
     FnError { retryable: true, ..FnError::new(ErrorCode::ServiceUnavailable, "The incident is changing; try again") }
 }
 
-/// Adds lines to an incident, over whatever changed it meanwhile.
-async fn append(ctx: &SecurityCtx, id: Uuid, lines: &[Item]) -> Result<(), FnError> {
+/// Changes an incident over whatever changed it meanwhile (`f` is applied
+/// again to the newer one).
+async fn update(ctx: &SecurityCtx, id: Uuid, f: impl Fn(&mut Incident)) -> Result<(), FnError> {
     for _ in 0..ATTEMPTS {
         let Some(mut incident) = ctx.security.incident(id).await? else { return Ok(()) };
-        let mut added = false;
-        for l in lines {
-            added |= incident.add(l.clone());
-        }
-        if !added {
+        let before = incident.clone();
+        f(&mut incident);
+        if incident == before {
             return Ok(());
         }
         incident.version += 1;
@@ -267,6 +274,43 @@ async fn append(ctx: &SecurityCtx, id: Uuid, lines: &[Item]) -> Result<(), FnErr
         }
     }
     Err(busy())
+}
+
+/// How often the escalation looks for incidents nobody acknowledged.
+pub const ESCALATION: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The escalation's clock: an open incident nobody acknowledged within
+/// [`homeguard_domain::incident::CONTACTS_AFTER`], with the alarm still
+/// standing, goes to the emergency contacts (unless its playbook told them).
+pub async fn escalate(ctx: &SecurityCtx) -> Result<(), FnError> {
+    let now = ctx.clock.now();
+    let q = IncidentQuery { user_id: None, status: Some(IncidentStatus::Open), before: None, limit: MAX_PAGE };
+    for incident in ctx.security.incidents(&q).await?.into_iter().filter(|i| i.contacts_due(now)) {
+        let told =
+            incident.timeline.iter().any(|t| t.data.get("party").and_then(Value::as_str) == Some("emergency_contacts"));
+        let mut lines = vec![];
+        if !told {
+            let minutes = homeguard_domain::incident::CONTACTS_AFTER.num_minutes();
+            lines.push(Item {
+                id: Uuid::new_v5(&incident.id, b"escalated"),
+                at: now,
+                kind: ItemKind::Action,
+                text: format!("nobody acknowledged it within {minutes} min: the emergency contacts are told"),
+                by: None,
+                data: json!({ "step": "notify_contacts", "status": "escalated" }),
+            });
+            lines.extend(playbook::contacts(ctx, &incident).await?);
+            tracing::warn!(user_id = %incident.user_id, incident_id = %incident.id, "incident escalated to the emergency contacts");
+        }
+        update(ctx, incident.id, |i| {
+            for l in &lines {
+                i.add(l.clone());
+            }
+            i.contacts_due_at = None;
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// The household's first notice of an incident: on every channel, never held.

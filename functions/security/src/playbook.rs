@@ -77,7 +77,10 @@ pub async fn run(ctx: &SecurityCtx, incident: &Incident, kind: PlaybookKind) -> 
             out.push(line(incident, &key, ctx.clock.now(), text, data));
         }
         if !any {
-            let text = format!("{}: no device of this home takes it", step.words());
+            let takes = devices.iter().any(|d| command(*step, d, None).is_some());
+            let why =
+                if takes { "nothing to do (every lock is locked already)" } else { "no device of this home takes it" };
+            let text = format!("{}: {why}", step.words());
             let data = json!({ "step": step, "status": "skipped" });
             out.push(line(incident, step.as_str(), ctx.clock.now(), text, data));
         }
@@ -97,7 +100,7 @@ pub async fn run(ctx: &SecurityCtx, incident: &Incident, kind: PlaybookKind) -> 
 }
 
 /// E-mails each emergency contact, recording what became of each.
-async fn contacts(ctx: &SecurityCtx, incident: &Incident) -> Result<Vec<Item>, FnError> {
+pub async fn contacts(ctx: &SecurityCtx, incident: &Incident) -> Result<Vec<Item>, FnError> {
     let household = ctx.users.get(incident.user_id).await?.map_or_else(|| "a HomeGuard home".into(), |u| u.name);
     let mut out = vec![];
     for c in ctx.homes.contacts(incident.user_id).await? {

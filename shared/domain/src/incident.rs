@@ -161,9 +161,17 @@ pub struct Incident {
     pub timeline: Vec<Item>,
     /// The zones that tripped, in order: the way through the home.
     pub path: Vec<PathStep>,
+    /// When the emergency contacts are told unless someone of the household
+    /// acknowledged it, it was disarmed or resolved first (none: told already, or never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts_due_at: Option<DateTime<Utc>>,
     /// Bumped by every save.
     pub version: i64,
 }
+
+/// How long the household has to acknowledge an incident before the
+/// emergency contacts are told.
+pub const CONTACTS_AFTER: Duration = Duration::minutes(2);
 
 /// The longest note a household may leave.
 pub const MAX_NOTE: usize = 2000;
@@ -193,8 +201,15 @@ impl Incident {
             note: None,
             timeline: vec![],
             path: vec![],
+            contacts_due_at: Some(at + CONTACTS_AFTER),
             version: 0,
         }
+    }
+
+    /// Whether the escalation to the emergency contacts is due at `now`:
+    /// nobody acknowledged it, and the alarm still stands.
+    pub fn contacts_due(&self, now: DateTime<Utc>) -> bool {
+        self.status == IncidentStatus::Open && self.ended_at.is_none() && self.contacts_due_at.is_some_and(|t| now >= t)
     }
 
     /// Whether what happens at `now` still belongs to this incident.
@@ -438,12 +453,15 @@ mod tests {
         i.escalate(IncidentKind::Burglary, "x");
         assert_eq!(i.kind, IncidentKind::Fire, "never down");
 
+        assert!(!i.contacts_due(t0 + CONTACTS_AFTER - Duration::seconds(1)));
+        assert!(i.contacts_due(t0 + CONTACTS_AFTER), "nobody acknowledged it");
         assert!(i.live(t0 + Duration::hours(5)), "live until the alarm ends");
         i.ended_at = Some(t0);
         assert!(i.live(t0 + AFTERMATH) && !i.live(t0 + AFTERMATH + Duration::seconds(1)));
 
         let t0 = t0 + Duration::seconds(10);
         i.acknowledge("Sarah", t0).unwrap();
+        assert!(!i.contacts_due(t0 + Duration::hours(1)), "acknowledged: the chain stops");
         i.acknowledge("John", t0).unwrap();
         assert_eq!(i.acknowledged_by.as_deref(), Some("Sarah"), "the first one counts");
         let e = i.resolve(IncidentStatus::Open, None, "Sarah", t0).unwrap_err();

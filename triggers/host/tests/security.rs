@@ -327,3 +327,70 @@ async fn a_fire_runs_its_playbook_and_the_household_chooses_its_steps() {
     }
     h.host.stop();
 }
+
+#[tokio::test]
+async fn an_alarm_nobody_acknowledges_goes_to_the_emergency_contacts_and_one_acknowledged_does_not() {
+    let (tmp, dir) = temp_dir();
+    let maildir = tmp.path().join("mail");
+    let (_smtp, port) = common::smtp::smtp_server(&maildir).await;
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let h = Home::start_with(&dir, &[("SMTP_URL", smtp.as_str())]).await;
+    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
+    assert_eq!(post(&h.host, "/home/contacts", &h.sarah, &contact).await.0, 201);
+    let open_incident = || async {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (_, v) = get(&h.host, "/incidents?status=open", &h.sarah).await;
+            if let Some(id) = v["incidents"][0]["id"].as_str() {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "{v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let contacts_told = |i: &Value| {
+        i["timeline"].as_array().unwrap().iter().filter(|t| t["data"]["party"] == "emergency_contacts").count()
+    };
+
+    // Nobody answers: two minutes later the contacts are told.
+    h.armed_away().await;
+    event(&h, "Back Window Sensor", "glass_break", json!({ "intensity": 0.9 })).await;
+    let first = open_incident().await;
+    h.advance("105s").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (_, i) = get(&h.host, &format!("/incidents/{first}"), &h.sarah).await;
+    assert_eq!(contacts_told(&i), 0, "not before two minutes: {i}");
+    h.advance("15s").await;
+    let i = incident_until(&h, &first, "the escalation", |v| contacts_told(v) == 1).await;
+    let line = i["timeline"].as_array().unwrap().iter().find(|t| t["data"]["party"] == "emergency_contacts").unwrap();
+    assert_eq!(
+        (line["text"].as_str(), line["data"]["status"].as_str()),
+        (Some("emergency contact Ana (sister): delivered"), Some("delivered"))
+    );
+    assert!(i.to_string().contains("nobody acknowledged it within 2 min"));
+    let to_ana = |maildir: &std::path::Path| {
+        common::smtp::mails(maildir).iter().filter(|m| common::smtp::header(m, "To") == Some("ana@example.com")).count()
+    };
+    common::smtp::mails_until(&maildir, 2).await;
+    assert_eq!(to_ana(&maildir), 1, "the household's e-mail and Ana's");
+    h.advance("5m").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (_, i) = get(&h.host, &format!("/incidents/{first}"), &h.sarah).await;
+    assert_eq!(contacts_told(&i), 1, "told once");
+    assert_eq!(h.disarm("2580").await.0, 200);
+    let body = json!({ "outcome": "resolved" });
+    assert_eq!(post(&h.host, &format!("/incidents/{first}/resolve"), &h.sarah, &body).await.0, 200);
+
+    // Acknowledged at once: the chain stops at the household.
+    h.armed_away().await;
+    event(&h, "Back Window Sensor", "glass_break", json!({ "intensity": 0.9 })).await;
+    let second = open_incident().await;
+    assert_ne!(second, first, "a new alarm is a new incident");
+    assert_eq!(post(&h.host, &format!("/incidents/{second}/acknowledge"), &h.sarah, &json!({})).await.0, 200);
+    h.advance("3m").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (_, i) = get(&h.host, &format!("/incidents/{second}"), &h.sarah).await;
+    assert_eq!(contacts_told(&i), 0, "acknowledged: {i}");
+    assert_eq!(to_ana(&maildir), 1, "Ana hears nothing of the second");
+    h.host.stop();
+}
