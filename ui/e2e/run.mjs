@@ -1,7 +1,7 @@
 // Browser tests: the real host binary, the built app, Debian's Chromium.
 //   HOMEGUARD_BIN=/path/to/homeguard node e2e/run.mjs
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -980,6 +980,267 @@ try {
     assert.equal(await page.getByRole('heading', { name: 'Monitoring' }).count(), 0);
     assert.equal(await page.getByTestId('report').count(), 0);
     await page.screenshot({ path: join(OUT, 'monitoring-member.png'), fullPage: true });
+  });
+
+  // Incidents and security decisions (sarah's home): armed away, a glass break at the Back Window Sensor
+  // opens an incident, the Hallway Motion confirms it. Signs in as sarah whatever the checks before left,
+  // and leaves her alarm disarmed and the demo clock on real time.
+  await test('incidents: a glass break while armed shows the banner; acknowledge, the incident page (timeline, path, report), disarm from the banner, close as a false alarm with a note; the decisions log', async () => {
+    const win = sarahDevices.find((d) => d.name === 'Back Window Sensor');
+    const hall = sarahDevices.find((d) => d.name === 'Hallway Motion');
+    assert.ok(win && hall, `sarah has a Back Window Sensor and a Hallway Motion: ${sarahDevices.map((d) => d.name)}`);
+    const mainNav = (name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+    const sarahAlarm = async () => (await api('GET', '/home/alarm', sarahToken)).body;
+    const disarmSarah = async () => {
+      if ((await sarahAlarm()).state === 'disarmed') return;
+      const d = await api('POST', '/home/alarm/disarm', sarahToken, { code: '2580' });
+      if (d.status !== 200) console.log(`     could not disarm sarah: ${d.status} ${JSON.stringify(d.body)}`);
+    };
+    try {
+      await disarmSarah();
+      await page.goto(BASE + '/');
+      await page.locator('[data-testid=tile], #email').first().waitFor({ timeout: 10000 });
+      if (await page.getByRole('button', { name: 'Log out' }).count()) {
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.locator('#email').waitFor();
+      }
+      await uiLogin('Sarah Johnson', 'sarah@demo.com');
+      await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor({ timeout: 10000 });
+
+      // Armed away: the exit delay passes on the demo clock, which then goes back to real time
+      // (the app words "opened just now" by the browser's clock).
+      // Doors the checks before left open (the break-in scenario's) are bypassed, not closed.
+      const bypass = ((await sarahAlarm()).open ?? []).map((o) => o.device_id);
+      let r = await api('POST', '/home/alarm/arm', sarahToken, { mode: 'away', bypass });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      r = await api('POST', '/demo/time', adminToken, { advance: '61s' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await until(async () => (await sarahAlarm()).state === 'armed_away', 'sarah armed away');
+      r = await api('POST', '/demo/time', adminToken, { reset: true });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+
+      // Another screen than the dashboard: the banner shows on every one.
+      await mainNav('Incidents').click();
+      await page.getByRole('heading', { level: 1, name: 'Incidents' }).waitFor();
+      const known = new Set((await api('GET', '/incidents?limit=200', sarahToken)).body.incidents.map((i) => i.id));
+      const glass = await api('POST', '/demo/events', adminToken, { device_id: win.device_id, event_type: 'glass_break', payload: {} });
+      assert.equal(glass.status, 202, JSON.stringify(glass.body));
+      const t0 = performance.now();
+      const inc = await until(async () => {
+        const open = (await api('GET', '/incidents?status=open', sarahToken)).body.incidents;
+        return open.find((i) => !known.has(i.id) && !i.ended_at);
+      }, 'an incident opened by the glass break', 5000);
+      assert.equal(inc.title, 'Intrusion: Back Window Sensor', JSON.stringify(inc));
+      const item = page.locator(`[data-testid=incident-banner-item][data-id="${inc.id}"]`);
+      await item.getByRole('alert').filter({ hasText: 'Intrusion: Back Window Sensor' }).waitFor({ timeout: 5000 });
+      console.log(`     glass break to banner: ${Math.round(performance.now() - t0)} ms`);
+      assert.match(await item.innerText(), /Open, not acknowledged[\s\S]*Opened (just now|1 min ago)/);
+      assert.ok(await item.locator('svg').count(), 'the kind has its icon');
+      // The intruder goes on: the hallway confirms it (a verified alarm, the second step of the path).
+      const motion = await api('POST', '/demo/events', adminToken, { device_id: hall.device_id, event_type: 'motion_detected', payload: {} });
+      assert.equal(motion.status, 202, JSON.stringify(motion.body));
+      await until(async () => (await api('GET', `/incidents/${inc.id}`, sarahToken)).body.path?.length >= 2, 'the hallway in the incident’s path');
+      const row = page.locator(`[data-testid=incident][data-id="${inc.id}"]`);
+      await row.waitFor({ timeout: 5000 });
+      await checkScreen('incident-banner');
+
+      // Acknowledged from the banner: no longer an alert, who acknowledged in words.
+      await item.getByRole('button', { name: /^Acknowledge/ }).click();
+      await item.filter({ hasText: 'Acknowledged by Sarah Johnson' }).waitFor({ timeout: 5000 });
+      assert.equal(await item.getByRole('alert').count(), 0, 'no longer an alert');
+      assert.equal(await item.getByRole('button', { name: /^Acknowledge/ }).count(), 0);
+      assert.equal((await api('GET', `/incidents/${inc.id}`, sarahToken)).body.status, 'acknowledged');
+      await row.filter({ hasText: 'Acknowledged by Sarah Johnson' }).waitFor({ timeout: 5000 });
+
+      // The incident page: header, path, timeline in time order, decisions with their reasons, signals.
+      await item.getByRole('link', { name: /^View incident/ }).click();
+      await page.getByRole('heading', { level: 1, name: 'Intrusion: Back Window Sensor' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, `/incidents/${inc.id}`);
+      await page.getByTestId('incident-status').filter({ hasText: 'Acknowledged' }).waitFor({ timeout: 5000 });
+      assert.match(await page.getByTestId('incident-acknowledged').innerText(), /^By Sarah Johnson, /);
+      const steps = await page.getByTestId('path').getByRole('listitem').allInnerTexts();
+      assert.ok(steps.length >= 2, `the path: ${steps}`);
+      assert.match(steps[0], /^1\. Back Window Sensor \d\d:\d\d:\d\d$/);
+      assert.match(steps[1], /^→ 2\. Hallway Motion \d\d:\d\d:\d\d$/);
+      const items = page.getByTestId('timeline-item');
+      await until(async () => (await items.count()) >= 5, 'the timeline');
+      const ats = await items.evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('data-at'))));
+      assert.deepEqual(ats, [...ats].sort((a, b) => a - b), 'the timeline in time order');
+      const first = items.first();
+      assert.equal(await first.getAttribute('data-kind'), 'decision');
+      const firstText = await first.innerText();
+      assert.match(firstText, /Decision[\s\S]*Alarm: Back Window Sensor/);
+      assert.equal(await first.getByTestId('decision-outcome').getAttribute('data-value'), 'alarm');
+      assert.match(await first.getByTestId('reasons').innerText(), /The alarm is armed away[\s\S]*A door, window or glass-break tripped while armed/);
+      const verified = items.filter({ has: page.locator('[data-testid=decision-outcome][data-value=verified_alarm]') }).first();
+      await verified.waitFor({ timeout: 5000 });
+      assert.match(await verified.innerText(), /Intrusion verified at Hallway Motion[\s\S]*Verified alarm/);
+      assert.match(await items.filter({ has: page.getByTestId('signal-code') }).first().innerText(), /Signal[\s\S]*131 Perimeter burglary/);
+      assert.ok((await items.filter({ hasText: 'Acknowledged by Sarah Johnson' }).count()) >= 1, 'the acknowledgement in the timeline');
+      await checkScreen('incident');
+
+      // The reports: Markdown downloaded, HTML opened in a new tab (fetched with the token).
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 10000 }),
+        page.getByRole('button', { name: 'Download report (Markdown)' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), `incident-${inc.id}.md`);
+      const md = readFileSync(await download.path(), 'utf8');
+      assert.match(md, /^# Intrusion: Back Window Sensor/);
+      assert.match(md, /Back Window Sensor[\s\S]*Hallway Motion/);
+      const [tab] = await Promise.all([
+        page.waitForEvent('popup', { timeout: 10000 }),
+        page.getByRole('button', { name: 'Open report (HTML, new tab)' }).click(),
+      ]);
+      await tab.waitForURL(/^blob:/, { timeout: 10000 });
+      assert.equal(await tab.locator('h1').innerText(), 'Intrusion: Back Window Sensor');
+      await tab.close();
+
+      // Disarm from the banner: the dashboard's own keypad, the code, and the banner's incident goes (its alarm ended).
+      await page.getByTestId('incident-banner').getByRole('button', { name: 'Disarm' }).click();
+      await page.getByRole('heading', { name: 'Enter your code to disarm' }).waitFor({ timeout: 5000 });
+      assert.equal(new URL(page.url()).pathname, '/');
+      assert.equal(await page.getByTestId('keypad').count(), 1, 'the one keypad');
+      await keypadEnter('2580');
+      await alarmState().filter({ hasText: 'Disarmed' }).waitFor({ timeout: 5000 });
+      await item.waitFor({ state: 'detached', timeout: 5000 });
+      assert.ok((await api('GET', `/incidents/${inc.id}`, sarahToken)).body.ended_at, 'the alarm ended');
+
+      // Closed as a false alarm with a note: a note too long is refused next to it first.
+      await mainNav('Incidents').click();
+      await row.getByRole('link', { name: 'Intrusion: Back Window Sensor' }).click();
+      const note = page.getByLabel('Note (optional)');
+      await note.waitFor({ timeout: 5000 });
+      await note.fill('x'.repeat(2001));
+      await page.getByRole('button', { name: 'Close as false alarm' }).click();
+      const err = page.locator('.field:has(#incident-note) [data-testid=field-error]');
+      await err.waitFor({ timeout: 5000 });
+      assert.match(await err.innerText(), /2000/);
+      assert.equal(await note.getAttribute('aria-invalid'), 'true');
+      assert.equal((await api('GET', `/incidents/${inc.id}`, sarahToken)).body.status, 'acknowledged', 'nothing saved');
+      await checkScreen('incident-note-error');
+      await note.fill('Milo knocked a vase off the window sill');
+      await page.getByRole('button', { name: 'Close as false alarm' }).click();
+      await page.getByTestId('incident-status').filter({ hasText: 'False alarm' }).waitFor({ timeout: 5000 });
+      await page.getByTestId('incident-result').filter({ hasText: 'Closed as a false alarm.' }).waitFor();
+      assert.match(await page.getByTestId('incident-closed').innerText(), /^As a false alarm by Sarah Johnson, /);
+      assert.equal(await page.getByTestId('incident-note').innerText(), 'Milo knocked a vase off the window sill');
+      assert.equal(await page.getByLabel('Note (optional)').count(), 0, 'closed: nothing left to do');
+      const closed = (await api('GET', `/incidents/${inc.id}`, sarahToken)).body;
+      assert.equal(closed.status, 'false_alarm', JSON.stringify(closed).slice(0, 300));
+      assert.equal(closed.note, 'Milo knocked a vase off the window sill');
+      const res = await page.reload();
+      assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/incidents/:id is the app');
+      await page.getByTestId('incident-status').filter({ hasText: 'False alarm' }).waitFor({ timeout: 5000 });
+
+      // The list by status.
+      await mainNav('Incidents').click();
+      await page.locator('#inc-status').selectOption('false_alarm');
+      await row.getByTestId('incident-status').filter({ hasText: 'False alarm' }).waitFor({ timeout: 5000 });
+      const statuses = await page.getByTestId('incident').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+      assert.ok(statuses.every((x) => x === 'false_alarm'), `only false alarms: ${statuses}`);
+      await checkScreen('incidents');
+
+      // The decisions log: the glass break (an alarm) and the hallway (a verified alarm), with their reasons.
+      await mainNav('Decisions').click();
+      await page.getByRole('heading', { level: 1, name: 'Security decisions' }).waitFor();
+      const decisions = (await api('GET', '/security/decisions?limit=200', sarahToken)).body.decisions;
+      const dGlass = decisions.find((d) => d.event_id === glass.body.id);
+      const dHall = decisions.find((d) => d.event_id === motion.body.id);
+      assert.ok(dGlass && dHall, `decisions of both events: ${JSON.stringify(decisions.slice(0, 3)).slice(0, 300)}`);
+      const glassRow = page.locator(`[data-testid=decision][data-id="${dGlass.id}"]`);
+      const hallRow = page.locator(`[data-testid=decision][data-id="${dHall.id}"]`);
+      await glassRow.waitFor({ timeout: 5000 });
+      assert.match(await glassRow.innerText(), /Back Window Sensor[\s\S]*Alarm: Back Window Sensor/);
+      assert.match(await glassRow.getByTestId('decision-outcome').innerText(), /^\W*Alarm$/);
+      assert.match(await hallRow.getByTestId('decision-outcome').innerText(), /Verified alarm/);
+      await glassRow.locator('summary').click();
+      assert.match(await glassRow.getByTestId('reasons').innerText(), /glass-break tripped while armed/);
+      assert.match(await glassRow.getByTestId('decision-facts').innerText(), /Armed Away/);
+      const dAts = await page.locator('[data-testid=decision] time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime'))));
+      assert.deepEqual(dAts, [...dAts].sort((a, b) => b - a), 'newest first');
+      await checkScreen('decisions');
+      await page.locator('#dec-outcome').selectOption('verified_alarm');
+      await hallRow.waitFor({ timeout: 5000 });
+      await until(async () => (await glassRow.count()) === 0, 'the filter to leave only verified alarms');
+      const outcomes = await page.getByTestId('decision').evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome')));
+      assert.ok(outcomes.length > 0 && outcomes.every((o) => o === 'verified_alarm'), `only verified alarms: ${outcomes}`);
+    } finally {
+      // The checks after this one find sarah's alarm disarmed and the clock on real time.
+      await disarmSarah();
+      await api('POST', '/demo/time', adminToken, { reset: true });
+    }
+  });
+
+  // Playbooks (sarah's): a step of break_in unticked and saved is kept after a reload; the defaults restored.
+  // Signs in as sarah whatever the checks before left, and leaves her playbooks at their defaults.
+  await test('playbooks: sarah unticks a break-in step and saves, it is kept after a reload, restores the defaults; axe, 390 px', async () => {
+    const DEFAULTS = { fire: ['unlock_doors', 'hvac_off', 'notify_contacts'], break_in: ['record_cameras', 'lock_doors'] };
+    const stepsOf = async (kind) => (await api('GET', '/security/playbooks', sarahToken)).body.playbooks.find((p) => p.kind === kind).steps;
+    try {
+      await page.goto(BASE + '/');
+      await page.locator('[data-testid=tile], #email').first().waitFor({ timeout: 10000 });
+      if (await page.getByRole('button', { name: 'Log out' }).count()) {
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.locator('#email').waitFor();
+      }
+      await uiLogin('Sarah Johnson', 'sarah@demo.com');
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link', { name: 'Playbooks', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Playbooks' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/security/playbooks');
+      assert.equal(await nav.getByRole('link', { name: 'Decisions', exact: true }).getAttribute('aria-current'), null, 'Decisions is not the current page');
+      const card = (kind) => page.locator(`[data-testid=playbook][data-kind=${kind}]`);
+      const breakIn = card('break_in');
+      const lock = breakIn.getByLabel('Lock what is unlocked');
+      await lock.waitFor({ timeout: 5000 });
+      assert.match(await breakIn.getByRole('heading', { level: 2 }).innerText(), /Break-in \(and panic\)/);
+      assert.match(await card('fire').getByRole('heading', { level: 2 }).innerText(), /Fire/);
+      assert.match(await breakIn.getByTestId('playbook-always').innerText(), /^Whatever you choose: The household is told on every channel/);
+      assert.deepEqual(await stepsOf('break_in'), DEFAULTS.break_in, 'sarah starts from the defaults');
+      assert.ok(await lock.isChecked());
+      if ((await api('GET', '/home/contacts', sarahToken)).body.contacts.length === 0) {
+        // Fire e-mails the emergency contacts by default, and sarah has none.
+        const notice = card('fire').getByTestId('no-contacts');
+        await notice.waitFor({ timeout: 5000 });
+        assert.equal(await notice.getByRole('link', { name: 'Add emergency contacts' }).getAttribute('href'), '/home/contacts');
+      }
+
+      // Unticked by keyboard, saved.
+      await lock.focus();
+      await page.keyboard.press('Space');
+      assert.equal(await lock.isChecked(), false);
+      await breakIn.getByRole('button', { name: 'Save break-in playbook' }).click();
+      await breakIn.getByRole('status').filter({ hasText: 'The break-in playbook is saved.' }).waitFor({ timeout: 5000 });
+      assert.deepEqual(await stepsOf('break_in'), ['record_cameras']);
+      assert.deepEqual(await stepsOf('fire'), DEFAULTS.fire, 'the fire playbook untouched');
+
+      // Kept after a reload (a client route that is also an API path).
+      const res = await page.reload();
+      assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/security/playbooks is the app');
+      await lock.waitFor({ timeout: 5000 });
+      assert.equal(await lock.isChecked(), false, 'the unticked step is kept');
+      assert.ok(await breakIn.getByLabel('Start the cameras recording').isChecked());
+      await checkScreen('playbooks');
+
+      // The defaults restored, then saved.
+      await breakIn.getByRole('button', { name: 'Restore defaults of the break-in playbook' }).click();
+      await breakIn.getByRole('status').filter({ hasText: 'Defaults restored' }).waitFor({ timeout: 5000 });
+      assert.ok(await lock.isChecked());
+      assert.deepEqual(await stepsOf('break_in'), DEFAULTS.break_in);
+      await breakIn.getByRole('button', { name: 'Save break-in playbook' }).click();
+      await breakIn.getByRole('status').filter({ hasText: 'The break-in playbook is saved.' }).waitFor({ timeout: 5000 });
+      assert.deepEqual(await stepsOf('break_in'), DEFAULTS.break_in);
+      await page.reload();
+      await lock.waitFor({ timeout: 5000 });
+      assert.ok(await lock.isChecked(), 'the defaults are kept');
+    } finally {
+      // The checks after this one (and a rerun) find sarah's playbooks at their defaults.
+      for (const [kind, steps] of Object.entries(DEFAULTS)) {
+        const r = await api('PUT', `/security/playbooks/${kind}`, sarahToken, { steps });
+        if (r.status !== 200) console.log(`     could not restore sarah's ${kind} playbook: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+    }
   });
 
   await test('a locked-out account shows the wait time', async () => {

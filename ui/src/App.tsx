@@ -7,6 +7,7 @@ import { Login } from './pages/Login';
 import { SessionProvider, useSession } from './session';
 import { Bell, NotificationsProvider } from './notifications';
 import { StreamProvider, useStream, type StreamStatus } from './stream';
+import { ActiveIncidentsProvider, IncidentBanner } from './incidents';
 
 const DeviceDetail = lazy(() => import('./pages/DeviceDetail'));
 const Events = lazy(() => import('./pages/Events'));
@@ -17,10 +18,16 @@ const HomeSettings = lazy(() => import('./pages/HomeSettings'));
 const Automations = lazy(() => import('./pages/Automations'));
 const Notifications = lazy(() => import('./pages/Notifications'));
 const Settings = lazy(() => import('./pages/Settings'));
+const Incidents = lazy(() => import('./pages/Incidents'));
+const Decisions = lazy(() => import('./pages/Decisions'));
+const Playbooks = lazy(() => import('./pages/Playbooks'));
 
 const TITLES: Record<string, string> = {
   '/': 'Dashboard',
   '/events': 'Events',
+  '/incidents': 'Incidents',
+  '/security': 'Security decisions',
+  '/security/playbooks': 'Playbooks',
   '/demo': 'Demo',
   '/admin': 'Admin',
   '/admin/monitoring': 'Monitoring',
@@ -45,11 +52,13 @@ function Title() {
       TITLES[pathname] ??
       (pathname.startsWith('/devices/')
         ? 'Device'
-        : pathname.endsWith('/runs')
-          ? 'Automation history'
-          : pathname.startsWith('/automations/')
-            ? 'Edit automation'
-            : 'HomeGuard');
+        : pathname.startsWith('/incidents/')
+          ? 'Incident'
+          : pathname.endsWith('/runs')
+            ? 'Automation history'
+            : pathname.startsWith('/automations/')
+              ? 'Edit automation'
+              : 'HomeGuard');
     document.title = `${t} - HomeGuard`;
   }, [pathname]);
   return null;
@@ -78,56 +87,72 @@ function Shell({ children }: { children: ReactNode }) {
   return (
     <StreamProvider>
       <NotificationsProvider>
-        <a className="skip" href="#main">
-          Skip to content
-        </a>
-        <header className="top">
-          <span className="brand">
-            <Icon name="shield" /> HomeGuard
-          </span>
-          <nav aria-label="Main">
-            <ul>
-              <li>
-                <NavLink to="/" end>
-                  Home
-                </NavLink>
-              </li>
-              <li>
-                <NavLink to="/events">Events</NavLink>
-              </li>
-              <li>
-                <NavLink to="/home">Home settings</NavLink>
-              </li>
-              <li>
-                <NavLink to="/automations">Automations</NavLink>
-              </li>
-              <li>
-                <NavLink to="/settings">Settings</NavLink>
-              </li>
-              {admin && (
+        <ActiveIncidentsProvider>
+          <a className="skip" href="#main">
+            Skip to content
+          </a>
+          <header className="top">
+            <span className="brand">
+              <Icon name="shield" /> HomeGuard
+            </span>
+            <nav aria-label="Main">
+              <ul>
                 <li>
-                  <NavLink to="/demo">Demo</NavLink>
+                  <NavLink to="/" end>
+                    Home
+                  </NavLink>
                 </li>
-              )}
-              {admin && (
                 <li>
-                  <NavLink to="/admin">Admin</NavLink>
+                  <NavLink to="/events">Events</NavLink>
                 </li>
-              )}
-            </ul>
-          </nav>
-          <div className="who">
-            <LiveIndicator />
-            <Bell />
-            <span className="who-name">{user?.name}</span>
-            <button type="button" className="btn btn-small" onClick={() => void signOut()}>
-              Log out
-            </button>
-          </div>
-        </header>
-        <main id="main" tabIndex={-1}>
-          <Suspense fallback={<Loading what="screen" />}>{children}</Suspense>
-        </main>
+                <li>
+                  <NavLink to="/incidents">Incidents</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/security" end>
+                    Decisions
+                  </NavLink>
+                </li>
+                {!admin && (
+                  <li>
+                    <NavLink to="/security/playbooks">Playbooks</NavLink>
+                  </li>
+                )}
+                <li>
+                  <NavLink to="/home">Home settings</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/automations">Automations</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/settings">Settings</NavLink>
+                </li>
+                {admin && (
+                  <li>
+                    <NavLink to="/demo">Demo</NavLink>
+                  </li>
+                )}
+                {admin && (
+                  <li>
+                    <NavLink to="/admin">Admin</NavLink>
+                  </li>
+                )}
+              </ul>
+            </nav>
+            <div className="who">
+              <LiveIndicator />
+              <Bell />
+              <span className="who-name">{user?.name}</span>
+              <button type="button" className="btn btn-small" onClick={() => void signOut()}>
+                Log out
+              </button>
+            </div>
+          </header>
+          <main id="main" tabIndex={-1}>
+            <IncidentBanner />
+            <Suspense fallback={<Loading what="screen" />}>{children}</Suspense>
+          </main>
+        </ActiveIncidentsProvider>
       </NotificationsProvider>
     </StreamProvider>
   );
@@ -157,6 +182,9 @@ function AppRoutes() {
                   <Route path="/" element={<Dashboard />} />
                   <Route path="/devices/:id" element={<DeviceDetail />} />
                   <Route path="/events" element={<Events />} />
+                  <Route path="/incidents/*" element={<Incidents />} />
+                  <Route path="/security" element={<Decisions />} />
+                  <Route path="/security/playbooks" element={<Playbooks />} />
                   <Route path="/home/*" element={<HomeSettings />} />
                   <Route path="/automations/*" element={<Automations />} />
                   <Route path="/notifications" element={<Notifications />} />

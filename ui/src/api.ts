@@ -503,6 +503,184 @@ export interface MonitoringPage {
   next_before: string | null;
 }
 
+// The security response: its decisions on events, and the incidents it opens.
+
+/** What a decision concluded about one event. */
+export type DecisionOutcome = 'alarm' | 'verified_alarm' | 'suppress' | 'trouble' | 'log';
+
+/** One reason of a decision: as data (`code`) and in words. */
+export interface DecisionReason {
+  code: string;
+  text: string;
+}
+
+/** Something that happened shortly before: which device (or who), how long ago. */
+export interface RecentFact {
+  name: string;
+  seconds_ago: number;
+}
+
+/** Everything a decision weighed. */
+export interface DecisionFacts {
+  /** The alarm's state when the event came (`disarmed`, `armed_night`, `pending`, ...). */
+  arm_state: string;
+  mode: string;
+  zone_type: ZoneType;
+  zone_armed: boolean;
+  /** The home's wall clock, "HH:MM". */
+  local_time: string;
+  night: boolean;
+  pets: { name: string; kind: Pet['kind']; size: Pet['size'] }[];
+  sighting?: { signature?: string; estimated_size?: Pet['size']; height_cm?: number; confidence?: number };
+  breach?: RecentFact;
+  second_zone?: RecentFact;
+  person_seen?: RecentFact;
+  cross_zone_seconds: number;
+  guests_expected: string[];
+  last_disarm?: RecentFact;
+  last_entry?: RecentFact;
+  anomaly_score?: number;
+  suppress_pet_motion?: boolean;
+}
+
+/** GET /security/decisions: one event judged. The first reason is always the arm state. */
+export interface Decision {
+  id: string;
+  user_id: string;
+  event_id: string;
+  event_type: string;
+  device_id: string;
+  device_name: string;
+  at: string;
+  outcome: DecisionOutcome;
+  summary: string;
+  reasons: DecisionReason[];
+  facts: DecisionFacts;
+  /** The Contact ID code the alarm raised or reported with it. */
+  signal?: number;
+  notify?: Severity;
+}
+
+export interface DecisionPage {
+  decisions: Decision[];
+  next_before: string | null;
+}
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'false_alarm';
+
+/** An incident as listed (GET /incidents) and as acknowledge and resolve answer. */
+export interface IncidentSummary {
+  id: string;
+  user_id: string;
+  kind: AlarmKind;
+  severity: Severity;
+  status: IncidentStatus;
+  title: string;
+  opened_at: string;
+  updated_at: string;
+  /** When the alarm behind it ended (disarmed); null while it goes on. */
+  ended_at: string | null;
+  acknowledged_by: string | null;
+  /** How many timeline entries it holds. */
+  events: number;
+}
+
+export interface IncidentPage {
+  incidents: IncidentSummary[];
+  next_before: string | null;
+}
+
+export type TimelineKind = 'decision' | 'signal' | 'transition' | 'notification' | 'action' | 'acknowledged' | 'resolved';
+
+/** How monitoring took a signal (see ReportStatus). */
+export interface SignalMonitoring {
+  status: ReportStatus;
+  attempts: number;
+  detail: string;
+  sent_at: string;
+}
+
+export interface DecisionItemData {
+  outcome: DecisionOutcome;
+  event_id: string;
+  event_type: string;
+  device_id: string;
+  signal?: number | null;
+  reasons: DecisionReason[];
+  facts?: DecisionFacts;
+}
+
+export interface SignalItemData {
+  /** Contact ID event code. */
+  code: number | null;
+  /** "event", "restore" or "status" (or the Contact ID digit 1, 3, 6). */
+  qualifier: string | number | null;
+  zone: string | number | null;
+  /** Whether it went to monitoring (false while the abort window runs, or never). */
+  dispatch: boolean;
+  to: string | null;
+  monitoring?: SignalMonitoring;
+}
+
+/** One line of an incident's timeline; `data` by its kind. */
+export interface TimelineItem {
+  id: string;
+  at: string;
+  kind: TimelineKind;
+  text: string;
+  by?: string | null;
+  data?: JsonObject;
+}
+
+/** GET /incidents/{id}: the whole incident. */
+export interface Incident {
+  id: string;
+  user_id: string;
+  kind: AlarmKind;
+  severity: Severity;
+  status: IncidentStatus;
+  title: string;
+  opened_at: string;
+  updated_at: string;
+  ended_at?: string | null;
+  acknowledged_at?: string | null;
+  acknowledged_by?: string | null;
+  resolved_at?: string | null;
+  resolved_by?: string | null;
+  note?: string | null;
+  timeline: TimelineItem[];
+  /** The zones that tripped, in order. */
+  path: { device_id: string; name: string; at: string }[];
+  version: number;
+}
+
+/** POST /incidents/{id}/resolve. */
+export interface IncidentResolution {
+  outcome: 'resolved' | 'false_alarm';
+  /** Up to 2000 characters. */
+  note?: string;
+}
+
+// Playbooks: what HomeGuard does on its own when an emergency opens an incident.
+
+/** `break_in` runs for an intrusion and for panic. */
+export type PlaybookKind = 'fire' | 'break_in';
+export type PlaybookStep = 'unlock_doors' | 'lock_doors' | 'hvac_off' | 'record_cameras' | 'snapshot_cameras' | 'notify_contacts';
+
+/** One playbook: the steps it takes (in order), every step it may take in words, and what happens regardless. */
+export interface Playbook {
+  kind: PlaybookKind;
+  steps: PlaybookStep[];
+  available: { step: PlaybookStep; words: string }[];
+  /** A sentence: what the alarm does whatever the steps (the household told, monitoring). */
+  always: string;
+}
+
+/** GET /security/playbooks, and the answer of PUT /security/playbooks/{kind}. */
+export interface PlaybooksView {
+  playbooks: Playbook[];
+}
+
 /** An API error, from the platform's error body or from the network. */
 export class ApiError extends Error {
   readonly status: number;
@@ -702,6 +880,23 @@ export function createClient(opts: ClientOptions) {
     /** Admins only (403 otherwise): it holds signals, such as duress, the household never sees. */
     monitoringReports: (params: { user_id?: string; before?: string | null; limit?: number } = {}) =>
       request<MonitoringPage>('GET', '/monitoring/reports' + q(params)),
+    // The security response: decisions and incidents (an admin reads every home's, or one by user_id).
+    decisions: (params: { outcome?: DecisionOutcome; before?: string | null; limit?: number; user_id?: string } = {}) =>
+      request<DecisionPage>('GET', '/security/decisions' + q(params)),
+    incidents: (params: { status?: IncidentStatus; before?: string | null; limit?: number; user_id?: string } = {}) =>
+      request<IncidentPage>('GET', '/incidents' + q(params)),
+    incident: (id: string) => request<Incident>('GET', `/incidents/${encodeURIComponent(id)}`),
+    acknowledgeIncident: (id: string) => request<IncidentSummary>('POST', `/incidents/${encodeURIComponent(id)}/acknowledge`),
+    resolveIncident: (id: string, body: IncidentResolution) =>
+      request<IncidentSummary>('POST', `/incidents/${encodeURIComponent(id)}/resolve`, body),
+    /** The incident's report as text (Markdown or a whole HTML page). */
+    incidentReport: (id: string, format: 'md' | 'html') =>
+      request<string>('GET', `/incidents/${encodeURIComponent(id)}/report` + q({ format })),
+    /** The signed-in household's playbooks. */
+    playbooks: () => request<PlaybooksView>('GET', '/security/playbooks'),
+    /** Any of its available steps, each once, in the order they run (none is allowed); 400 names `steps[N]`. */
+    setPlaybook: (kind: PlaybookKind, steps: PlaybookStep[]) =>
+      request<PlaybooksView>('PUT', `/security/playbooks/${encodeURIComponent(kind)}`, { steps }),
     // Automations (an admin passes user_id to list or create another home's) and notifications.
     automations: (user_id?: string) =>
       request<{ automations: Automation[]; count: number }>('GET', '/automations' + q({ user_id })),

@@ -408,3 +408,27 @@ export function homeTime(iso: string, tz: string | undefined): string {
     return d.toLocaleString();
   }
 }
+
+/** An instant's wall clock in the home's time zone, with seconds: "02:00:01" (browser time when `tz` is unknown). */
+export function homeClock(iso: string, tz: string | undefined): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const opts: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+  try {
+    return d.toLocaleTimeString('en-GB', { ...opts, timeZone: tz });
+  } catch {
+    return d.toLocaleTimeString('en-GB', opts);
+  }
+}
+
+/** An instant in full in the home's time zone, with seconds and the zone: "1 Dec 2026, 02:00:01 (America/New_York)". */
+export function homeDateTime(iso: string, tz: string | undefined): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'medium' };
+  try {
+    return `${d.toLocaleString(undefined, { ...opts, timeZone: tz })}${tz ? ` (${tz})` : ''}`;
+  } catch {
+    return d.toLocaleString(undefined, opts);
+  }
+}

@@ -30,8 +30,9 @@ homeguard_runtime::holds! {
     /// log, the devices (its zones) and their state (what is open), the bus
     /// and the live channels it announces on, the users (an admin names
     /// a home by its user id), and the assistant's memory (the household's
-    /// learned alert preferences, which the decisions weigh).
-    pub struct AlarmCtx { homes, alarm, devices, state, bus, pubsub, users, sessions, agent }
+    /// learned alert preferences, which the decisions weigh) and the
+    /// security response's store (where its decisions are recorded).
+    pub struct AlarmCtx { homes, alarm, devices, state, bus, pubsub, users, sessions, agent, security }
 }
 
 /// How often the alarm's clock looks for delays and windows that ran out

@@ -7,7 +7,7 @@ use homeguard_domain::alarm::record::Household;
 use homeguard_domain::alarm::record::guest_refused;
 use homeguard_domain::alarm::{Actor, AlarmRecord, ArmMode, Step, Transition, codes};
 use homeguard_domain::home::{Code, CodeKind, GuestStatus};
-use homeguard_domain::security::{self, PetFact};
+use homeguard_domain::security::{self, Decision, Outcome, PetFact};
 use homeguard_domain::{ErrorCode, Event, HomeMode};
 use homeguard_runtime::{Caller, FnError};
 use serde::{Deserialize, Serialize};
@@ -246,7 +246,7 @@ pub async fn on_events(ctx: &AlarmCtx, events: Vec<Event>) -> Result<(), FnError
     }
     for (home, events) in by_home {
         let household = household(ctx, home).await?;
-        change(ctx, home, None, |r, l, now| {
+        let (_, decisions) = change(ctx, home, None, |r, l, now| {
             let mut step = Step::default();
             for e in &events {
                 let s = r.judge(&l.home, &l.zones, &household, e, now);
@@ -254,9 +254,43 @@ pub async fn on_events(ctx: &AlarmCtx, events: Vec<Event>) -> Result<(), FnError
                 step.signals.extend(s.signals);
                 step.decisions.extend(s.decisions);
             }
-            Ok((step, ()))
+            let decisions = step.decisions.clone();
+            Ok((step, decisions))
         })
         .await?;
+        record(ctx, decisions).await?;
+    }
+    Ok(())
+}
+
+/// Records the decisions (each once, in one write), right where they are
+/// made: the security response acts on them from `home.alarm`.
+async fn record(ctx: &AlarmCtx, decisions: Vec<Decision>) -> Result<(), FnError> {
+    if decisions.is_empty() {
+        return Ok(());
+    }
+    let wall = ctx.clock.wall();
+    let recorded: Vec<Decision> = decisions.into_iter().map(|d| Decision { recorded_at: Some(wall), ..d }).collect();
+    let new = ctx.security.put_decisions(&recorded).await?;
+    for d in recorded.iter().filter(|d| new.contains(&d.id)) {
+        ctx.metrics
+            .counter("security_decisions_total", "Decisions of the security response, by outcome", &["outcome"])
+            .with_label_values(&[d.outcome.as_str()])
+            .inc();
+        if d.outcome == Outcome::Suppress {
+            ctx.metrics
+                .counter(
+                    "agent_false_alarm_prevented_total",
+                    "Would-be alarms recognised as false alarms and held back",
+                    &[],
+                )
+                .with_label_values::<&str>(&[])
+                .inc();
+        }
+        if d.outcome != Outcome::Log {
+            let reasons: Vec<&str> = d.reasons.iter().map(|r| r.code.as_str()).collect();
+            tracing::info!(user_id = %d.user_id, event_id = %d.event_id, outcome = d.outcome.as_str(), reasons = ?reasons, "security decision");
+        }
     }
     Ok(())
 }

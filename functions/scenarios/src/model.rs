@@ -852,7 +852,7 @@ expected_agent_behavior:
             ("  armed_at_night: [door]\n", "'door' is not a motion sensor"),
             ("  armed_at_night: [attic]\n", "'attic' is not one of the roles"),
             ("  pets: [{ name: '', kind: cat, size: small }]\n", "setup.pets"),
-            ("  contacts: [{ name: Ana }]\n", "setup.contacts: give a phone number or an email"),
+            ("  contacts: [{ name: Ana }]\n", "give a phone number or an email"),
         ] {
             let e = first_error(&with(setup));
             assert!(e.message.contains(problem), "{setup}: {e}");

@@ -1,7 +1,8 @@
 //! The security response: what the alarm's decisions and signals mean for
 //! the household. It consumes `home.alarm` (every change of a home's alarm,
-//! with the decisions the panel's judgement of each event came with),
-//! records each decision once (`GET /security/decisions`), tells the
+//! with the decisions the panel's judgement of each event came with, which
+//! the alarm records where it makes them; `GET /security/decisions` reads
+//! them), tells the
 //! household what it should know (a package, a trouble, pet activity held
 //! back, quietly), and opens one incident per alarm or emergency, adding to
 //! its timeline as things happen: each decision with its reasons and the
@@ -68,36 +69,31 @@ pub struct AlarmChange {
 /// Handles each change in order (one home's changes arrive in order: the topic is keyed by home).
 #[tracing::instrument(skip_all, fields(changes = changes.len()))]
 pub async fn on_alarm(ctx: &SecurityCtx, changes: Vec<AlarmChange>) -> Result<(), FnError> {
-    for change in changes {
-        for d in &change.decisions {
-            record(ctx, d).await?;
-        }
-        incidents(ctx, &change).await?;
+    let decisions: Vec<&Decision> = changes.iter().flat_map(|c| &c.decisions).collect();
+    tell(ctx, &decisions).await?;
+    for change in &changes {
+        incidents(ctx, change).await?;
     }
     Ok(())
 }
 
-/// Records a decision once and tells the household what it should know
-/// of it (alarms are the incident's to tell).
-async fn record(ctx: &SecurityCtx, d: &Decision) -> Result<(), FnError> {
-    if ctx.security.put_decision(d).await? {
-        ctx.metrics
-            .counter("security_decisions_total", "Decisions of the security response, by outcome", &["outcome"])
-            .with_label_values(&[d.outcome.as_str()])
-            .inc();
-        if d.outcome == Outcome::Suppress {
-            ctx.metrics
-                .counter(
-                    "agent_false_alarm_prevented_total",
-                    "Would-be alarms recognised as false alarms and held back",
-                    &[],
-                )
-                .with_label_values::<&str>(&[])
-                .inc();
+/// Tells the household what it should know of each decision (alarms are
+/// the incident's to tell); a redelivered one is the same notification.
+async fn tell(ctx: &SecurityCtx, decisions: &[&Decision]) -> Result<(), FnError> {
+    let mut told = vec![];
+    for d in decisions {
+        if let Some(n) = notice(ctx, d) {
+            told.push(bus::notification_message(&n)?);
         }
-        let reasons: Vec<&str> = d.reasons.iter().map(|r| r.code.as_str()).collect();
-        tracing::info!(user_id = %d.user_id, event_id = %d.event_id, outcome = d.outcome.as_str(), reasons = ?reasons, "security decision");
     }
+    if !told.is_empty() {
+        ctx.bus.publish(told).await?;
+    }
+    Ok(())
+}
+
+/// What the household is told of a decision that is not an alarm, if anything.
+fn notice(ctx: &SecurityCtx, d: &Decision) -> Option<Notification> {
     if let Some(severity) = d.notify.filter(|_| !d.outcome.is_alarm()) {
         let body = format!(
             "{} at {} home time. {}",
@@ -105,7 +101,7 @@ async fn record(ctx: &SecurityCtx, d: &Decision) -> Result<(), FnError> {
             d.facts.local_time,
             d.reasons.iter().skip(1).map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ")
         );
-        let n = Notification::new(
+        return Some(Notification::new(
             Uuid::new_v5(&d.id, b"household"),
             d.user_id,
             Source::System,
@@ -114,10 +110,9 @@ async fn record(ctx: &SecurityCtx, d: &Decision) -> Result<(), FnError> {
             body,
             severity,
             ctx.clock.now(),
-        );
-        ctx.bus.publish(vec![bus::notification_message(&n)?]).await?;
+        ));
     }
-    Ok(())
+    None
 }
 
 /// What opens an incident: an alarm decided on an event, or an alarm the
@@ -182,6 +177,11 @@ const ATTEMPTS: usize = 8;
 
 /// Opens or adds to the home's incident.
 async fn incidents(ctx: &SecurityCtx, change: &AlarmChange) -> Result<(), FnError> {
+    // Activity in a disarmed home that changed nothing of its alarm belongs to no incident.
+    let quiet = change.entries.is_empty() && change.decisions.iter().all(|d| d.outcome == Outcome::Log);
+    if quiet && change.state == "disarmed" {
+        return Ok(());
+    }
     let opens = opener(change);
     let lines = items(change);
     if lines.is_empty() {
@@ -674,4 +674,96 @@ fn routes(_: &Arc<SecurityCtx>) -> Router<Arc<SecurityCtx>> {
                 report(&ctx, &c, id, q).await
             }),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use homeguard_domain::alarm::ZoneType;
+    use homeguard_domain::security::{Facts, Reason};
+
+    use super::*;
+
+    fn entry(code: u16, qualifier: Qualifier, monitoring_only: bool) -> LogEntry {
+        LogEntry {
+            id: Uuid::new_v4(),
+            user_id: Uuid::nil(),
+            at: Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap(),
+            kind: EntryKind::Signal,
+            code: Some(code),
+            qualifier: Some(qualifier),
+            text: format!("signal {code}"),
+            from: None,
+            to: None,
+            zone: None,
+            by: None,
+            dispatch: true,
+            monitoring_only,
+        }
+    }
+
+    fn decision(outcome: Outcome, signal: Option<u16>) -> Decision {
+        let event_id = Uuid::new_v4();
+        Decision {
+            id: Decision::id_for(event_id),
+            user_id: Uuid::nil(),
+            event_id,
+            event_type: homeguard_domain::EventType::GlassBreak,
+            device_id: Uuid::new_v4(),
+            device_name: "Back Window Sensor".into(),
+            at: Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap(),
+            outcome,
+            summary: "Alarm: Back Window Sensor".into(),
+            reasons: vec![Reason { code: "alarm".into(), text: "a breach".into() }],
+            facts: Facts {
+                arm_state: "armed_away".into(),
+                mode: "away".into(),
+                zone_type: ZoneType::PerimeterInstant,
+                zone_armed: true,
+                local_time: "02:00".into(),
+                night: true,
+                pets: vec![],
+                sighting: None,
+                breach: None,
+                second_zone: None,
+                person_seen: None,
+                cross_zone_seconds: 20,
+                guests_expected: vec![],
+                last_disarm: None,
+                last_entry: None,
+                anomaly_score: None,
+                suppress_pet_motion: None,
+            },
+            signal,
+            notify: None,
+            recorded_at: None,
+        }
+    }
+
+    fn change(entries: Vec<LogEntry>, decisions: Vec<Decision>) -> AlarmChange {
+        AlarmChange { user_id: Uuid::nil(), at: Utc::now(), state: "triggered".into(), entries, decisions }
+    }
+
+    #[test]
+    fn alarms_open_incidents_and_nothing_the_household_must_not_see_does() {
+        let alarm = decision(Outcome::Alarm, Some(131));
+        let (kind, cause, _, where_) = opener(&change(vec![], vec![alarm.clone()])).unwrap();
+        assert_eq!((kind, cause, where_.as_str()), (IncidentKind::Burglary, alarm.id, "Back Window Sensor"));
+        assert_eq!(opener(&change(vec![], vec![decision(Outcome::Alarm, Some(110))])).unwrap().0, IncidentKind::Fire);
+        // The entry delay running out opens one on its own; duress never does; a restore or a trouble neither.
+        assert_eq!(
+            opener(&change(vec![entry(134, Qualifier::Event, false)], vec![])).unwrap().0,
+            IncidentKind::Burglary
+        );
+        assert!(opener(&change(vec![entry(121, Qualifier::Event, true)], vec![])).is_none());
+        assert!(opener(&change(vec![entry(131, Qualifier::Restore, false)], vec![])).is_none());
+        assert!(opener(&change(vec![entry(384, Qualifier::Event, false)], vec![])).is_none());
+        assert!(opener(&change(vec![], vec![decision(Outcome::Suppress, Some(132))])).is_none());
+        // What a change adds: every decision, and every entry but what only monitoring sees.
+        let lines =
+            items(&change(vec![entry(131, Qualifier::Event, false), entry(121, Qualifier::Event, true)], vec![alarm]));
+        let kinds: Vec<ItemKind> = lines.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, [ItemKind::Decision, ItemKind::Signal]);
+        assert_eq!(lines[0].data["reasons"][0]["text"], "a breach");
+    }
 }

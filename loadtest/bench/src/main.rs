@@ -5,7 +5,9 @@
 //! - sustained end-to-end throughput: events accepted by ingest, stored by
 //!   the event store and pushed to a connected WebSocket, with one event per
 //!   request and with batches;
-//! - latency from ingest to the WebSocket at a paced rate (p50, p99, max).
+//! - latency from ingest to the WebSocket at a paced rate (p50, p99, max);
+//! - latency from ingest to the security response's decision recorded, at
+//!   a paced rate of security-relevant events.
 //!
 //! Run it with `scripts/bench` (builds both in release mode first).
 
@@ -57,7 +59,7 @@ struct Args {
     #[arg(long, default_value = "hg-fn-events")]
     drain_consumer: String,
     /// The phases to run.
-    #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency,simulator")]
+    #[arg(long, value_delimiter = ',', default_value = "baseline,single,batched,latency,decisions,simulator")]
     phases: Vec<String>,
     /// The host's log filter (it must keep the host's start-up line).
     #[arg(long, default_value = "info")]
@@ -231,6 +233,7 @@ struct Setup {
     consumer: String,
     keys: Vec<(uuid::Uuid, &'static str, String)>,
     pushed: mpsc::UnboundedReceiver<(u64, Instant)>,
+    token: String,
 }
 
 async fn setup(host: &Host, consumer: &str) -> anyhow::Result<Setup> {
@@ -251,7 +254,7 @@ async fn setup(host: &Host, consumer: &str) -> anyhow::Result<Setup> {
         keys.push((id, event_type, r["device_key"].as_str().context("device key")?.to_owned()));
     }
     let pushed = listen(&host.base, &token).await?;
-    Ok(Setup { base: host.base.clone(), consumer: consumer.to_owned(), keys, pushed })
+    Ok(Setup { base: host.base.clone(), consumer: consumer.to_owned(), keys, pushed, token })
 }
 
 /// Requests per second of the cheapest endpoint, at the same concurrency.
@@ -430,6 +433,100 @@ async fn latency(s: &mut Setup, rate: u64, secs: u64, seq_base: u64) -> anyhow::
     })
 }
 
+/// What the security response has decided so far (every outcome).
+async fn decided(base: &str) -> u64 {
+    let mut text = String::new();
+    if let Ok(r) = client().get(format!("{base}/metrics")).send().await {
+        text = r.text().await.unwrap_or_default();
+    }
+    text.lines()
+        .filter(|l| l.starts_with("security_decisions_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Security-relevant events (motion, a door, a camera's person: each one
+/// the security response decides on) at a fixed rate, one per request,
+/// measuring from the request's start to the decision recorded (its
+/// `recorded_at`, the host's wall clock, which is this machine's).
+async fn decisions(s: &Setup, rate: u64, secs: u64, seq_base: u64) -> anyhow::Result<Latency> {
+    let relevant: Vec<_> = s
+        .keys
+        .iter()
+        .filter(|(_, t, _)| ["motion_detected", "door_open", "person_detected"].contains(t))
+        .cloned()
+        .collect();
+    let before = decided(&s.base).await;
+    let sends: Arc<Mutex<HashMap<String, std::time::SystemTime>>> = Arc::default();
+    let acks: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let total = rate * secs;
+    let c = client();
+    let url = format!("{}/ingest/events", s.base);
+    let mut ticker = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut inflight = vec![];
+    for n in 0..total {
+        ticker.tick().await;
+        let (device, event_type, key) = relevant[(n as usize) % relevant.len()].clone();
+        let (c, url, sends, acks) = (c.clone(), url.clone(), sends.clone(), acks.clone());
+        inflight.push(tokio::spawn(async move {
+            let id = uuid::Uuid::new_v4().to_string();
+            let mut body = event(device, event_type, seq_base + n);
+            body["event_id"] = json!(id);
+            let at = Instant::now();
+            sends.lock().await.insert(id, std::time::SystemTime::now());
+            if let Ok(r) = c.post(&url).header("x-device-key", &key).json(&body).send().await
+                && r.status() == 202
+            {
+                acks.lock().await.push(at.elapsed());
+            }
+        }));
+    }
+    for t in inflight {
+        let _ = t.await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while decided(&s.base).await < before + total {
+        if Instant::now() > deadline {
+            bail!("only {} of {total} events were decided on", decided(&s.base).await - before);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let sends = sends.lock().await;
+    let mut lat = Vec::with_capacity(total as usize);
+    let mut cursor: Option<String> = None;
+    while (lat.len() as u64) < total {
+        let mut url = format!("{}/security/decisions?limit=200", s.base);
+        if let Some(b) = &cursor {
+            url.push_str(&format!("&before={}", b.replace('+', "%2B")));
+        }
+        let page: Value = c.get(url).bearer_auth(&s.token).send().await?.json().await?;
+        let list = page["decisions"].as_array().context("decisions")?;
+        for d in list {
+            let (Some(id), Some(at)) = (d["event_id"].as_str(), d["recorded_at"].as_str()) else { continue };
+            if let Some(sent) = sends.get(id) {
+                let recorded = std::time::SystemTime::from(chrono::DateTime::parse_from_rfc3339(at)?);
+                lat.push(recorded.duration_since(*sent).unwrap_or_default());
+            }
+        }
+        match page["next_before"].as_str() {
+            Some(b) => cursor = Some(b.to_owned()),
+            None => break,
+        }
+    }
+    lat.sort();
+    let mut acks = acks.lock().await.clone();
+    acks.sort();
+    Ok(Latency {
+        sent: lat.len() as u64,
+        p50: percentile(&lat, 0.50),
+        p99: percentile(&lat, 0.99),
+        max: *lat.last().unwrap_or(&Duration::ZERO),
+        ack_p50: percentile(&acks, 0.50),
+        ack_p99: percentile(&acks, 0.99),
+    })
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -479,6 +576,19 @@ async fn main() -> anyhow::Result<()> {
         let l = latency(&mut s, args.rate, args.seconds, 200_000_000).await?;
         println!(
             "latency    {} ev/s paced, {} events: ingest -> WebSocket p50 {} p99 {} max {}; HTTP 202 p50 {} p99 {}",
+            args.rate,
+            l.sent,
+            ms(l.p50),
+            ms(l.p99),
+            ms(l.max),
+            ms(l.ack_p50),
+            ms(l.ack_p99)
+        );
+    }
+    if run("decisions") {
+        let l = decisions(&s, args.rate, args.seconds, 300_000_000).await?;
+        println!(
+            "decisions  {} ev/s paced, {} events: ingest -> decision recorded p50 {} p99 {} max {}; HTTP 202 p50 {} p99 {}",
             args.rate,
             l.sent,
             ms(l.p50),

@@ -212,6 +212,9 @@ pub struct Decision {
     pub signal: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<Severity>,
+    /// When the security response recorded it (the wall clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 impl Decision {

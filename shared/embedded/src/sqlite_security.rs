@@ -16,20 +16,28 @@ fn limit(n: usize) -> i64 {
 
 #[async_trait]
 impl SecurityStore for SqliteStore {
-    async fn put_decision(&self, d: &Decision) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO security_decisions (id, user_id, at, outcome, doc) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(d.id.to_string())
-        .bind(d.user_id.to_string())
-        .bind(ms(d.at))
-        .bind(d.outcome.as_str())
-        .bind(encode(d)?)
-        .execute(self.pool())
-        .await
-        .map_err(map_err)?;
-        Ok(done.rows_affected() == 1)
+    async fn put_decisions(&self, decisions: &[Decision]) -> StoreResult<Vec<Uuid>> {
+        let mut tx = self.pool().begin().await.map_err(map_err)?;
+        let mut new = vec![];
+        for d in decisions {
+            let done = sqlx::query(
+                "INSERT INTO security_decisions (id, user_id, at, outcome, doc) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(d.id.to_string())
+            .bind(d.user_id.to_string())
+            .bind(ms(d.at))
+            .bind(d.outcome.as_str())
+            .bind(encode(d)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if done.rows_affected() == 1 {
+                new.push(d.id);
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(new)
     }
 
     async fn decisions(&self, q: &DecisionQuery) -> StoreResult<Vec<Decision>> {

@@ -24,24 +24,30 @@ impl MongoStore {
 
 #[async_trait]
 impl SecurityStore for MongoStore {
-    async fn put_decision(&self, d: &Decision) -> StoreResult<bool> {
+    async fn put_decisions(&self, decisions: &[Decision]) -> StoreResult<Vec<Uuid>> {
         self.breaker
             .call(async {
-                let r = self
-                    .coll("security_decisions")
-                    .update_one(
-                        doc! { "_id": d.id.to_string() },
-                        doc! { "$setOnInsert": {
-                            "user_id": d.user_id.to_string(),
-                            "at": d.at.timestamp_millis(),
-                            "outcome": d.outcome.as_str(),
-                            "doc": to_bson(d)?,
-                        } },
-                    )
-                    .upsert(true)
-                    .await
-                    .map_err(map_err)?;
-                Ok(r.upserted_id.is_some())
+                let mut new = vec![];
+                for d in decisions {
+                    let r = self
+                        .coll("security_decisions")
+                        .update_one(
+                            doc! { "_id": d.id.to_string() },
+                            doc! { "$setOnInsert": {
+                                "user_id": d.user_id.to_string(),
+                                "at": d.at.timestamp_millis(),
+                                "outcome": d.outcome.as_str(),
+                                "doc": to_bson(d)?,
+                            } },
+                        )
+                        .upsert(true)
+                        .await
+                        .map_err(map_err)?;
+                    if r.upserted_id.is_some() {
+                        new.push(d.id);
+                    }
+                }
+                Ok(new)
             })
             .await
     }

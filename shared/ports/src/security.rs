@@ -31,8 +31,9 @@ pub struct IncidentQuery {
 
 #[async_trait]
 pub trait SecurityStore: Send + Sync {
-    /// Records a decision once: false when one with its id is there already.
-    async fn put_decision(&self, decision: &Decision) -> StoreResult<bool>;
+    /// Records decisions, each once (in one write where the store can):
+    /// the ids of those that were not there already.
+    async fn put_decisions(&self, decisions: &[Decision]) -> StoreResult<Vec<Uuid>>;
     async fn decisions(&self, query: &DecisionQuery) -> StoreResult<Vec<Decision>>;
     /// Saves an incident whole if the stored one is at `incident.version - 1`
     /// (or there is none, for version 1): false when another change came

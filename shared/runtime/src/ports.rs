@@ -316,6 +316,6 @@ mod tests {
         assert_eq!(Sample::HELD, &[Port::Sessions, Port::PubSub, Port::Limits]);
         assert_eq!(stores_of(Sample::HELD), vec![Store::Users, Store::State]);
         assert_eq!(stores_of(Port::ALL), Store::ALL, "every store has a port");
-        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 17);
+        assert_eq!(Port::ALL.iter().map(|p| p.name()).collect::<std::collections::HashSet<_>>().len(), 18);
     }
 }

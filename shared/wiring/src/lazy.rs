@@ -186,7 +186,7 @@ delegate!(ReportStore {
 });
 
 delegate!(SecurityStore {
-    fn put_decision(&self, decision: &homeguard_domain::security::Decision) -> bool;
+    fn put_decisions(&self, decisions: &[homeguard_domain::security::Decision]) -> Vec<Uuid>;
     fn decisions(&self, query: &homeguard_ports::DecisionQuery) -> Vec<homeguard_domain::security::Decision>;
     fn save_incident(&self, incident: &homeguard_domain::incident::Incident) -> bool;
     fn incident(&self, id: Uuid) -> Option<homeguard_domain::incident::Incident>;

@@ -106,13 +106,14 @@ async fn scenarios_are_admin_only_except_the_list_and_run_through_the_pipeline()
     for c in check(verdict, "device_state") {
         assert_eq!(c["status"], "pass", "{c}");
     }
+    // Armed away by the scenario's set-up: the alarm, its incident, and the playbook's camera.
     for c in check(verdict, "should_alert").into_iter().chain(check(verdict, "should_document_incident")) {
-        assert_eq!(c["status"], "unverifiable", "{c}");
-        assert!(c["needs"].as_str().unwrap().contains("security response"), "{c}");
+        assert_eq!(c["status"], "pass", "{c}");
     }
     let cmds = check(verdict, "commands");
-    assert_eq!(cmds[0]["status"], "fail", "nothing in this build starts the camera: {verdict}");
-    assert_eq!(verdict["passed"], false);
+    assert_eq!(cmds[0]["status"], "pass", "the break-in playbook starts the camera: {verdict}");
+    let (_, alarm) = get(&host, "/home/alarm", &sarah).await;
+    assert_eq!(alarm["state"], "disarmed", "the set-up is undone after the run: {alarm}");
 
     // The events are sarah's, marked as the scenario's, and nobody else's.
     let (_, feed) = get(&host, "/events?limit=100", &sarah).await;
@@ -147,8 +148,11 @@ async fn a_run_can_be_stopped_and_owns_the_clock_while_it_runs() {
     assert_eq!(run["speed"], 120.0);
     let (_, time) = get(&host, "/demo/time", &admin).await;
     assert_eq!((time["speed"].as_f64(), time["simulated"].as_bool()), (Some(120.0), Some(true)), "{time}");
-    let hour: u32 = time["now"].as_str().unwrap()[11..13].parse().unwrap();
-    assert!(hour == 7, "the clock moved to 07:00: {time}");
+    // 07:00 on john's clock (his home's time zone).
+    let john = login(&host, "john@demo.com").await;
+    let (_, home) = get(&host, "/home", &john).await;
+    let hour: u32 = home["local_time"].as_str().unwrap()[11..13].parse().unwrap();
+    assert!(hour == 7, "the clock moved to 07:00 at home: {home} {time}");
     let (status, err) = post(&host, "/demo/time", &admin, &json!({"speed": 2})).await;
     assert_eq!((status, error_code(&err).as_str()), (409, "CONFLICT"), "{err}");
     let (status, err) = post(&host, "/demo/scenarios/break_in/start", &admin, &json!({})).await;

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import { ApiError, errorText, lockoutText, type AlarmView, type ArmMode, type HomeMode, type ZoneRef } from '../api';
 import { alarmState, ALARM_KIND_LABEL, armModeLabel, clock, exactTime, HOME_MODE_LABEL, homeModeLabel } from '../format';
 import { useLoad, useNow } from '../hooks';
@@ -82,6 +82,24 @@ export function AlarmPanel() {
     prevState.current = state;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state]);
+
+  // Asked to disarm from elsewhere (the incident banner's Disarm): the keypad, opened afresh (its heading focused).
+  const loc = useLocation();
+  const askedDisarm = (loc.state as { disarm?: unknown } | null)?.disarm;
+  const [padKey, setPadKey] = useState(0);
+  const handledAsk = useRef<unknown>(undefined);
+  useEffect(() => {
+    if (!askedDisarm || !state || handledAsk.current === askedDisarm) return;
+    handledAsk.current = askedDisarm;
+    if (state === 'disarmed') {
+      setNote({ text: 'The alarm is disarmed already.', ok: true });
+      return;
+    }
+    setPad({ purpose: 'disarm' });
+    setCode('');
+    setPadError(null);
+    setPadKey((k) => k + 1);
+  }, [askedDisarm, state]);
 
   const counting = !!v && (v.state === 'arming' || v.state === 'pending') && v.seconds_left !== null;
   const endsAt = counting && loaded.data ? loaded.data.at + (v.seconds_left ?? 0) * 1000 : null;
@@ -356,6 +374,7 @@ export function AlarmPanel() {
 
       {pad && (
         <Keypad
+          key={padKey}
           title={pad.purpose === 'disarm' ? 'Enter your code to disarm' : `Enter your code to change the mode to ${homeModeLabel(pad.mode)}`}
           code={code}
           setCode={setCode}

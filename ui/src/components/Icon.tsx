@@ -28,6 +28,12 @@ const PATHS = {
   bell: 'M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 20a2 2 0 0 0 4 0',
   play: 'M7 5l12 7-12 7z',
   stop: 'M6 6h12v12H6z',
+  wrench: 'M14.7 6.3a4 4 0 0 0-5.4 5.4L3 18l3 3 6.3-6.3a4 4 0 0 0 5.4-5.4l-2.5 2.5-2.4-.6-.6-2.4z',
+  scale: 'M12 3v17M7 20h10M5 7h14M5 7l-3 6h6zM19 7l-3 6h6z',
+  signal: 'M12 12h.01M8.5 8.5a5 5 0 0 0 0 7M15.5 8.5a5 5 0 0 1 0 7M5.6 5.6a9 9 0 0 0 0 12.8M18.4 5.6a9 9 0 0 1 0 12.8',
+  arrow: 'M4 12h16M14 6l6 6-6 6',
+  download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
+  external: 'M14 4h6v6M20 4l-9 9M18 14v6H4V6h6',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -422,6 +422,7 @@ impl AlarmRecord {
             facts,
             signal: signal.filter(|_| verdict.outcome != Outcome::Log),
             notify: verdict.notify,
+            recorded_at: None,
         });
         step
     }

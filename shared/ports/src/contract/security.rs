@@ -46,6 +46,7 @@ fn decision(user: Uuid, at: chrono::DateTime<chrono::Utc>, outcome: Outcome) -> 
         },
         signal: None,
         notify: None,
+        recorded_at: Some(at),
     }
 }
 
@@ -59,10 +60,10 @@ pub async fn run_decisions(store: &dyn SecurityStore) {
     let a = decision(home, t0, Outcome::Suppress);
     let b = decision(home, t0 + Duration::seconds(5), Outcome::Alarm);
     let c = decision(other, t0 + Duration::seconds(2), Outcome::Log);
-    for d in [&a, &b, &c] {
-        assert!(store.put_decision(d).await.unwrap());
-    }
-    assert!(!store.put_decision(&Decision { summary: "again".into(), ..a.clone() }).await.unwrap(), "once");
+    assert_eq!(store.put_decisions(&[a.clone(), b.clone()]).await.unwrap(), [a.id, b.id]);
+    let again = Decision { summary: "again".into(), ..a.clone() };
+    assert_eq!(store.put_decisions(&[again, c.clone()]).await.unwrap(), [c.id], "each once");
+    assert!(store.put_decisions(&[]).await.unwrap().is_empty());
     assert_eq!(store.decisions(&query(Some(home))).await.unwrap(), vec![b.clone(), a.clone()], "newest first");
     let suppressed = DecisionQuery { outcome: Some(Outcome::Suppress), ..query(Some(home)) };
     assert_eq!(store.decisions(&suppressed).await.unwrap(), vec![a.clone()]);
