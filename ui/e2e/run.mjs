@@ -160,6 +160,42 @@ async function countdownSeconds() {
 }
 const johnAlarm = async () => (await api('GET', '/home/alarm', johnToken)).body;
 
+// The link of an alarm's e-mail (/ack?token=...) is public. Only the host signs its token (and this host sends
+// no e-mail), so these checks cover no token and a token the host refuses; src/Ack.test.tsx covers the rest.
+const FORGED_ACK = 'e2e-forged.not-a-signed.link';
+/** Opens /ack with `token`; the requests to /incidents/acknowledge it made, with their authorization header. */
+async function openAck(token) {
+  const seen = [];
+  const onRequest = (r) => {
+    if (new URL(r.url()).pathname === '/incidents/acknowledge') seen.push({ method: r.method(), authorization: r.headers()['authorization'] });
+  };
+  page.on('request', onRequest);
+  try {
+    const res = await page.goto(BASE + '/ack' + (token === null ? '' : `?token=${encodeURIComponent(token)}`));
+    assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/ack is the app');
+    await page.getByTestId('ack-page').waitFor({ timeout: 10000 });
+    if (token !== null) await page.getByRole('alert').or(page.getByTestId('ack-facts')).first().waitFor({ timeout: 5000 });
+  } finally {
+    page.off('request', onRequest);
+  }
+  return seen;
+}
+/** The forged token shows the host's own words for it, as an alert, and nothing to press; it is kept nowhere. */
+async function ackRefused(seen) {
+  const expected = await api('GET', `/incidents/acknowledge?token=${encodeURIComponent(FORGED_ACK)}`);
+  assert.equal(expected.status, 401, `a forged link: ${JSON.stringify(expected.body)}`);
+  assert.equal(expected.body.error.code, 'UNAUTHORIZED');
+  await page.getByRole('alert').filter({ hasText: expected.body.error.message }).waitFor({ timeout: 5000 });
+  assert.equal(new URL(page.url()).pathname, '/ack', 'no redirect');
+  assert.equal(await page.getByRole('button', { name: /acknowledge/i }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Open HomeGuard' }).getAttribute('href'), '/incidents');
+  assert.ok(seen.length > 0 && seen.every((r) => r.method === 'GET' && r.authorization === undefined), `only GETs, without the session’s bearer token: ${JSON.stringify(seen)}`);
+  const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+  assert.ok(!stored.includes(FORGED_ACK), 'the link’s token is not stored');
+  const hrefs = await page.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+  assert.ok(hrefs.every((h) => !h.includes(FORGED_ACK)), `the link’s token is in no link: ${hrefs}`);
+}
+
 async function uiLogin(name, email) {
   await page.goto(BASE + '/login');
   await page.getByRole('button', { name: new RegExp(name) }).click();
@@ -850,6 +886,18 @@ try {
     assert.equal(new URL(page.url()).pathname, '/login');
   });
 
+  await test('e-mail acknowledgement link, logged out: no token and a forged one in words, no redirect to /login; axe, 390 px', async () => {
+    const none = await openAck(null);
+    assert.equal(new URL(page.url()).pathname, '/ack', 'no redirect');
+    await page.getByTestId('ack-no-token').filter({ hasText: 'it has no token' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.getByTestId('ack-no-token').getAttribute('role'), 'alert');
+    assert.deepEqual(none, [], 'no token, no request');
+    await page.waitForFunction(() => document.title === 'Acknowledge alarm - HomeGuard', null, { timeout: 5000 });
+    await checkScreen('ack-no-token');
+    await ackRefused(await openAck(FORGED_ACK));
+    await checkScreen('ack-invalid');
+  });
+
   await test('admin starts break_in from the scenario panel, watches progress, reads the verdict', async () => {
     await uiLogin('Admin User', 'admin@demo.com');
     assert.equal(await page.locator('.home-group').count(), 2, 'admin sees both homes');
@@ -1241,6 +1289,17 @@ try {
         if (r.status !== 200) console.log(`     could not restore sarah's ${kind} playbook: ${r.status} ${JSON.stringify(r.body)}`);
       }
     }
+  });
+
+  await test('e-mail acknowledgement link, logged in: a forged link is refused in words, and the session stays', async () => {
+    await page.goto(BASE + '/');
+    await page.locator('[data-testid=tile], #email').first().waitFor({ timeout: 10000 });
+    if (!(await page.getByRole('button', { name: 'Log out' }).count())) await uiLogin('Sarah Johnson', 'sarah@demo.com');
+    await ackRefused(await openAck(FORGED_ACK));
+    await page.goto(BASE + '/');
+    await page.locator('[data-testid=tile]').first().waitFor({ timeout: 10000 });
+    assert.equal(new URL(page.url()).pathname, '/', 'still logged in: the 401 of the link did not end the session');
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
   });
 
   await test('a locked-out account shows the wait time', async () => {

@@ -21,6 +21,7 @@ const Settings = lazy(() => import('./pages/Settings'));
 const Incidents = lazy(() => import('./pages/Incidents'));
 const Decisions = lazy(() => import('./pages/Decisions'));
 const Playbooks = lazy(() => import('./pages/Playbooks'));
+const Ack = lazy(() => import('./pages/Ack'));
 
 const TITLES: Record<string, string> = {
   '/': 'Dashboard',
@@ -43,6 +44,7 @@ const TITLES: Record<string, string> = {
   '/notifications': 'Notifications',
   '/settings': 'Settings',
   '/login': 'Log in',
+  '/ack': 'Acknowledge alarm',
 };
 
 function Title() {
@@ -173,6 +175,21 @@ function AppRoutes() {
       <Title />
       <Routes>
         <Route path="/login" element={user ? <Navigate to="/" replace /> : <Login />} />
+        {/* The link of an alarm's e-mail: public, with or without a session. */}
+        <Route
+          path="/ack"
+          element={
+            <Suspense
+              fallback={
+                <main id="main" className="ack">
+                  <Loading what="the page" />
+                </main>
+              }
+            >
+              <Ack />
+            </Suspense>
+          }
+        />
         <Route
           path="*"
           element={

@@ -39,6 +39,20 @@ describe('API client', () => {
     await expect(c2.login('a@b.c', 'x')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
   });
+  it("the alarm e-mail's link: the token alone, no bearer token, and its 401 leaves the session alone", async () => {
+    const onUnauthorized = vi.fn();
+    const fetchImpl = vi.fn(async () => json(401, errBody('TOKEN_EXPIRED', 'This link has expired; open HomeGuard to acknowledge')));
+    const c = createClient({ getToken: () => 'tok', onUnauthorized, fetchImpl });
+    await expect(c.ackLink('a.b+c/d')).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' });
+    await expect(c.acknowledgeByLink('a.b+c/d')).rejects.toThrow('This link has expired; open HomeGuard to acknowledge');
+    expect(onUnauthorized).not.toHaveBeenCalled();
+    const [[getUrl, get], [postUrl, post]] = fetchImpl.mock.calls as unknown as [[string, RequestInit], [string, RequestInit]];
+    expect(getUrl).toBe('/incidents/acknowledge?token=a.b%2Bc%2Fd');
+    expect(postUrl).toBe('/incidents/acknowledge');
+    expect(post.method).toBe('POST');
+    expect(JSON.parse(String(post.body))).toEqual({ token: 'a.b+c/d' });
+    for (const init of [get, post]) expect((init.headers as Record<string, string>)['authorization']).toBeUndefined();
+  });
   it('reads the wait of a rate-limited login', async () => {
     const c = createClient({
       getToken: () => null,

@@ -590,6 +590,12 @@ export interface IncidentPage {
   next_before: string | null;
 }
 
+/** GET and POST /incidents/acknowledge: the incident an alarm e-mail's link acknowledges, and for whom ("Sarah"). */
+export interface AckLinkView {
+  incident: IncidentSummary;
+  by: string;
+}
+
 export type TimelineKind = 'decision' | 'signal' | 'transition' | 'notification' | 'action' | 'acknowledged' | 'resolved';
 
 /** How monitoring took a signal (see ReportStatus). */
@@ -887,6 +893,10 @@ export function createClient(opts: ClientOptions) {
       request<IncidentPage>('GET', '/incidents' + q(params)),
     incident: (id: string) => request<Incident>('GET', `/incidents/${encodeURIComponent(id)}`),
     acknowledgeIncident: (id: string) => request<IncidentSummary>('POST', `/incidents/${encodeURIComponent(id)}/acknowledge`),
+    // The link of an alarm's e-mail (/ack?token=...): its signed token is the credential. Sent without the
+    // session's bearer token, and its 401 (a link not valid or expired) leaves the session alone.
+    ackLink: (token: string) => request<AckLinkView>('GET', '/incidents/acknowledge' + q({ token }), undefined, false),
+    acknowledgeByLink: (token: string) => request<AckLinkView>('POST', '/incidents/acknowledge', { token }, false),
     resolveIncident: (id: string, body: IncidentResolution) =>
       request<IncidentSummary>('POST', `/incidents/${encodeURIComponent(id)}/resolve`, body),
     /** The incident's report as text (Markdown or a whole HTML page). */

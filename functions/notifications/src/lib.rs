@@ -209,11 +209,27 @@ async fn email(ctx: &NotificationsCtx, n: &Notification, address: &str, to: &Rec
     let when = n.created_at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M %Z");
     let severity =
         serde_json::to_value(n.severity).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let ack = match ack_link(ctx, n, to) {
+        Ok(Some(link)) => format!("\n\nSeen it? Acknowledge (this stops it going further):\n{link}"),
+        Ok(None) => String::new(),
+        Err(e) => return Err(Attempted { attempts: 0, detail: e.message }),
+    };
     let text = format!(
-        "{}\n\nSeverity: {severity}\nAt: {when}\n\n-- \nHomeGuard. Choose which notifications reach you by e-mail, and your quiet hours, in the app's Settings.\n",
+        "{}{ack}\n\nSeverity: {severity}\nAt: {when}\n\n-- \nHomeGuard. Choose which notifications reach you by e-mail, and your quiet hours, in the app's Settings.\n",
         n.body
     );
     ctx.outbound.email(address, &format!("[HomeGuard] {}", n.title), &text, n.id).await
+}
+
+/// The signed link that acknowledges the incident `n` asks about, for its recipient.
+fn ack_link(ctx: &NotificationsCtx, n: &Notification, to: &Recipient) -> Result<Option<String>, FnError> {
+    let Some(incident) = n.acknowledges else {
+        return Ok(None);
+    };
+    let name = to.user.as_ref().map_or("the household", |u| u.name.as_str());
+    let by = (name, n.user_id);
+    homeguard_usecases::incidents::ack_link(&ctx.auth, &ctx.outbound, n.user_id, incident, by, ctx.clock.wall())
+        .map(Some)
 }
 
 async fn webhook(ctx: &NotificationsCtx, n: &Notification, to: &Recipient) -> Outcome {
@@ -225,6 +241,7 @@ async fn webhook(ctx: &NotificationsCtx, n: &Notification, to: &Recipient) -> Ou
         "notification": {
             "id": n.id, "user_id": n.user_id, "title": n.title, "body": n.body, "severity": n.severity,
             "source": n.source, "source_id": n.source_id, "created_at": n.created_at,
+            "acknowledge_url": ack_link(ctx, n, to).map_err(|e| Attempted { attempts: 0, detail: e.message })?,
         },
         "sent_at": ctx.clock.now(),
     });

@@ -261,16 +261,34 @@ fn busy() -> FnError {
 /// Changes an incident over whatever changed it meanwhile (`f` is applied
 /// again to the newer one).
 async fn update(ctx: &SecurityCtx, id: Uuid, f: impl Fn(&mut Incident)) -> Result<(), FnError> {
+    saved(ctx, id, |i| {
+        f(i);
+        Ok(())
+    })
+    .await
+    .map(drop)
+}
+
+/// Applies `f` to incident `id` as stored and saves it over the version it
+/// was read at, starting again from the newer one when another change was
+/// saved first (so `f` must only change the incident it is given). None:
+/// there is no such incident.
+async fn saved(
+    ctx: &SecurityCtx,
+    id: Uuid,
+    f: impl Fn(&mut Incident) -> Result<(), FnError>,
+) -> Result<Option<Incident>, FnError> {
     for _ in 0..ATTEMPTS {
-        let Some(mut incident) = ctx.security.incident(id).await? else { return Ok(()) };
+        let Some(mut incident) = ctx.security.incident(id).await? else { return Ok(None) };
         let before = incident.clone();
-        f(&mut incident);
+        f(&mut incident)?;
         if incident == before {
-            return Ok(());
+            return Ok(Some(incident));
         }
         incident.version += 1;
         if ctx.security.save_incident(&incident).await? {
-            return Ok(());
+            tracing::info!(user_id = %incident.user_id, incident_id = %id, status = incident.status.as_str(), "incident changed");
+            return Ok(Some(incident));
         }
     }
     Err(busy())
@@ -330,6 +348,7 @@ fn tell_household(i: &Incident, now: DateTime<Utc>) -> Notification {
         now,
     )
     .on(vec!["email".into(), "webhook".into()])
+    .acknowledging(i.id)
 }
 
 /// The most a page holds.
@@ -452,7 +471,7 @@ pub async fn list(ctx: &SecurityCtx, caller: &Caller, q: IncidentsQuery) -> Resu
 async fn owned(ctx: &SecurityCtx, caller: &Caller, id: Uuid) -> Result<Incident, FnError> {
     match ctx.security.incident(id).await? {
         Some(i) if i.user_id == caller.user_id || caller.is_admin() => Ok(i),
-        _ => Err(FnError::new(ErrorCode::NotFound, format!("Incident {id} not found"))),
+        _ => Err(not_found(id)),
     }
 }
 
@@ -478,6 +497,10 @@ async fn person(ctx: &SecurityCtx, caller: &Caller) -> Result<String, FnError> {
     Ok(ctx.users.get(caller.user_id).await?.map(|u| u.name).unwrap_or_else(|| "an admin".into()))
 }
 
+fn not_found(id: Uuid) -> FnError {
+    FnError::new(ErrorCode::NotFound, format!("Incident {id} not found"))
+}
+
 /// Changes an incident the caller may see, over the version it was read at.
 async fn change(
     ctx: &SecurityCtx,
@@ -486,20 +509,55 @@ async fn change(
     f: impl Fn(&mut Incident, &str, DateTime<Utc>) -> Result<(), FnError>,
 ) -> Result<IncidentSummary, FnError> {
     let by = person(ctx, caller).await?;
-    for _ in 0..ATTEMPTS {
-        let mut incident = owned(ctx, caller, id).await?;
-        let before = incident.clone();
-        f(&mut incident, &by, ctx.clock.now())?;
-        if incident == before {
-            return Ok(IncidentSummary::from(&incident));
+    let mine = |i: &mut Incident| {
+        if !caller.can_access(i.user_id) {
+            return Err(not_found(id));
         }
-        incident.version += 1;
-        if ctx.security.save_incident(&incident).await? {
-            tracing::info!(user_id = %incident.user_id, incident_id = %id, status = incident.status.as_str(), "incident changed");
-            return Ok(IncidentSummary::from(&incident));
-        }
+        f(i, &by, ctx.clock.now())
+    };
+    saved(ctx, id, mine).await?.map(|i| IncidentSummary::from(&i)).ok_or_else(|| not_found(id))
+}
+
+/// The incident an acknowledgement link is for, and whom it was sent to.
+#[derive(Debug, Serialize)]
+pub struct LinkView {
+    pub incident: IncidentSummary,
+    pub by: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkQuery {
+    pub token: String,
+}
+
+/// An acknowledgement link's incident, checked: signed by us, not expired,
+/// and for an incident of the home it names.
+async fn linked(ctx: &SecurityCtx, token: &str) -> Result<(homeguard_runtime::auth::AckClaims, Incident), FnError> {
+    let claims = homeguard_runtime::auth::verify_ack(&ctx.auth, token, ctx.clock.wall())?;
+    match ctx.security.incident(claims.inc).await? {
+        Some(i) if i.user_id == claims.sub => Ok((claims, i)),
+        _ => Err(not_found(claims.inc)),
     }
-    Err(busy())
+}
+
+/// `GET /incidents/acknowledge?token=`: what a link in an alarm's e-mail
+/// would acknowledge (the app shows it before the person confirms).
+pub async fn link(ctx: &SecurityCtx, token: &str) -> Result<LinkView, FnError> {
+    let (claims, incident) = linked(ctx, token).await?;
+    Ok(LinkView { incident: IncidentSummary::from(&incident), by: claims.by })
+}
+
+/// `POST /incidents/acknowledge` with the link's token: acknowledges the
+/// incident for the person the link was sent to (no login: the signed link
+/// is the proof), which stops its escalation.
+pub async fn acknowledge_by_link(ctx: &SecurityCtx, token: &str) -> Result<LinkView, FnError> {
+    let (claims, incident) = linked(ctx, token).await?;
+    let by = claims.by.as_str();
+    let saved = saved(ctx, incident.id, |i| Ok(i.acknowledge(by, ctx.clock.now())?)).await?;
+    let incident = saved.ok_or_else(|| not_found(incident.id))?;
+    tracing::info!(user_id = %incident.user_id, incident_id = %incident.id, "incident acknowledged from a link");
+    Ok(LinkView { incident: IncidentSummary::from(&incident), by: claims.by })
 }
 
 #[derive(Debug, Deserialize)]
@@ -646,6 +704,13 @@ fn routes(_: &Arc<SecurityCtx>) -> Router<Arc<SecurityCtx>> {
             get(|State(ctx): S, c: Caller, Query(q): Query<IncidentsQuery>| async move {
                 list(&ctx, &c, q).await.map(axum::Json)
             }),
+        )
+        .route(
+            "/incidents/acknowledge",
+            get(|State(ctx): S, Query(q): Query<LinkQuery>| async move { link(&ctx, &q.token).await.map(axum::Json) })
+                .post(|State(ctx): S, Json(q): Json<LinkQuery>| async move {
+                    acknowledge_by_link(&ctx, &q.token).await.map(axum::Json)
+                }),
         )
         .route(
             "/incidents/{id}",

@@ -8,6 +8,7 @@ use homeguard_domain::playbook::{PlaybookKind, Step};
 use homeguard_domain::{Device, DeviceType, Role};
 use homeguard_runtime::{Caller, FnError};
 use homeguard_usecases::commands::{CommandInput, send_once};
+use homeguard_usecases::incidents::ack_link;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -116,8 +117,11 @@ pub async fn contacts(ctx: &SecurityCtx, incident: &Incident) -> Result<Vec<Item
             ),
             Some(address) => {
                 let subject = format!("[HomeGuard] {} at {household}'s home", incident.title);
+                let by = format!("{who}, emergency contact");
+                let link =
+                    ack_link(&ctx.auth, &ctx.outbound, incident.user_id, incident.id, (&by, c.id), ctx.clock.wall())?;
                 let body = format!(
-                    "{}\n\nYou are an emergency contact of {household}. HomeGuard raised this alarm at {} UTC and told the household.\nPlease try to reach them.\n",
+                    "{}\n\nYou are an emergency contact of {household}. HomeGuard raised this alarm at {} UTC and told the household.\nPlease try to reach them.\n\nOnce you have, acknowledge it here (the household sees that you did):\n{link}\n",
                     incident.title,
                     incident.opened_at.format("%Y-%m-%d %H:%M:%S")
                 );

@@ -146,6 +146,11 @@ pub struct Notification {
     /// one's retry should this attempt be cut short (none: all settled).
     #[serde(default)]
     pub next_delivery_at: Option<DateTime<Utc>>,
+    /// The incident it asks its reader to acknowledge: each e-mail and
+    /// webhook then carries a signed link that does so for the person it
+    /// was sent to, without logging in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledges: Option<Uuid>,
 }
 
 impl Notification {
@@ -175,12 +180,19 @@ impl Notification {
             read_at: None,
             deliveries: vec![],
             next_delivery_at: None,
+            acknowledges: None,
         }
     }
 
     /// The channels asked for besides the app.
     pub fn on(mut self, channels: Vec<String>) -> Self {
         self.channels = channels;
+        self
+    }
+
+    /// Asks its reader to acknowledge `incident` (see [`Notification::acknowledges`]).
+    pub fn acknowledging(mut self, incident: Uuid) -> Self {
+        self.acknowledges = Some(incident);
         self
     }
 }
@@ -216,6 +228,7 @@ mod tests {
             read_at: None,
             deliveries: vec![],
             next_delivery_at: None,
+            acknowledges: None,
         }
     }
 

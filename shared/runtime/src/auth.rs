@@ -98,6 +98,49 @@ pub fn issue_token(keys: &AuthKeys, claims: &Claims) -> Result<String, FnError> 
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding).map_err(FnError::internal)
 }
 
+/// Whom a link acknowledges for, and which incident: what a link in an
+/// alarm's e-mail carries, signed, so that the person it was sent to can
+/// acknowledge the incident from their phone without logging in. It opens
+/// nothing else: a session token is not one, and it is not a session token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AckClaims {
+    /// Always [`ACK_AUDIENCE`].
+    pub aud: String,
+    /// The home (its owner's user id).
+    pub sub: Uuid,
+    /// The incident.
+    pub inc: Uuid,
+    /// Who it was sent to, by name, as the timeline will say it.
+    pub by: String,
+    /// Their id: a member's user id or an emergency contact's id.
+    pub by_id: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The audience of acknowledgement links.
+pub const ACK_AUDIENCE: &str = "homeguard:incident-acknowledge";
+
+/// Signs an acknowledgement link's token.
+pub fn issue_ack(keys: &AuthKeys, claims: &AckClaims) -> Result<String, FnError> {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding).map_err(FnError::internal)
+}
+
+/// Checks an acknowledgement link's token: signed by us, for this purpose, not expired.
+pub fn verify_ack(keys: &AuthKeys, token: &str, now: DateTime<Utc>) -> Result<AckClaims, FnError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.set_audience(&[ACK_AUDIENCE]);
+    validation.required_spec_claims = ["exp", "sub", "aud"].iter().map(|s| s.to_string()).collect();
+    let claims = jsonwebtoken::decode::<AckClaims>(token, &keys.decoding, &validation)
+        .map_err(|_| FnError::unauthorized("This link is not valid"))?
+        .claims;
+    if now.timestamp() >= claims.exp {
+        return Err(FnError::new(ErrorCode::TokenExpired, "This link has expired; open HomeGuard to acknowledge"));
+    }
+    Ok(claims)
+}
+
 /// The SHA-256 of a token, as sessions store it (never the token itself).
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -230,6 +273,37 @@ mod tests {
         let c = claims(60);
         let t = issue_token(&keys(), &c).unwrap();
         assert_eq!(verify_token(&keys(), &t, Utc::now()).unwrap(), c);
+    }
+
+    fn ack(exp_in: i64) -> AckClaims {
+        let now = Utc::now().timestamp();
+        AckClaims {
+            aud: ACK_AUDIENCE.into(),
+            sub: Uuid::new_v4(),
+            inc: Uuid::new_v4(),
+            by: "Sarah".into(),
+            by_id: Uuid::new_v4(),
+            iat: now,
+            exp: now + exp_in,
+        }
+    }
+
+    #[test]
+    fn ack_links_open_only_what_they_are_for() {
+        let a = ack(60);
+        let link = issue_ack(&keys(), &a).unwrap();
+        assert_eq!(verify_ack(&keys(), &link, Utc::now()).unwrap(), a);
+        // A link is not a session, and a session is not a link.
+        assert_eq!(verify_token(&keys(), &link, Utc::now()).unwrap_err().code, ErrorCode::Unauthorized);
+        let session = issue_token(&keys(), &claims(60)).unwrap();
+        assert_eq!(verify_ack(&keys(), &session, Utc::now()).unwrap_err().code, ErrorCode::Unauthorized);
+        // Another purpose, another key, or an expired link: refused.
+        let other = issue_ack(&keys(), &AckClaims { aud: "homeguard:other".into(), ..a.clone() }).unwrap();
+        assert_eq!(verify_ack(&keys(), &other, Utc::now()).unwrap_err().code, ErrorCode::Unauthorized);
+        let foreign = AuthKeys::new(b"another-secret-another-secret-xx", Duration::hours(1));
+        assert_eq!(verify_ack(&foreign, &link, Utc::now()).unwrap_err().code, ErrorCode::Unauthorized);
+        let old = issue_ack(&keys(), &ack(-1)).unwrap();
+        assert_eq!(verify_ack(&keys(), &old, Utc::now()).unwrap_err().code, ErrorCode::TokenExpired);
     }
 
     #[test]

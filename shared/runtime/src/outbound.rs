@@ -45,6 +45,7 @@ pub struct Outbound {
     http: reqwest::Client,
     mailer: Option<Mailer>,
     n8n: Option<String>,
+    public_url: String,
     monitoring: Option<Monitoring>,
     breakers: Mutex<HashMap<String, Arc<Breaker>>>,
 }
@@ -85,7 +86,31 @@ impl Outbound {
                 Some(Mailer { transport, from, breaker: Breaker::new("smtp") })
             }
         };
-        Ok(Self { http, mailer, n8n: None, monitoring: None, breakers: Mutex::default() })
+        Ok(Self {
+            http,
+            mailer,
+            n8n: None,
+            public_url: "http://localhost:8080".into(),
+            monitoring: None,
+            breakers: Mutex::default(),
+        })
+    }
+
+    /// Where people reach the app (`PUBLIC_URL`; unset: this machine's `port`).
+    pub fn with_public_url(mut self, url: Option<&str>, port: u16) -> Result<Self, String> {
+        self.public_url = match url.map(|u| u.trim().trim_end_matches('/')).filter(|u| !u.is_empty()) {
+            None => format!("http://localhost:{port}"),
+            Some(u) if (u.starts_with("http://") || u.starts_with("https://")) && reqwest::Url::parse(u).is_ok() => {
+                u.to_owned()
+            }
+            Some(u) => return Err(format!("PUBLIC_URL must be an http(s) URL, not {u:?}")),
+        };
+        Ok(self)
+    }
+
+    /// The address of the app's `path` (which starts with `/`) for people to open.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 
     /// Where n8n's webhooks are (`N8N_WEBHOOK_BASE`, e.g. `http://n8n:5678/webhook`).
@@ -312,6 +337,17 @@ mod tests {
         let failed = out.post_json("http://127.0.0.1:9/hook", b"{}", &[]).await.unwrap_err();
         assert_eq!(failed.attempts, DELIVERY.retries + 1);
         assert!(failed.detail.to_lowercase().contains("connect"), "{failed:?}");
+    }
+
+    #[test]
+    fn links_point_at_the_public_url() {
+        let o = Outbound::without_mail().with_public_url(None, 9000).unwrap();
+        assert_eq!(o.link("/ack?t=1"), "http://localhost:9000/ack?t=1");
+        let o = Outbound::without_mail().with_public_url(Some(" https://home.example.org/ "), 9000).unwrap();
+        assert_eq!(o.link("/ack"), "https://home.example.org/ack");
+        assert!(
+            Outbound::without_mail().with_public_url(Some("home.example.org"), 1).unwrap_err().contains("PUBLIC_URL")
+        );
     }
 
     #[tokio::test]

@@ -8,4 +8,5 @@ pub mod access;
 pub mod alarm;
 pub mod commands;
 pub mod devices;
+pub mod incidents;
 pub mod ingest;

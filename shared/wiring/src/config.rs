@@ -76,6 +76,10 @@ pub struct Config {
     /// The line's AES key (16, 24 or 32 hex characters; unset: a clear line).
     #[arg(long, env = "MONITORING_KEY", hide_env_values = true)]
     pub monitoring_key: Option<String>,
+    /// Where people reach the app (links in e-mails point there; unset:
+    /// `http://localhost:<PORT>`, right for the local host alone).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// The sender of e-mail notifications.
     #[arg(long, env = "SMTP_FROM", default_value = "HomeGuard <homeguard@localhost>")]
     pub smtp_from: String,

@@ -105,6 +105,7 @@ pub async fn build_ctx(config: &Config, data_dir: &DataDir) -> anyhow::Result<Ar
         outbound: Arc::new(
             Outbound::new(config.smtp_url.as_deref(), &config.smtp_from)
                 .and_then(|o| o.with_n8n(config.n8n_webhook_base.as_deref()))
+                .and_then(|o| o.with_public_url(config.public_url.as_deref(), config.port))
                 .and_then(|o| {
                     o.with_monitoring(
                         config.monitoring_dc09.as_deref(),

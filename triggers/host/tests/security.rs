@@ -328,6 +328,18 @@ async fn a_fire_runs_its_playbook_and_the_household_chooses_its_steps() {
     h.host.stop();
 }
 
+/// What an acknowledgement link would acknowledge (no login).
+async fn link(h: &Home, token: &str) -> (u16, Value) {
+    let r = client().get(h.host.url("/incidents/acknowledge")).query(&[("token", token)]).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Acknowledges from a link (no login).
+async fn acknowledge_link(h: &Home, token: &str) -> (u16, Value) {
+    let r = client().post(h.host.url("/incidents/acknowledge")).json(&json!({ "token": token })).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
 #[tokio::test]
 async fn an_alarm_nobody_acknowledges_goes_to_the_emergency_contacts_and_one_acknowledged_does_not() {
     let (tmp, dir) = temp_dir();
@@ -381,12 +393,48 @@ async fn an_alarm_nobody_acknowledges_goes_to_the_emergency_contacts_and_one_ack
     let body = json!({ "outcome": "resolved" });
     assert_eq!(post(&h.host, &format!("/incidents/{first}/resolve"), &h.sarah, &body).await.0, 200);
 
-    // Acknowledged at once: the chain stops at the household.
+    // Ana's link is hers, for an incident closed now: it says so.
+    let tokens = common::smtp::ack_tokens(&maildir);
+    let (_, ana_link) = tokens.iter().find(|(to, _)| to == "ana@example.com").expect("Ana's e-mail has a link");
+    let (status, v) = link(&h, ana_link).await;
+    assert_eq!(
+        (status, v["by"].as_str(), v["incident"]["id"].as_str()),
+        (200, Some("Ana (sister), emergency contact"), Some(first.as_str())),
+        "{v}"
+    );
+    let (status, v) = acknowledge_link(&h, ana_link).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (409, Some("CONFLICT")), "{v}");
+
+    // Acknowledged at once, from the link in the household's e-mail (no
+    // login): the chain stops at the household.
     h.armed_away().await;
     event(&h, "Back Window Sensor", "glass_break", json!({ "intensity": 0.9 })).await;
     let second = open_incident().await;
     assert_ne!(second, first, "a new alarm is a new incident");
-    assert_eq!(post(&h.host, &format!("/incidents/{second}/acknowledge"), &h.sarah, &json!({})).await.0, 200);
+    common::smtp::mails_until(&maildir, 3).await;
+    let tokens = common::smtp::ack_tokens(&maildir);
+    let (to, mine) = tokens.last().unwrap();
+    assert_eq!(to, SARAH, "{tokens:?}");
+    let (status, v) = link(&h, mine).await;
+    assert_eq!(
+        (status, v["incident"]["id"].as_str(), v["by"].as_str()),
+        (200, Some(second.as_str()), Some("Sarah Johnson")),
+        "{v}"
+    );
+    let (status, v) = acknowledge_link(&h, mine).await;
+    assert_eq!((status, v["incident"]["status"].as_str()), (200, Some("acknowledged")), "{v}");
+    assert_eq!(v["incident"]["acknowledged_by"], "Sarah Johnson");
+    assert_eq!(acknowledge_link(&h, mine).await.0, 200, "twice is once");
+    // A link that is not ours, or not a link at all, opens nothing.
+    let mut forged = mine.clone();
+    forged.pop();
+    forged.push(if mine.ends_with('A') { 'B' } else { 'A' });
+    let (status, v) = acknowledge_link(&h, &forged).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (401, Some("UNAUTHORIZED")), "{v}");
+    let (status, v) = acknowledge_link(&h, &h.sarah).await;
+    assert_eq!(status, 401, "a session token is not a link: {v}");
+    let r = client().get(h.host.url("/incidents/acknowledge")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
     h.advance("3m").await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let (_, i) = get(&h.host, &format!("/incidents/{second}"), &h.sarah).await;

@@ -90,8 +90,10 @@ pub async fn run_notifications(store: &dyn NotificationStore) {
         read_at: None,
         deliveries: vec![],
         next_delivery_at: None,
+        acknowledges: None,
     };
-    let (a, b, c) = (note(me, 0, Severity::Normal), note(me, 10, Severity::Critical), note(them, 5, Severity::Low));
+    let (a, mut b, c) = (note(me, 0, Severity::Normal), note(me, 10, Severity::Critical), note(them, 5, Severity::Low));
+    b.acknowledges = Some(Uuid::new_v4());
     for n in [&a, &b, &c] {
         assert!(store.insert(n).await.unwrap());
     }

@@ -47,6 +47,26 @@ pub fn mails(maildir: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The acknowledgement links' tokens in the messages, oldest first, each
+/// with the message's `To` (quoted-printable undone: a link is a long line).
+pub fn ack_tokens(maildir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort_by_key(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
+    let mut out = vec![];
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap().replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+        let to = text.lines().find_map(|l| l.strip_prefix("To: ")).unwrap_or_default().to_owned();
+        if let Some((_, rest)) = text.split_once("/ack?token=") {
+            let token: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+            out.push((to, token));
+        }
+    }
+    out
+}
+
 pub fn header<'a>(mail: &'a [String], name: &str) -> Option<&'a str> {
     let prefix = format!("{name}: ");
     mail.iter().find_map(|l| l.strip_prefix(&prefix))
