@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::AlarmCtx;
-use homeguard_usecases::alarm::{AlarmView, EntryView, change, entry_view, home_of, load, view};
+use homeguard_usecases::alarm::{AlarmView, EntryView, change, change_with, entry_view, home_of, load, view};
 
 pub async fn get_alarm(ctx: &AlarmCtx, home: Uuid) -> Result<AlarmView, FnError> {
     let l = load(ctx, home).await?;
@@ -220,9 +220,12 @@ pub async fn history(ctx: &AlarmCtx, caller: &Caller, home: Uuid, q: &HistoryQue
 /// pet motion (the assistant's memory, `alert_preferences`).
 async fn household(ctx: &AlarmCtx, home: Uuid) -> Result<Household, FnError> {
     let now = ctx.clock.now();
-    let pets = ctx.homes.pets(home).await?;
-    let guests = ctx.homes.codes(home).await?;
-    let learnings = ctx.agent.learnings(home).await?;
+    // Three reads, at once: this is on the way from a sensor's event to its decision.
+    let (pets, guests, learnings) = tokio::try_join!(
+        async { ctx.homes.pets(home).await.map_err(FnError::from) },
+        async { ctx.homes.codes(home).await.map_err(FnError::from) },
+        async { ctx.agent.learnings(home).await.map_err(FnError::from) },
+    )?;
     Ok(Household {
         pets: pets.into_iter().map(|p| PetFact { name: p.name, kind: p.kind, size: p.size }).collect(),
         guests: guests
@@ -246,7 +249,7 @@ pub async fn on_events(ctx: &AlarmCtx, events: Vec<Event>) -> Result<(), FnError
     }
     for (home, events) in by_home {
         let household = household(ctx, home).await?;
-        let (_, decisions) = change(ctx, home, None, |r, l, now| {
+        let judge = |r: &mut AlarmRecord, l: &homeguard_usecases::alarm::Loaded, now| {
             let mut step = Step::default();
             for e in &events {
                 let s = r.judge(&l.home, &l.zones, &household, e, now);
@@ -254,23 +257,21 @@ pub async fn on_events(ctx: &AlarmCtx, events: Vec<Event>) -> Result<(), FnError
                 step.signals.extend(s.signals);
                 step.decisions.extend(s.decisions);
             }
-            let decisions = step.decisions.clone();
-            Ok((step, decisions))
-        })
-        .await?;
-        record(ctx, decisions).await?;
+            Ok((step, ()))
+        };
+        change_with(ctx, home, None, judge, async |decisions: &[Decision]| record(ctx, decisions).await).await?;
     }
     Ok(())
 }
 
 /// Records the decisions (each once, in one write), right where they are
 /// made: the security response acts on them from `home.alarm`.
-async fn record(ctx: &AlarmCtx, decisions: Vec<Decision>) -> Result<(), FnError> {
+async fn record(ctx: &AlarmCtx, decisions: &[Decision]) -> Result<(), FnError> {
     if decisions.is_empty() {
         return Ok(());
     }
     let wall = ctx.clock.wall();
-    let recorded: Vec<Decision> = decisions.into_iter().map(|d| Decision { recorded_at: Some(wall), ..d }).collect();
+    let recorded: Vec<Decision> = decisions.iter().map(|d| Decision { recorded_at: Some(wall), ..d.clone() }).collect();
     let new = ctx.security.put_decisions(&recorded).await?;
     for d in recorded.iter().filter(|d| new.contains(&d.id)) {
         ctx.metrics

@@ -48,10 +48,14 @@ pub struct Loaded {
 /// A home's alarm as it stands, creating it (with the doors the state
 /// store says are open) on first use.
 pub async fn load(ctx: &impl AlarmPorts, user: Uuid) -> Result<Loaded, FnError> {
-    let home = home_of(ctx, user).await?;
-    let devices = ctx.devices().list_for_user(user).await?;
+    // Three reads, at once: this is on the way from a sensor's event to its decision.
+    let (home, devices, record) = tokio::try_join!(
+        home_of(ctx, user),
+        async { ctx.devices().list_for_user(user).await.map_err(FnError::from) },
+        async { ctx.alarm().load(user).await.map_err(FnError::from) },
+    )?;
     let zones = home.zones_of(&devices);
-    let record = match ctx.alarm().load(user).await? {
+    let record = match record {
         Some(r) => r,
         None => {
             let mut r = AlarmRecord::new(user, ctx.clock().now());
@@ -81,6 +85,19 @@ pub async fn change<T>(
     by: Option<&Actor>,
     f: impl Fn(&mut AlarmRecord, &Loaded, DateTime<Utc>) -> Result<(Step, T), FnError>,
 ) -> Result<(Loaded, T), FnError> {
+    change_with(ctx, user, by, f, async |_: &[Decision]| Ok(())).await
+}
+
+/// [`change`], and once the change is saved, `also` with the decisions it
+/// made, at the same time as the change is announced (the alarm records
+/// them so, the two writes overlapping).
+pub async fn change_with<T>(
+    ctx: &impl AlarmPorts,
+    user: Uuid,
+    by: Option<&Actor>,
+    f: impl Fn(&mut AlarmRecord, &Loaded, DateTime<Utc>) -> Result<(Step, T), FnError>,
+    also: impl AsyncFnOnce(&[Decision]) -> Result<(), FnError>,
+) -> Result<(Loaded, T), FnError> {
     for _ in 0..ATTEMPTS {
         let mut loaded = load(ctx, user).await?;
         let now = ctx.clock().now();
@@ -93,7 +110,9 @@ pub async fn change<T>(
         let entries = record.entries(&step, by);
         if ctx.alarm().save(&record, &entries).await? {
             loaded.record = record;
-            announce(ctx, &loaded, &entries, &step.decisions, now).await;
+            let ((), done) =
+                tokio::join!(announce(ctx, &loaded, &entries, &step.decisions, now), also(&step.decisions));
+            done?;
             return Ok((loaded, out));
         }
     }
