@@ -1291,6 +1291,87 @@ try {
     }
   });
 
+  // The wellness check (sarah's): turned on with 6 hours, saved, kept after a reload; a bad waking hour refused
+  // next to its field; turned off again. Signs in as sarah whatever the checks before left, and leaves it off.
+  await test('wellness check: sarah turns it on with 6 hours and saves, it is on after a reload, a bad hour is refused by its field, off again; axe, 390 px', async () => {
+    const before = (await api('GET', '/security/wellness', sarahToken)).body;
+    const wellnessNow = async () => (await api('GET', '/security/wellness', sarahToken)).body;
+    try {
+      assert.equal(before.enabled, false, `sarah starts with the wellness check off: ${JSON.stringify(before)}`);
+      assert.equal(before.contacts_after_minutes, 15);
+      await page.goto(BASE + '/');
+      await page.locator('[data-testid=tile], #email').first().waitFor({ timeout: 10000 });
+      if (await page.getByRole('button', { name: 'Log out' }).count()) {
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.locator('#email').waitFor();
+      }
+      await uiLogin('Sarah Johnson', 'sarah@demo.com');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Playbooks', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Playbooks' }).waitFor();
+      assert.equal(new URL(page.url()).pathname, '/security/playbooks');
+      const section = page.getByTestId('wellness');
+      const on = section.getByRole('switch', { name: 'Wellness check' });
+      const hours = section.getByLabel('Ask after this many hours without activity');
+      await on.waitFor({ timeout: 5000 });
+      assert.match(await section.getByRole('heading', { level: 2 }).innerText(), /Wellness check/);
+      assert.match(await section.innerText(), /asks the household whether all is well, and e-mails the emergency contacts when nobody acknowledges within 15 min/);
+      assert.equal(await on.isChecked(), false);
+      assert.match(await section.getByTestId('wellness-state').innerText(), /Off/);
+
+      // On by keyboard, 6 hours, saved.
+      await on.focus();
+      await page.keyboard.press('Space');
+      assert.equal(await on.isChecked(), true);
+      await hours.fill('6');
+      await section.getByRole('button', { name: 'Save wellness check' }).click();
+      await section.getByRole('status').filter({ hasText: 'The wellness check is on: after 6 h without activity' }).waitFor({ timeout: 5000 });
+      const saved = await wellnessNow();
+      assert.equal(saved.enabled, true);
+      assert.equal(saved.hours, 6);
+      assert.equal(saved.awake_from, before.awake_from);
+      assert.equal(saved.awake_until, before.awake_until);
+      assert.ok(saved.since, 'on since now');
+
+      // Kept after a reload.
+      const res = await page.reload();
+      assert.match(res.headers()['content-type'] ?? '', /text\/html/, '/security/playbooks is the app');
+      await on.waitFor({ timeout: 5000 });
+      await until(async () => await on.isChecked(), 'the switch to show the check on after the reload');
+      assert.equal(await hours.inputValue(), '6');
+      assert.match(await section.getByTestId('wellness-state').innerText(), /On since/);
+      await checkScreen('wellness');
+
+      // Waking hours that end when they begin: the host's words, next to "Awake until".
+      const untilField = section.getByLabel('Awake until');
+      await untilField.fill(before.awake_from);
+      await section.getByRole('button', { name: 'Save wellness check' }).click();
+      const err = section.getByTestId('field-error');
+      await err.waitFor({ timeout: 5000 });
+      assert.match(await err.innerText(), /must differ from awake_from/);
+      assert.equal(await untilField.getAttribute('aria-invalid'), 'true');
+      assert.equal(await section.getByLabel('Awake from').getAttribute('aria-invalid'), null);
+      assert.equal((await wellnessNow()).awake_until, before.awake_until, 'nothing saved');
+      await checkScreen('wellness-error');
+      await untilField.fill(before.awake_until);
+
+      // Off again.
+      await on.click();
+      assert.equal(await on.isChecked(), false);
+      await section.getByRole('button', { name: 'Save wellness check' }).click();
+      await section.getByRole('status').filter({ hasText: 'The wellness check is off.' }).waitFor({ timeout: 5000 });
+      assert.equal((await wellnessNow()).enabled, false);
+      await page.reload();
+      await on.waitFor({ timeout: 5000 });
+      await until(async () => (await section.getByTestId('wellness-state').innerText()).includes('Off'), 'the check to show off after the reload');
+      assert.equal(await on.isChecked(), false);
+    } finally {
+      // The checks after this one (and a rerun) find sarah's wellness check off, as it was.
+      const { hours, awake_from, awake_until } = before;
+      const r = await api('PUT', '/security/wellness', sarahToken, { enabled: false, hours, awake_from, awake_until });
+      if (r.status !== 200) console.log(`     could not turn sarah's wellness check off: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  });
+
   await test('e-mail acknowledgement link, logged in: a forged link is refused in words, and the session stays', async () => {
     await page.goto(BASE + '/');
     await page.locator('[data-testid=tile], #email').first().waitFor({ timeout: 10000 });

@@ -143,6 +143,24 @@ describe('/ack, the link of an alarm e-mail', () => {
     expect(screen.getByRole('link', { name: 'Open HomeGuard' }).getAttribute('href')).toBe('/incidents/inc1');
   });
 
+  it("a wellness check's link asks whether all is well, in plain words, and acknowledges as such", async () => {
+    loggedOut();
+    const quiet = { kind: 'wellness', severity: 'high', title: 'No activity: nothing for 5 h 12 min' } as const;
+    answers['GET /incidents/acknowledge'] = [json(200, view(quiet))];
+    answers['POST /incidents/acknowledge'] = [json(200, view({ ...quiet, status: 'acknowledged', acknowledged_by: 'Sarah' }))];
+    setup();
+    await screen.findByRole('heading', { level: 1, name: 'No activity: nothing for 5 h 12 min' });
+    expect(screen.getByTestId('ack-kind').textContent).toContain('Wellness check');
+    expect(screen.getByTestId('ack-state').textContent).toContain('High severity');
+    expect(screen.getByTestId('ack-facts').textContent).not.toContain('Alarm');
+    expect(screen.getByTestId('ack-ongoing').textContent).toBe('None yet');
+    expect(screen.getByRole('heading', { level: 2, name: 'Is all well at home?' })).toBeTruthy();
+    expect(button()).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'All is well — acknowledge' }));
+    await screen.findByText('Acknowledged by Sarah. HomeGuard stops telling further people.', { exact: false });
+    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ token: TOKEN });
+  });
+
   it('no token: a clear message, and no request', async () => {
     loggedOut();
     setup('/ack');

@@ -181,4 +181,43 @@ describe('incident banner', () => {
     await waitFor(() => expect(screen.getByTestId('alarm-state').textContent).toContain('Disarmed'));
     expect(calls.find((c) => c.method === 'POST' && c.url === '/home/alarm/disarm')!.body).toEqual({ code: '2580' });
   });
+
+  it('a wellness incident asks whether all is well, acknowledges as "All is well", and offers no disarm (it is no alarm)', async () => {
+    const quiet = incident({ id: 'w1', kind: 'wellness', severity: 'high', title: 'No activity: nothing for 5 h 12 min' });
+    let acked = false;
+    answers['GET /incidents'] = () => {
+      const last = incidentGets().at(-1) ?? '';
+      if (last.includes('status=acknowledged')) return page(acked ? [{ ...quiet, status: 'acknowledged', acknowledged_by: 'John' }] : []);
+      return page(acked ? [] : [quiet]);
+    };
+    answers['POST /incidents/w1/acknowledge'] = () => {
+      acked = true;
+      return json(200, { ...quiet, status: 'acknowledged', acknowledged_by: 'John' });
+    };
+    setup();
+    await waitFor(() => expect(items()).toHaveLength(1));
+    const item = items()[0]!;
+    expect(within(item).getByRole('alert').textContent).toContain('No activity: nothing for 5 h 12 min');
+    expect(item.querySelector('.ib-what svg')).toBeTruthy();
+    expect(within(item).getByTestId('incident-banner-ask').textContent).toContain('is everyone all right?');
+    expect(screen.queryByRole('button', { name: 'Disarm' })).toBeNull();
+    expect(screen.getByTestId('incident-banner').textContent).not.toContain('Disarm');
+    const ack = within(item).getByRole('button', { name: 'All is well — acknowledge: No activity: nothing for 5 h 12 min' });
+    expect(ack.textContent).toBe('All is well — acknowledge');
+    fireEvent.click(ack);
+    await waitFor(() => expect(items()[0]!.getAttribute('data-status')).toBe('acknowledged'));
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual(['/incidents/w1/acknowledge']);
+    expect(items()[0]!.textContent).toContain('Acknowledged by John');
+    expect(within(items()[0]!).queryByTestId('incident-banner-ask')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Disarm' })).toBeNull();
+  });
+
+  it('with an alarm and a wellness incident going on, Disarm is offered (for the alarm)', async () => {
+    serve([incident(), incident({ id: 'w1', kind: 'wellness', severity: 'high', title: 'No activity: nothing for 6 h', opened_at: new Date(Date.now() - 60 * 60000).toISOString() })]);
+    setup();
+    await waitFor(() => expect(items()).toHaveLength(2));
+    expect(screen.getAllByRole('button', { name: 'Disarm' })).toHaveLength(1);
+    expect(within(items()[0]!).getByRole('button', { name: 'Acknowledge Intrusion: Back Window Sensor' })).toBeTruthy();
+    expect(within(items()[1]!).getByRole('button', { name: /^All is well — acknowledge/ })).toBeTruthy();
+  });
 });

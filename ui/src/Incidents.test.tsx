@@ -314,6 +314,100 @@ describe('incident page', () => {
   });
 });
 
+const WELLNESS_TIMELINE: TimelineItem[] = [
+  {
+    id: 'q1',
+    at: '2026-12-01T17:47:00Z',
+    kind: 'decision',
+    text: 'no motion, door or lock activity for 5 h 12 min in waking hours (07:00-22:00); the last was Living Room Motion at 07:35; every motion sensor (2) kept reporting meanwhile',
+    data: { outcome: 'wellness', quiet_since: '2026-12-01T12:35:00Z', hours: 5, last_activity: { device_id: 'lr', device_name: 'Living Room Motion', event_type: 'motion_detected', at: '2026-12-01T12:35:00Z' }, motion_sensors: 2, motion_sensors_reporting: 2 },
+  },
+  { id: 'q2', at: '2026-12-01T17:47:00Z', kind: 'notification', text: 'the household was asked: Is everyone all right at home?', data: { notification_id: 'n1', severity: 'critical' } },
+  { id: 'q3', at: '2026-12-01T18:02:00Z', kind: 'action', text: 'nobody acknowledged it within 15 min: the emergency contacts are told', data: { step: 'notify_contacts', status: 'escalated' } },
+  { id: 'q4', at: '2026-12-01T18:02:01Z', kind: 'notification', text: 'emergency contact Emma Clark (daughter): delivered', data: { party: 'emergency_contacts', contact_id: 'c1', status: 'delivered', detail: 'accepted by the mail relay' } },
+  { id: 'q5', at: '2026-12-01T18:10:00Z', kind: 'decision', text: 'activity again: Living Room Motion (motion_detected)', data: { event_id: 'e9', device_id: 'lr', event_type: 'motion_detected' } },
+];
+const wellnessIncident = (over: Partial<Incident> = {}): Incident => ({
+  ...summary({ id: 'w1', kind: 'wellness', severity: 'high', title: 'No activity: nothing for 5 h 12 min', opened_at: '2026-12-01T17:47:00Z', events: 5 }),
+  ended_at: '2026-12-01T18:10:00Z',
+  timeline: WELLNESS_TIMELINE,
+  path: [],
+  version: 4,
+  ...over,
+});
+
+describe('a wellness incident (nothing moved for too long)', () => {
+  it('is listed in plain words: the wellness check, no activity, high severity; not as an alarm', async () => {
+    answers['GET /incidents'] = [
+      json(200, {
+        incidents: [
+          summary({ id: 'w2', kind: 'wellness', severity: 'high', title: 'No activity: nothing for 6 h', opened_at: '2026-12-02T17:00:00Z' }),
+          summary({ id: 'w1', kind: 'wellness', severity: 'high', title: 'No activity: nothing for 5 h 12 min', status: 'acknowledged', acknowledged_by: 'John', ended_at: '2026-12-01T18:10:00Z', opened_at: '2026-12-01T17:47:00Z' }),
+        ],
+        next_before: null,
+      }),
+    ];
+    setup('/incidents');
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    const [going, ended] = rows() as [HTMLElement, HTMLElement];
+    expect(within(going).getByRole('link', { name: 'No activity: nothing for 6 h' }).getAttribute('href')).toBe('/incidents/w2');
+    expect(within(going).getByTestId('incident-kind').textContent).toContain('Wellness check');
+    expect(within(going).getByTestId('incident-kind').querySelector('svg')).toBeTruthy();
+    expect(going.textContent).toContain('High severity');
+    expect(within(going).getByTestId('incident-alarm').textContent).toBe('Still no activity');
+    expect(within(ended).getByTestId('incident-alarm').textContent).toBe('Activity again, not closed yet');
+    expect(screen.getByTestId('incidents').textContent).not.toMatch(/Alarm going on|Alarm ended|Wellness\b(?! check)/);
+  });
+
+  it('its page words the quiet, the question to the household, the escalation and the activity again; no motion path; "All is well" acknowledges', async () => {
+    answers['GET /incidents/w1'] = [json(200, wellnessIncident()), json(200, wellnessIncident({ status: 'acknowledged', acknowledged_by: 'John', acknowledged_at: '2026-12-01T18:12:00Z' }))];
+    answers['GET /home'] = [json(200, { time_zone: 'America/New_York' })];
+    answers['POST /incidents/w1/acknowledge'] = [json(200, summary({ id: 'w1', kind: 'wellness', status: 'acknowledged', acknowledged_by: 'John' }))];
+    setup('/incidents/w1');
+    await screen.findByRole('heading', { level: 1, name: 'No activity: nothing for 5 h 12 min' });
+    await waitFor(() => expect(screen.getAllByTestId('timeline-item')[0]!.querySelector('time')!.textContent).toBe('12:47:00'));
+    const state = screen.getByTestId('incident-state');
+    expect(state.textContent).toContain('Wellness check');
+    expect(state.textContent).toContain('High severity');
+    const facts = screen.getByTestId('incident-facts');
+    expect(facts.textContent).toContain('Activity');
+    expect(facts.textContent).not.toContain('Alarm');
+    expect(screen.getByTestId('incident-ongoing').textContent).toMatch(/^Seen again /);
+    // Nothing tripped: no motion path to show.
+    expect(screen.queryByRole('heading', { name: 'Motion path' })).toBeNull();
+
+    const [quiet, asked, escalated, contact, again] = screen.getAllByTestId('timeline-item') as HTMLElement[];
+    expect(quiet!.textContent).toContain('No motion, door or lock activity for 5 h 12 min in waking hours (07:00-22:00)');
+    expect(within(quiet!).getByTestId('decision-outcome').textContent).toContain('No activity');
+    expect(within(quiet!).queryByTestId('reasons')).toBeNull();
+    expect(asked!.textContent).toContain('Notification');
+    expect(asked!.textContent).toContain('The household was asked: Is everyone all right at home?');
+    expect(within(escalated!).getByTestId('action-status').textContent).toContain('Escalated to the emergency contacts');
+    expect(escalated!.textContent).toContain('Nobody acknowledged it within 15 min: the emergency contacts are told');
+    expect(contact!.querySelector('.tl-kind')!.textContent).toContain('Emergency contact');
+    expect(within(contact!).getByTestId('contact-status').textContent).toContain('Delivered');
+    expect(again!.textContent).toContain('Activity again: Living Room Motion (motion detected)');
+    expect(again!.textContent).not.toContain('motion_detected');
+    expect(within(again!).getByTestId('decision-outcome').textContent).toContain('Activity again');
+
+    // Acknowledging answers the question.
+    expect(screen.getByText(/If all is well, acknowledge it/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'All is well — acknowledge' }));
+    await waitFor(() => expect(screen.getByTestId('incident-status').textContent).toContain('Acknowledged'));
+    expect(screen.getByTestId('incident-result').textContent).toContain('Acknowledged: all is well');
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual(['/incidents/w1/acknowledge']);
+  });
+
+  it('while nobody has moved yet, says so', async () => {
+    answers['GET /incidents/w1'] = [json(200, wellnessIncident({ ended_at: null, timeline: WELLNESS_TIMELINE.slice(0, 2) }))];
+    answers['GET /home'] = [json(200, { time_zone: 'UTC' })];
+    setup('/incidents/w1');
+    await screen.findByRole('heading', { level: 1, name: 'No activity: nothing for 5 h 12 min' });
+    expect(screen.getByTestId('incident-ongoing').textContent).toBe('None yet');
+    expect(screen.getAllByTestId('timeline-item')).toHaveLength(2);
+  });
+});
+
 describe('inTimeOrder', () => {
   it('sorts by time, keeping the given order of entries at the same instant', () => {
     const t = (id: string, at: string): TimelineItem => ({ id, at, kind: 'action', text: id });

@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { Playbook, PlaybookStep, PlaybooksView } from './api';
+import type { Playbook, PlaybookStep, PlaybooksView, WellnessView } from './api';
 import Playbooks, { PLAYBOOK_DEFAULTS } from './pages/Playbooks';
 import { errBody, fakeServer, json, renderApp, signIn } from './test-utils';
 
@@ -24,8 +24,22 @@ const view = (fire: PlaybookStep[] = PLAYBOOK_DEFAULTS.fire, breakIn: PlaybookSt
 });
 const CONTACT = { id: 'c1', name: 'Ana', relation: 'sister', phone: null, email: 'ana@example.com', priority: 1, created_at: '2026-01-01T00:00:00Z' };
 
+const wellness = (over: Partial<WellnessView> = {}): WellnessView => ({
+  enabled: false,
+  hours: 5,
+  awake_from: '07:00',
+  awake_until: '22:00',
+  since: null,
+  contacts_after_minutes: 15,
+  ...over,
+});
+
 const { calls, answers } = fakeServer();
-const setup = () => renderApp(<Playbooks />, { path: '/security/playbooks' });
+const setup = () => {
+  // The wellness check, off as never set, unless the test says otherwise.
+  answers['GET /security/wellness'] ??= [json(200, wellness())];
+  return renderApp(<Playbooks />, { path: '/security/playbooks' });
+};
 const puts = () => calls.filter((c) => c.method === 'PUT').map((c) => [c.url, c.body]);
 const card = async (kind: string) => {
   await screen.findAllByTestId('playbook');
@@ -185,5 +199,140 @@ describe('playbooks', () => {
     setup();
     await screen.findByText('Each household chooses its own playbooks, signed in as themselves.');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('wellness check', () => {
+  const section = () => screen.findByTestId('wellness');
+  const field = (label: string) => within(screen.getByTestId('wellness')).getByLabelText(label) as HTMLInputElement;
+  const onSwitch = () => within(screen.getByTestId('wellness')).getByRole('switch', { name: 'Wellness check' }) as HTMLInputElement;
+  const save = () => fireEvent.click(within(screen.getByTestId('wellness')).getByRole('button', { name: 'Save wellness check' }));
+  const wellnessPuts = () => puts().filter(([url]) => url === '/security/wellness');
+
+  it('loads the check: on since when, its hours and waking hours, and what happens in one sentence', async () => {
+    answers['GET /security/playbooks'] = [json(200, view())];
+    answers['GET /home/contacts'] = [json(200, { contacts: [CONTACT] })];
+    answers['GET /security/wellness'] = [json(200, wellness({ enabled: true, hours: 6, awake_from: '08:30', awake_until: '01:00', since: '2026-12-01T09:00:00Z' }))];
+    setup();
+    const w = await section();
+    expect(within(w).getByRole('heading', { level: 2 }).textContent).toContain('Wellness check');
+    await waitFor(() => expect(onSwitch().checked).toBe(true));
+    expect(field('Ask after this many hours without activity').value).toBe('6');
+    expect(field('Awake from').value).toBe('08:30');
+    expect(field('Awake until').value).toBe('01:00');
+    expect(w.textContent).toContain(
+      'HomeGuard asks the household whether all is well, and e-mails the emergency contacts when nobody acknowledges within 15 min.',
+    );
+    const state = within(w).getByTestId('wellness-state');
+    expect(state.textContent).toMatch(/^\W*On since /);
+    expect(state.querySelector('time')!.getAttribute('datetime')).toBe('2026-12-01T09:00:00Z');
+    // Ana is an emergency contact: nothing to warn of.
+    expect(within(w).queryByTestId('wellness-no-contacts')).toBeNull();
+    expect(wellnessPuts()).toEqual([]);
+  });
+
+  it('turns it on with 6 hours and saves exactly its four fields; says so; the switch says when it is not saved yet', async () => {
+    answers['GET /security/playbooks'] = [json(200, view())];
+    answers['GET /home/contacts'] = [json(200, { contacts: [CONTACT] })];
+    answers['PUT /security/wellness'] = [
+      json(200, wellness({ enabled: true, hours: 6, since: new Date().toISOString() })),
+      json(200, wellness({ enabled: false, hours: 6, since: new Date().toISOString() })),
+    ];
+    setup();
+    await section();
+    await waitFor(() => expect(onSwitch().checked).toBe(false));
+    expect(within(screen.getByTestId('wellness')).getByTestId('wellness-state').textContent).toContain('Off');
+    fireEvent.click(onSwitch());
+    expect(onSwitch().checked).toBe(true);
+    expect(screen.getByTestId('wellness-unsaved').textContent).toBe('Not saved yet: save to turn it on.');
+    fireEvent.change(field('Ask after this many hours without activity'), { target: { value: '6' } });
+    save();
+    const w = screen.getByTestId('wellness');
+    await waitFor(() => expect(within(w).getByRole('status').textContent).toContain('The wellness check is on: after 6 h without activity, from 07:00 to 22:00.'));
+    expect(wellnessPuts()).toEqual([['/security/wellness', { enabled: true, hours: 6, awake_from: '07:00', awake_until: '22:00' }]]);
+    expect(within(w).getByTestId('wellness-state').textContent).toMatch(/On since .*just now/);
+    expect(screen.getByTestId('wellness-unsaved').textContent).toBe('');
+    // The playbooks are not saved with it.
+    expect(puts().filter(([url]) => String(url).startsWith('/security/playbooks'))).toEqual([]);
+
+    // And off again.
+    fireEvent.click(onSwitch());
+    expect(screen.getByTestId('wellness-unsaved').textContent).toBe('Not saved yet: save to turn it off.');
+    save();
+    await waitFor(() => expect(within(w).getByRole('status').textContent).toContain('The wellness check is off.'));
+    expect(wellnessPuts()[1]).toEqual(['/security/wellness', { enabled: false, hours: 6, awake_from: '07:00', awake_until: '22:00' }]);
+    expect(onSwitch().checked).toBe(false);
+    expect(within(w).getByTestId('wellness-state').textContent).toContain('Off');
+  });
+
+  it("shows the server's field error next to the field it names, and refuses hours out of range before asking", async () => {
+    answers['GET /security/playbooks'] = [json(200, view())];
+    answers['GET /home/contacts'] = [json(200, { contacts: [CONTACT] })];
+    answers['PUT /security/wellness'] = [
+      json(400, errBody('VALIDATION_ERROR', 'awake_until: must differ from awake_from', { field: 'awake_until', reason: 'must differ from awake_from' })),
+      json(400, errBody('VALIDATION_ERROR', 'hours: must be from 1 to 24', { field: 'hours', reason: 'must be from 1 to 24' })),
+    ];
+    setup();
+    await section();
+    const w = screen.getByTestId('wellness');
+    await waitFor(() => expect(field('Awake until').value).toBe('22:00'));
+    fireEvent.click(onSwitch());
+    fireEvent.change(field('Awake until'), { target: { value: '07:00' } });
+    save();
+    const err = await within(w).findByTestId('field-error');
+    expect(err.textContent).toContain('must differ from awake_from');
+    const until = field('Awake until');
+    expect(until.closest('.field')!.contains(err)).toBe(true);
+    expect(until.getAttribute('aria-invalid')).toBe('true');
+    expect(until.getAttribute('aria-describedby')).toContain(err.id);
+    expect(field('Awake from').getAttribute('aria-invalid')).toBeNull();
+    expect(within(w).getByRole('alert').textContent).toContain('awake_until: must differ from awake_from');
+    expect(wellnessPuts()).toEqual([['/security/wellness', { enabled: true, hours: 5, awake_from: '07:00', awake_until: '07:00' }]]);
+    // Still off: nothing was saved.
+    expect(within(w).getByTestId('wellness-state').textContent).toContain('Off');
+
+    // 25 hours: refused here, by its field, without asking.
+    fireEvent.change(field('Awake until'), { target: { value: '22:00' } });
+    const hours = field('Ask after this many hours without activity');
+    fireEvent.change(hours, { target: { value: '25' } });
+    save();
+    await waitFor(() => expect(hours.getAttribute('aria-invalid')).toBe('true'));
+    expect(hours.closest('.field')!.querySelector('[data-testid=field-error]')!.textContent).toContain('must be a whole number from 1 to 24');
+    expect(until.getAttribute('aria-invalid')).toBeNull();
+    expect(wellnessPuts()).toHaveLength(1);
+
+    // The server's own hours error goes by the same field.
+    fireEvent.change(hours, { target: { value: '3' } });
+    save();
+    await waitFor(() => expect(wellnessPuts()).toHaveLength(2));
+    await waitFor(() => expect(hours.closest('.field')!.querySelector('[data-testid=field-error]')!.textContent).toContain('must be from 1 to 24'));
+  });
+
+  it('hints to add emergency contacts when it is on and the home has none', async () => {
+    answers['GET /security/playbooks'] = [json(200, view([], []))];
+    answers['GET /home/contacts'] = [json(200, { contacts: [] })];
+    setup();
+    await section();
+    await waitFor(() => expect(onSwitch().checked).toBe(false));
+    expect(screen.queryByTestId('wellness-no-contacts')).toBeNull();
+    fireEvent.click(onSwitch());
+    const hint = await screen.findByTestId('wellness-no-contacts');
+    expect(hint.textContent).toContain('no emergency contacts yet');
+    expect(within(hint).getByRole('link', { name: 'Add emergency contacts' }).getAttribute('href')).toBe('/home/contacts');
+    // The playbooks' own notice is for their e-mail step (none ticked here).
+    expect(screen.queryByTestId('no-contacts')).toBeNull();
+  });
+
+  it('shows its own loading failure with a way to try again, the playbooks unaffected', async () => {
+    answers['GET /security/playbooks'] = [json(200, view())];
+    answers['GET /home/contacts'] = [json(200, { contacts: [CONTACT] })];
+    answers['GET /security/wellness'] = [json(503, errBody('SERVICE_UNAVAILABLE', 'The store is unavailable')), json(200, wellness({ enabled: true, since: '2026-12-01T09:00:00Z' }))];
+    setup();
+    const w = await section();
+    await within(w).findByText('The store is unavailable');
+    await card('fire');
+    fireEvent.click(within(w).getByRole('button', { name: 'Try again' }));
+    await waitFor(() => expect(onSwitch().checked).toBe(true));
+    expect(within(w).queryByText('The store is unavailable')).toBeNull();
   });
 });

@@ -147,6 +147,8 @@ export type HomeMode = 'home' | 'away' | 'sleep' | 'vacation' | 'party';
 export type ArmMode = 'home' | 'away' | 'night' | 'vacation' | 'custom';
 export type ZoneType = 'entry_exit' | 'perimeter_instant' | 'interior_follower' | 'fire_24h' | 'none';
 export type AlarmKind = 'burglary' | 'fire' | 'panic' | 'tamper';
+/** What an incident is about: an alarm of one kind, or the wellness check (nothing moved at home for too long). */
+export type IncidentKind = AlarmKind | 'wellness';
 
 /** A sensor as the alarm names it. */
 export interface ZoneRef {
@@ -572,13 +574,13 @@ export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'false_alarm
 export interface IncidentSummary {
   id: string;
   user_id: string;
-  kind: AlarmKind;
+  kind: IncidentKind;
   severity: Severity;
   status: IncidentStatus;
   title: string;
   opened_at: string;
   updated_at: string;
-  /** When the alarm behind it ended (disarmed); null while it goes on. */
+  /** When the alarm behind it ended (disarmed), or for the wellness check activity came again; null while it goes on. */
   ended_at: string | null;
   acknowledged_by: string | null;
   /** How many timeline entries it holds. */
@@ -606,14 +608,29 @@ export interface SignalMonitoring {
   sent_at: string;
 }
 
+/**
+ * A decision line's data. An alarm's decision has an outcome and its reasons; the wellness check's has the
+ * outcome `wellness` (and the facts of the quiet, see WellnessDecisionData); its "activity again" line has
+ * the event only (no outcome, no reasons).
+ */
 export interface DecisionItemData {
-  outcome: DecisionOutcome;
-  event_id: string;
-  event_type: string;
-  device_id: string;
+  outcome?: DecisionOutcome | 'wellness';
+  event_id?: string;
+  event_type?: string;
+  device_id?: string;
   signal?: number | null;
-  reasons: DecisionReason[];
+  reasons?: DecisionReason[];
   facts?: DecisionFacts;
+}
+
+/** The wellness check's decision (outcome `wellness`): how long the home was quiet, and whether its sensors lived. */
+export interface WellnessDecisionData {
+  outcome: 'wellness';
+  quiet_since: string;
+  hours: number;
+  last_activity: { device_id: string; device_name: string; event_type: string; at: string } | null;
+  motion_sensors: number;
+  motion_sensors_reporting: number;
 }
 
 export interface SignalItemData {
@@ -642,7 +659,7 @@ export interface TimelineItem {
 export interface Incident {
   id: string;
   user_id: string;
-  kind: AlarmKind;
+  kind: IncidentKind;
   severity: Severity;
   status: IncidentStatus;
   title: string;
@@ -685,6 +702,24 @@ export interface Playbook {
 /** GET /security/playbooks, and the answer of PUT /security/playbooks/{kind}. */
 export interface PlaybooksView {
   playbooks: Playbook[];
+}
+
+/** PUT /security/wellness: the wellness check as the household sets it. */
+export interface WellnessInput {
+  enabled: boolean;
+  /** How long without any activity (motion, a door, a lock) before the household is asked: 1 to 24. */
+  hours: number;
+  /** "HH:MM" home time: the waking hours, when quiet counts (may wrap past midnight; never equal). */
+  awake_from: string;
+  awake_until: string;
+}
+
+/** GET /security/wellness, and the answer of PUT. */
+export interface WellnessView extends WellnessInput {
+  /** When it was last turned on or changed (quiet before then does not count); null when never set. */
+  since: string | null;
+  /** How long the household has to acknowledge before the emergency contacts are e-mailed. */
+  contacts_after_minutes: number;
 }
 
 /** An API error, from the platform's error body or from the network. */
@@ -907,6 +942,11 @@ export function createClient(opts: ClientOptions) {
     /** Any of its available steps, each once, in the order they run (none is allowed); 400 names `steps[N]`. */
     setPlaybook: (kind: PlaybookKind, steps: PlaybookStep[]) =>
       request<PlaybooksView>('PUT', `/security/playbooks/${encodeURIComponent(kind)}`, { steps }),
+    /** The signed-in household's wellness check (off, with its defaults, when never set). */
+    wellness: () => request<WellnessView>('GET', '/security/wellness'),
+    /** Sends exactly its four fields (the server refuses any other); 400 names `hours`, `awake_from` or `awake_until`. */
+    setWellness: ({ enabled, hours, awake_from, awake_until }: WellnessInput) =>
+      request<WellnessView>('PUT', '/security/wellness', { enabled, hours, awake_from, awake_until }),
     // Automations (an admin passes user_id to list or create another home's) and notifications.
     automations: (user_id?: string) =>
       request<{ automations: Automation[]; count: number }>('GET', '/automations' + q({ user_id })),

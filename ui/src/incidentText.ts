@@ -1,5 +1,5 @@
 // Incidents and security decisions in words (the banner, /incidents and /security).
-import type { AlarmKind, DecisionFacts, DecisionOutcome, DecisionReason, IncidentStatus, SignalMonitoring, TimelineKind } from './api';
+import type { DecisionFacts, DecisionOutcome, DecisionReason, IncidentKind, IncidentStatus, SignalMonitoring, TimelineKind } from './api';
 import type { IconName } from './components/Icon';
 import { codeWords } from './contactId';
 import { homeModeLabel, humanize, stateLabel } from './format';
@@ -11,13 +11,38 @@ export interface Look {
   tone: 'ok' | 'info' | 'warn' | 'alert' | 'off' | 'local';
 }
 
-export const INCIDENT_KIND: Record<AlarmKind, { label: string; icon: IconName }> = {
+export const INCIDENT_KIND: Record<IncidentKind, { label: string; icon: IconName }> = {
   burglary: { label: 'Intrusion', icon: 'shield_off' },
   fire: { label: 'Fire', icon: 'smoke' },
   panic: { label: 'Panic', icon: 'bell' },
   tamper: { label: 'Tamper', icon: 'alert' },
+  wellness: { label: 'Wellness check', icon: 'motion' },
 };
-export const kindLook = (k: string) => INCIDENT_KIND[k as AlarmKind] ?? { label: humanize(k), icon: 'alert' as IconName };
+export const kindLook = (k: string) => INCIDENT_KIND[k as IncidentKind] ?? { label: humanize(k), icon: 'alert' as IconName };
+
+/** The wellness check's incident (nothing moved at home for too long): no alarm sounds, nothing to disarm. */
+export const isWellness = (k: string) => k === 'wellness';
+
+/** What an active incident is about as it goes on, in words: the alarm, or (the wellness check) the quiet. */
+export interface Ongoing {
+  /** The term of the fact ("Alarm", "Activity"). */
+  term: string;
+  /** In a list: going on ("Alarm going on") or over but not closed. */
+  going: string;
+  ended: string;
+  /** On the incident's page: going on ("Still going on"), and the words before when it ended ("Ended 3 min ago"). */
+  still: string;
+  endedAt: string;
+}
+const ALARM_ONGOING: Ongoing = { term: 'Alarm', going: 'Alarm going on', ended: 'Alarm ended, not closed yet', still: 'Still going on', endedAt: 'Ended ' };
+const WELLNESS_ONGOING: Ongoing = {
+  term: 'Activity',
+  going: 'Still no activity',
+  ended: 'Activity again, not closed yet',
+  still: 'None yet',
+  endedAt: 'Seen again ',
+};
+export const ongoingWords = (kind: string): Ongoing => (isWellness(kind) ? WELLNESS_ONGOING : ALARM_ONGOING);
 
 export const INCIDENT_STATUS: Record<IncidentStatus, Look> = {
   open: { label: 'Open', icon: 'alert', tone: 'alert' },
@@ -44,13 +69,22 @@ export const SEVERITY_LABEL: Record<string, string> = {
 };
 export const severityLabel = (s: string) => SEVERITY_LABEL[s] ?? humanize(s);
 
-const OUTCOME: Record<DecisionOutcome, Look> = {
+const OUTCOME: Record<DecisionOutcome | 'wellness', Look> = {
   alarm: { label: 'Alarm', icon: 'alert', tone: 'alert' },
   verified_alarm: { label: 'Verified alarm', icon: 'alert', tone: 'alert' },
   suppress: { label: 'Held back', icon: 'pause', tone: 'info' },
   trouble: { label: 'Trouble', icon: 'wrench', tone: 'warn' },
   log: { label: 'Logged', icon: 'idle', tone: 'off' },
+  // Only in a wellness incident's timeline (the decision log has no such outcome).
+  wellness: { label: 'No activity', icon: 'motion', tone: 'warn' },
 };
+
+/** A wellness incident's end: someone moved again (its decision line has the event, no outcome). */
+export const ACTIVITY_AGAIN: Look = { label: 'Activity again', icon: 'check', tone: 'ok' };
+
+/** An event type named in a line of text ("(motion_detected)") in words ("(motion detected)"). */
+export const eventTypeWords = (text: string, eventType: string | undefined) =>
+  eventType && /^[a-z_]+$/.test(eventType) ? text.split(eventType).join(humanize(eventType).toLowerCase()) : text;
 
 /** The outcomes a decision log filters by, in order. */
 export const OUTCOME_FILTERS: readonly (readonly [DecisionOutcome | '', string])[] = [

@@ -3,7 +3,7 @@ import { Link, useLocation, useNavigate } from 'react-router';
 import { ApiError, type IncidentSummary } from './api';
 import { Icon } from './components/Icon';
 import { ErrorNote, RelTime } from './components/ui';
-import { kindLook, statusLook } from './incidentText';
+import { isWellness, kindLook, statusLook } from './incidentText';
 import { useApi, useSession } from './session';
 import { useStream } from './stream';
 
@@ -97,6 +97,9 @@ function BannerItem({ i, onAck }: { i: IncidentSummary; onAck: (id: string) => P
   const kind = kindLook(i.kind);
   const status = statusLook(i.status);
   const open = i.status === 'open';
+  // The wellness check asks whether all is well: acknowledging answers it.
+  const wellness = isWellness(i.kind);
+  const ackWords = wellness ? 'All is well — acknowledge' : 'Acknowledge';
   const page = `/incidents/${encodeURIComponent(i.id)}`;
   const here = useLocation().pathname === page;
   async function ack() {
@@ -124,16 +127,22 @@ function BannerItem({ i, onAck }: { i: IncidentSummary; onAck: (id: string) => P
         <RelTime iso={i.opened_at} prefix="Opened " />
         {i.acknowledged_by && <> · Acknowledged by {i.acknowledged_by}</>}
       </p>
+      {wellness && open && (
+        <p className="ib-ask" data-testid="incident-banner-ask">
+          Nothing has moved at home for a while: is everyone all right? If all is well, acknowledge it; when nobody does,
+          HomeGuard tells the emergency contacts.
+        </p>
+      )}
       <div className="row">
         {open && (
           <button
             type="button"
             className="btn btn-primary"
             disabled={busy}
-            aria-label={busy ? undefined : `Acknowledge ${i.title}`}
+            aria-label={busy ? undefined : wellness ? `${ackWords}: ${i.title}` : `Acknowledge ${i.title}`}
             onClick={() => void ack()}
           >
-            {busy ? 'Acknowledging…' : 'Acknowledge'}
+            {busy ? 'Acknowledging…' : ackWords}
           </button>
         )}
         {!here && (
@@ -147,11 +156,15 @@ function BannerItem({ i, onAck }: { i: IncidentSummary; onAck: (id: string) => P
   );
 }
 
-/** On every screen while the household has an incident going on: what, since when, acknowledge, disarm. */
+/**
+ * On every screen while the household has an incident going on: what, since when, acknowledge, and disarm
+ * while one of them is an alarm (the wellness check sounds none: there is nothing to disarm).
+ */
 export function IncidentBanner() {
   const { items, acknowledge } = useActiveIncidents();
   const navigate = useNavigate();
   if (!items.length) return null;
+  const alarm = items.some((i) => !isWellness(i.kind));
   return (
     <section className="incident-banner" aria-label="Incidents going on" data-testid="incident-banner">
       <ul className="ib-list">
@@ -159,13 +172,15 @@ export function IncidentBanner() {
           <BannerItem key={i.id} i={i} onAck={acknowledge} />
         ))}
       </ul>
-      <button
-        type="button"
-        className="btn btn-danger ib-disarm"
-        onClick={() => navigate('/', { state: { disarm: Date.now() } })}
-      >
-        <Icon name="shield_off" /> Disarm
-      </button>
+      {alarm && (
+        <button
+          type="button"
+          className="btn btn-danger ib-disarm"
+          onClick={() => navigate('/', { state: { disarm: Date.now() } })}
+        >
+          <Icon name="shield_off" /> Disarm
+        </button>
+      )}
     </section>
   );
 }

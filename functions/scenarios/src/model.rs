@@ -95,6 +95,8 @@ pub struct Setup {
     pub pets: Vec<NewPet>,
     /// Emergency contacts added when the home has none of that name.
     pub contacts: Vec<NewContact>,
+    /// The wellness check, set so for the run.
+    pub wellness: Option<homeguard_domain::wellness::WellnessInput>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +110,8 @@ struct RawSetup {
     pets: Vec<RawPet>,
     #[serde(default)]
     contacts: Vec<NewContact>,
+    #[serde(default)]
+    wellness: Option<homeguard_domain::wellness::WellnessInput>,
 }
 
 #[derive(Deserialize)]
@@ -450,7 +454,17 @@ fn check_setup(cx: &mut Ctx<'_>, raw: &Spanned<RawSetup>, roles: &[Role]) -> Set
             Err(e) => cx.err(l, c, format!("setup.contacts: {}", e.message)),
         }
     }
-    Setup { alarm, armed_at_night, pets, contacts }
+    let wellness = raw.wellness.clone().filter(|w| {
+        match homeguard_domain::wellness::WellnessCheck::new(w.clone(), chrono::DateTime::UNIX_EPOCH) {
+            Ok(_) => true,
+            Err(e) => {
+                let field = e.details.get("field").and_then(|f| f.as_str()).unwrap_or_default().to_owned();
+                cx.err(l, c, format!("setup.wellness.{field}: {}", e.message));
+                false
+            }
+        }
+    });
+    Setup { alarm, armed_at_night, pets, contacts, wellness }
 }
 
 fn check_roles(cx: &mut Ctx<'_>, devices: &IndexMap<String, Spanned<RawRole>>) -> Vec<Role> {

@@ -51,13 +51,16 @@ pub async fn apply(
         ctx.homes.insert_contact(&contact).await?;
         applied.contacts.push(contact.id);
     }
-    if !setup.armed_at_night.is_empty() {
+    if !setup.armed_at_night.is_empty() || setup.wellness.is_some() {
         let mut home = homeguard_usecases::alarm::home_of(ctx, user).await?;
         applied.home = Some(home.clone());
         for role in &setup.armed_at_night {
             if let Some(a) = devices.get(&scenario.roles[*role].name) {
                 home.zones.entry(a.device_id).or_default().armed_at_night = true;
             }
+        }
+        if let Some(w) = &setup.wellness {
+            home.wellness = Some(homeguard_domain::wellness::WellnessCheck::new(w.clone(), now)?);
         }
         home.updated_at = now;
         ctx.homes.put(&home).await?;
@@ -98,6 +101,7 @@ pub async fn undo(ctx: &Ctx, user: Uuid, applied: Applied) {
             && let Some(mut now) = ctx.homes.get(user).await?
         {
             now.zones = before.zones;
+            now.wellness = before.wellness;
             now.updated_at = ctx.clock.now();
             ctx.homes.put(&now).await?;
         }

@@ -35,14 +35,17 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub mod playbook;
+pub mod wellness;
 
 homeguard_runtime::holds! {
     /// What the security response holds: its decisions and incidents, the
     /// monitoring reports (what the central station acknowledged), the
     /// homes (their clock, for reports), the users (who acknowledged), the
     /// devices (zone names, the playbooks' doors and cameras) and their
-    /// state (which locks are locked), and the bus (notifications, commands).
-    pub struct SecurityCtx { security, reports, homes, users, devices, state, bus, sessions }
+    /// state (which locks are locked, which sensors report), the bus
+    /// (notifications, commands), and the alarm (whether anyone is home,
+    /// for the wellness check).
+    pub struct SecurityCtx { security, reports, homes, users, devices, state, bus, sessions, alarm }
 }
 
 /// The function: consumes `home.alarm`; `/security/decisions` and `/incidents`.
@@ -72,6 +75,7 @@ pub async fn on_alarm(ctx: &SecurityCtx, changes: Vec<AlarmChange>) -> Result<()
     let decisions: Vec<&Decision> = changes.iter().flat_map(|c| &c.decisions).collect();
     tell(ctx, &decisions).await?;
     for change in &changes {
+        wellness::activity(ctx, change.user_id, &change.decisions).await?;
         incidents(ctx, change).await?;
     }
     Ok(())
@@ -188,7 +192,14 @@ async fn incidents(ctx: &SecurityCtx, change: &AlarmChange) -> Result<(), FnErro
         return Ok(());
     }
     for _ in 0..ATTEMPTS {
-        let active = ctx.security.active_incidents(change.user_id).await?;
+        // A wellness check is its own incident: an alarm neither joins nor ends it.
+        let active: Vec<Incident> = ctx
+            .security
+            .active_incidents(change.user_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.kind != IncidentKind::Wellness)
+            .collect();
         // A new alarm after the last one was disarmed is a new incident; its aftermath is not.
         let running = active.iter().find(|i| i.ended_at.is_none());
         let current = match (running, &opens) {
@@ -301,6 +312,7 @@ pub const ESCALATION: std::time::Duration = std::time::Duration::from_secs(5);
 /// [`homeguard_domain::incident::CONTACTS_AFTER`], with the alarm still
 /// standing, goes to the emergency contacts (unless its playbook told them).
 pub async fn escalate(ctx: &SecurityCtx) -> Result<(), FnError> {
+    wellness::check(ctx).await?;
     let now = ctx.clock.now();
     let q = IncidentQuery { user_id: None, status: Some(IncidentStatus::Open), before: None, limit: MAX_PAGE };
     for incident in ctx.security.incidents(&q).await?.into_iter().filter(|i| i.contacts_due(now)) {
@@ -308,7 +320,7 @@ pub async fn escalate(ctx: &SecurityCtx) -> Result<(), FnError> {
             incident.timeline.iter().any(|t| t.data.get("party").and_then(Value::as_str) == Some("emergency_contacts"));
         let mut lines = vec![];
         if !told {
-            let minutes = homeguard_domain::incident::CONTACTS_AFTER.num_minutes();
+            let minutes = incident.kind.contacts_after().num_minutes();
             lines.push(Item {
                 id: Uuid::new_v5(&incident.id, b"escalated"),
                 at: now,
@@ -692,6 +704,14 @@ fn routes(_: &Arc<SecurityCtx>) -> Router<Arc<SecurityCtx>> {
             axum::routing::put(|State(ctx): S, c: Caller, Path(kind): Path<String>, Json(body): Json<PlaybookBody>| async move {
                 put_playbook(&ctx, &c, &kind, body).await.map(axum::Json)
             }),
+        )
+        .route(
+            "/security/wellness",
+            get(|State(ctx): S, c: Caller| async move { wellness::get(&ctx, &c).await.map(axum::Json) }).put(
+                |State(ctx): S, c: Caller, Json(body): Json<homeguard_domain::wellness::WellnessInput>| async move {
+                    wellness::put(&ctx, &c, body).await.map(axum::Json)
+                },
+            ),
         )
         .route(
             "/security/decisions",

@@ -3,7 +3,7 @@
 //! incident's timeline, once however often the incident is seen again.
 
 use chrono::{DateTime, Utc};
-use homeguard_domain::incident::{Incident, Item, ItemKind};
+use homeguard_domain::incident::{Incident, IncidentKind, Item, ItemKind};
 use homeguard_domain::playbook::{PlaybookKind, Step};
 use homeguard_domain::{Device, DeviceType, Role};
 use homeguard_runtime::{Caller, FnError};
@@ -120,10 +120,16 @@ pub async fn contacts(ctx: &SecurityCtx, incident: &Incident) -> Result<Vec<Item
                 let by = format!("{who}, emergency contact");
                 let link =
                     ack_link(&ctx.auth, &ctx.outbound, incident.user_id, incident.id, (&by, c.id), ctx.clock.wall())?;
+                let opened = incident.opened_at.format("%Y-%m-%d %H:%M:%S");
+                let what = match incident.kind {
+                    IncidentKind::Wellness => format!(
+                        "Nothing has moved at {household}'s home for a long while (HomeGuard's wellness check, {opened} UTC), and nobody in the household answered HomeGuard's question whether all is well."
+                    ),
+                    _ => format!("HomeGuard raised this alarm at {opened} UTC and told the household."),
+                };
                 let body = format!(
-                    "{}\n\nYou are an emergency contact of {household}. HomeGuard raised this alarm at {} UTC and told the household.\nPlease try to reach them.\n\nOnce you have, acknowledge it here (the household sees that you did):\n{link}\n",
+                    "{}\n\nYou are an emergency contact of {household}. {what}\nPlease try to reach them.\n\nOnce you have, acknowledge it here (the household sees that you did):\n{link}\n",
                     incident.title,
-                    incident.opened_at.format("%Y-%m-%d %H:%M:%S")
                 );
                 let id = Uuid::new_v5(&incident.id, key.as_bytes());
                 match ctx.outbound.email(address, &subject, &body, id).await {

@@ -37,6 +37,9 @@ pub struct Home {
     /// Which steps each emergency playbook takes (absent: the defaults).
     #[serde(default)]
     pub playbooks: crate::playbook::Playbooks,
+    /// The wellness check (none: never set, off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wellness: Option<crate::wellness::WellnessCheck>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -79,6 +82,7 @@ impl Home {
             party_ends_at: party_default(),
             zones: BTreeMap::new(),
             playbooks: crate::playbook::Playbooks::default(),
+            wellness: None,
             updated_at: now,
         })
     }

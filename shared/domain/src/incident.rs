@@ -18,6 +18,8 @@ use crate::error::{DomainError, ErrorCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentKind {
+    /// Nobody has moved for longer than the household allows (the wellness check).
+    Wellness,
     Tamper,
     Burglary,
     Panic,
@@ -38,6 +40,7 @@ impl IncidentKind {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Wellness => "wellness",
             Self::Tamper => "tamper",
             Self::Burglary => "burglary",
             Self::Panic => "panic",
@@ -45,8 +48,19 @@ impl IncidentKind {
         }
     }
 
+    /// How long the household has to acknowledge before the emergency
+    /// contacts are told: an alarm's [`CONTACTS_AFTER`]; the wellness
+    /// check's longer (a nap, a shower).
+    pub fn contacts_after(self) -> Duration {
+        match self {
+            Self::Wellness => crate::wellness::CONTACTS_AFTER,
+            _ => CONTACTS_AFTER,
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
+            Self::Wellness => "No activity",
             Self::Tamper => "Tamper",
             Self::Burglary => "Intrusion",
             Self::Panic => "Panic",
@@ -181,7 +195,7 @@ impl Incident {
     /// redelivered alarm opens it once).
     pub fn open(user_id: Uuid, kind: IncidentKind, cause: Uuid, where_: &str, at: DateTime<Utc>) -> Self {
         let severity = match kind {
-            IncidentKind::Tamper => Severity::High,
+            IncidentKind::Tamper | IncidentKind::Wellness => Severity::High,
             _ => Severity::Critical,
         };
         Self {
@@ -201,7 +215,7 @@ impl Incident {
             note: None,
             timeline: vec![],
             path: vec![],
-            contacts_due_at: Some(at + CONTACTS_AFTER),
+            contacts_due_at: Some(at + kind.contacts_after()),
             version: 0,
         }
     }

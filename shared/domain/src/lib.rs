@@ -26,6 +26,7 @@ pub mod seed;
 pub mod simulation;
 pub mod state;
 pub mod user;
+pub mod wellness;
 
 pub use automation::{Automation, AutomationAction, AutomationTrigger, NewAutomation};
 pub use bus::{CommandMessage, Heartbeat, Topic};

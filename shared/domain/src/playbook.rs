@@ -39,7 +39,7 @@ impl PlaybookKind {
         match kind {
             IncidentKind::Fire => Some(Self::Fire),
             IncidentKind::Burglary | IncidentKind::Panic => Some(Self::BreakIn),
-            IncidentKind::Tamper => None,
+            IncidentKind::Tamper | IncidentKind::Wellness => None,
         }
     }
 

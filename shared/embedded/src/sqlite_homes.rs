@@ -64,6 +64,15 @@ impl HomeStore for SqliteStore {
         .map_err(map_err)
     }
 
+    async fn watched(&self) -> StoreResult<Vec<Home>> {
+        let docs: Vec<String> =
+            sqlx::query_scalar("SELECT doc FROM homes WHERE json_extract(doc, '$.wellness.enabled') = 1")
+                .fetch_all(self.pool())
+                .await
+                .map_err(map_err)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
     async fn insert_code(&self, code: &Code, hash: &str) -> StoreResult<()> {
         sqlx::query("INSERT INTO home_codes (id, user_id, hash, doc) VALUES (?, ?, ?, ?)")
             .bind(code.id.to_string())

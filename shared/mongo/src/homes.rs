@@ -64,6 +64,10 @@ impl HomeStore for MongoStore {
             .await
     }
 
+    async fn watched(&self) -> StoreResult<Vec<Home>> {
+        self.breaker.call(async { self.list_docs("homes", doc! { "doc.wellness.enabled": true }).await }).await
+    }
+
     async fn insert_code(&self, code: &Code, hash: &str) -> StoreResult<()> {
         self.breaker
             .call(async {

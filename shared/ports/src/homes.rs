@@ -17,6 +17,8 @@ pub trait HomeStore: Send + Sync {
     async fn get(&self, user_id: Uuid) -> StoreResult<Option<Home>>;
     /// Stores the home (replacing it).
     async fn put(&self, home: &Home) -> StoreResult<()>;
+    /// The homes whose wellness check is on.
+    async fn watched(&self) -> StoreResult<Vec<Home>>;
 
     /// Stores a code with the keyed hash of its secret; `Conflict` when the
     /// home has a code with this hash already.

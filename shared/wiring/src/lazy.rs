@@ -135,6 +135,7 @@ delegate!(AgentMemory {
 delegate!(HomeStore {
     fn get(&self, user_id: Uuid) -> Option<Home>;
     fn put(&self, home: &Home) -> ();
+    fn watched(&self) -> Vec<Home>;
     fn insert_code(&self, code: &Code, hash: &str) -> ();
     fn codes(&self, user_id: Uuid) -> Vec<Code>;
     fn find_code(&self, user_id: Uuid, hashes: &[String]) -> Option<Code>;

@@ -442,3 +442,84 @@ async fn an_alarm_nobody_acknowledges_goes_to_the_emergency_contacts_and_one_ack
     assert_eq!(to_ana(&maildir), 1, "Ana hears nothing of the second");
     h.host.stop();
 }
+
+#[tokio::test]
+async fn a_quiet_home_asks_the_household_then_the_contacts_and_activity_ends_it() {
+    let (tmp, dir) = temp_dir();
+    let maildir = tmp.path().join("mail");
+    let (_smtp, port) = common::smtp::smtp_server(&maildir).await;
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let h = Home::start_with(&dir, &[("SMTP_URL", smtp.as_str())]).await;
+    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
+    assert_eq!(post(&h.host, "/home/contacts", &h.sarah, &contact).await.0, 201);
+    let put = |body: Value| {
+        let (url, token) = (h.host.url("/security/wellness"), h.sarah.clone());
+        async move {
+            let r = client().put(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, v) = get(&h.host, "/security/wellness", &h.sarah).await;
+    assert_eq!((status, v["enabled"].as_bool()), (200, Some(false)), "off until set: {v}");
+    let (status, v) = put(json!({ "enabled": true, "hours": 0 })).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("hours")), "{v}");
+    let (status, v) = put(json!({ "enabled": true, "awake_from": "7am" })).await;
+    assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("awake_from")), "{v}");
+    // Waking hours from an hour ago for the next 22 hours (whatever time it is at home now).
+    let (_, home) = get(&h.host, "/home", &h.sarah).await;
+    let hour: u32 = home["local_time"].as_str().unwrap()[11..13].parse().unwrap();
+    let (from, until) = (format!("{:02}:00", (hour + 23) % 24), format!("{:02}:00", (hour + 22) % 24));
+    let (status, v) = put(json!({ "enabled": true, "hours": 1, "awake_from": from, "awake_until": until })).await;
+    assert_eq!((status, v["enabled"].as_bool(), v["hours"].as_u64()), (200, Some(true), Some(1)), "{v}");
+    assert_eq!(get(&h.host, "/security/wellness", &h.sarah).await.1["awake_from"], from.as_str());
+
+    let wellness = || async {
+        let (_, v) = get(&h.host, "/incidents", &h.sarah).await;
+        v["incidents"].as_array().unwrap().iter().find(|i| i["kind"] == "wellness").cloned()
+    };
+    // Someone moves; then nothing for an hour.
+    let moved = event(&h, "Hallway Motion", "motion_detected", json!({ "signature": "human" })).await;
+    decision(&h, &moved).await;
+    h.advance("58m").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(wellness().await.is_none(), "not before the hour");
+    h.advance("3m").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let id = loop {
+        if let Some(i) = wellness().await {
+            break i["id"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no wellness incident after an hour of quiet");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (_, i) = get(&h.host, &format!("/incidents/{id}"), &h.sarah).await;
+    assert_eq!((i["status"].as_str(), i["severity"].as_str()), (Some("open"), Some("high")), "{i}");
+    let text = i.to_string();
+    assert!(text.contains("no motion, door or lock activity for 1 h"), "{i}");
+    assert!(text.contains("the last was Hallway Motion"), "{i}");
+    assert!(text.contains("the household was asked"), "{i}");
+    // Asked by e-mail, with the link that answers it.
+    common::smtp::mails_until(&maildir, 1).await;
+    let tokens = common::smtp::ack_tokens(&maildir);
+    assert_eq!(tokens.first().map(|(to, _)| to.as_str()), Some(SARAH), "{tokens:?}");
+
+    // Nobody answers for 15 minutes: Ana is told, once.
+    h.advance("16m").await;
+    let contacts = |i: &Value| {
+        i["timeline"].as_array().unwrap().iter().filter(|t| t["data"]["party"] == "emergency_contacts").count()
+    };
+    let i = incident_until(&h, &id, "the contacts told", |i| contacts(i) == 1).await;
+    assert!(i.to_string().contains("nobody acknowledged it within 15 min"), "{i}");
+    let mail = common::smtp::mails_until(&maildir, 2).await;
+    assert!(mail.iter().any(|m| common::smtp::header(m, "To") == Some("ana@example.com")), "{mail:?}");
+
+    // She moves again: it ends, and no second one opens while the check runs on.
+    event(&h, "Hallway Motion", "motion_detected", json!({ "signature": "human" })).await;
+    let i = incident_until(&h, &id, "activity again", |i| i["ended_at"].is_string()).await;
+    assert!(i.to_string().contains("activity again: Hallway Motion"), "{i}");
+    h.advance("30m").await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (_, v) = get(&h.host, "/incidents", &h.sarah).await;
+    assert_eq!(v["incidents"].as_array().unwrap().iter().filter(|i| i["kind"] == "wellness").count(), 1, "{v}");
+    h.host.stop();
+}

@@ -4,7 +4,7 @@ import { ApiError, type AckLinkView, type IncidentSummary } from '../api';
 import { Icon } from '../components/Icon';
 import { ErrorNote, Loading, RelTime } from '../components/ui';
 import { exactTime } from '../format';
-import { kindLook, severityLabel, statusLook } from '../incidentText';
+import { isWellness, kindLook, ongoingWords, severityLabel, statusLook } from '../incidentText';
 import { useApi } from '../session';
 import { Chip } from './securityParts';
 
@@ -36,6 +36,7 @@ function OpenApp({ id }: { id?: string }) {
 
 function Facts({ i }: { i: IncidentSummary }) {
   const kind = kindLook(i.kind);
+  const ongoing = ongoingWords(i.kind);
   return (
     <>
       <p className="incident-state" data-testid="ack-state">
@@ -56,14 +57,15 @@ function Facts({ i }: { i: IncidentSummary }) {
           </dd>
         </div>
         <div>
-          <dt>Alarm</dt>
-          <dd>
+          <dt>{ongoing.term}</dt>
+          <dd data-testid="ack-ongoing">
             {i.ended_at ? (
               <>
-                Ended <RelTime iso={i.ended_at} />
+                {ongoing.endedAt}
+                <RelTime iso={i.ended_at} />
               </>
             ) : (
-              <strong>Still going on</strong>
+              <strong>{ongoing.still}</strong>
             )}
           </dd>
         </div>
@@ -155,6 +157,8 @@ export default function Ack() {
 
   const i = view.incident;
   const closed = i.status === 'resolved' || i.status === 'false_alarm';
+  // The wellness check asks whether all is well: no alarm to have seen.
+  const wellness = isWellness(i.kind);
   return (
     <Page title={i.title}>
       <Facts i={i} />
@@ -168,13 +172,17 @@ export default function Ack() {
       </div>
       {!doneBy && i.status === 'open' && !over && (
         <section className="card" aria-labelledby="ack-h">
-          <h2 id="ack-h">Have you seen it?</h2>
+          <h2 id="ack-h">{wellness ? 'Is all well at home?' : 'Have you seen it?'}</h2>
           <p data-testid="ack-as">
             Acknowledging as <strong>{view.by}</strong>.
           </p>
-          <p className="muted">It tells the household someone is on it, and HomeGuard stops telling further people.</p>
+          <p className="muted">
+            {wellness
+              ? 'Nothing has moved at home for a while. Acknowledging tells the household all is well, and HomeGuard stops telling further people (the emergency contacts).'
+              : 'It tells the household someone is on it, and HomeGuard stops telling further people.'}
+          </p>
           <button type="button" className="btn btn-primary btn-big" disabled={acking} onClick={() => void acknowledge()}>
-            {acking ? 'Acknowledging…' : "I've seen it — acknowledge"}
+            {acking ? 'Acknowledging…' : wellness ? 'All is well — acknowledge' : "I've seen it — acknowledge"}
           </button>
         </section>
       )}

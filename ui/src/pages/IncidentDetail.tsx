@@ -15,10 +15,14 @@ import { homeClock, homeDateTime } from '../format';
 import { useLoad } from '../hooks';
 import { useActiveIncidents } from '../incidents';
 import {
+  ACTIVITY_AGAIN,
   actionStatusLook,
   contactStatusLook,
+  eventTypeWords,
+  isWellness,
   kindLook,
   monitoringLook,
+  ongoingWords,
   outcomeLook,
   qualifierText,
   sentence,
@@ -62,13 +66,17 @@ function Time({ iso, tz }: { iso: string; tz: string | undefined }) {
   );
 }
 
-function TimelineEntry({ t, tz }: { t: TimelineItem; tz: string | undefined }) {
+function TimelineEntry({ t, tz, wellness }: { t: TimelineItem; tz: string | undefined; wellness: boolean }) {
   const d = decisionData(t);
   const s = signalData(t);
   const action = actionStatus(t);
   const contact = contactData(t);
   const look = contact ? { label: 'Emergency contact', icon: 'bell' as const } : timelineLook(t.kind);
-  const text = sentence(stateWords(t.text));
+  const text = sentence(stateWords(eventTypeWords(t.text, d?.event_type)));
+  const outcome = typeof d?.outcome === 'string' ? d.outcome : null;
+  const reasons = Array.isArray(d?.reasons) ? d.reasons : [];
+  // In a wellness incident, a decision with an event and no outcome is someone moving again.
+  const again = wellness && !!d && !outcome && !!d.event_type;
   const by = t.by && !t.text.toLowerCase().includes(t.by.toLowerCase()) ? t.by : null;
   const q = s ? qualifierText(s.qualifier) : null;
   return (
@@ -86,13 +94,19 @@ function TimelineEntry({ t, tz }: { t: TimelineItem; tz: string | undefined }) {
         </p>
         {d && (
           <>
-            <p className="tl-outcome">
-              <Chip look={outcomeLook(d.outcome, d.reasons)} testId="decision-outcome" data={d.outcome} />
-              {typeof d.signal === 'number' && <span className="muted small"> Contact ID {signalWords(d.signal)}</span>}
-            </p>
-            {d.reasons?.length > 0 && (
+            {(outcome || again) && (
+              <p className="tl-outcome">
+                {outcome ? (
+                  <Chip look={outcomeLook(outcome, reasons)} testId="decision-outcome" data={outcome} />
+                ) : (
+                  <Chip look={ACTIVITY_AGAIN} testId="decision-outcome" data="activity" />
+                )}
+                {typeof d.signal === 'number' && <span className="muted small"> Contact ID {signalWords(d.signal)}</span>}
+              </p>
+            )}
+            {reasons.length > 0 && (
               <ul className="reasons" aria-label="Reasons" data-testid="reasons">
-                {d.reasons.map((r, i) => (
+                {reasons.map((r, i) => (
                   <li key={`${r.code}-${i}`} data-code={r.code}>
                     {sentence(stateWords(r.text))}
                   </li>
@@ -143,6 +157,7 @@ function Handle({ inc, onDone }: { inc: Incident; onDone: (text: string) => void
   const [ackError, setAckError] = useState<unknown>(null);
   const choice = useRef<IncidentResolution['outcome']>('resolved');
   const open = inc.status === 'open';
+  const wellness = isWellness(inc.kind);
 
   async function acknowledge() {
     setAcking(true);
@@ -150,7 +165,7 @@ function Handle({ inc, onDone }: { inc: Incident; onDone: (text: string) => void
     try {
       await api.acknowledgeIncident(inc.id);
       active.reload();
-      onDone('Acknowledged: the household knows someone is on it.');
+      onDone(wellness ? 'Acknowledged: all is well, the household knows.' : 'Acknowledged: the household knows someone is on it.');
     } catch (e) {
       setAckError(e);
       if (e instanceof ApiError && e.status === 409) onDone('');
@@ -182,9 +197,13 @@ function Handle({ inc, onDone }: { inc: Incident; onDone: (text: string) => void
       <h2 id="handle-h">Handle it</h2>
       {open && (
         <div className="handle-ack">
-          <p className="muted">Acknowledge to tell the household someone is looking into it.</p>
+          <p className="muted">
+            {wellness
+              ? 'Nothing has moved at home for a while. If all is well, acknowledge it and HomeGuard stops there; when nobody does, it tells the emergency contacts.'
+              : 'Acknowledge to tell the household someone is looking into it.'}
+          </p>
           <button type="button" className="btn btn-primary" disabled={acking} onClick={() => void acknowledge()}>
-            {acking ? 'Acknowledging…' : 'Acknowledge'}
+            {acking ? 'Acknowledging…' : wellness ? 'All is well — acknowledge' : 'Acknowledge'}
           </button>
           <ErrorNote error={ackError} />
         </div>
@@ -272,6 +291,7 @@ function Reports({ inc }: { inc: Incident }) {
 
 function Header({ inc, tz }: { inc: Incident; tz: string | undefined }) {
   const kind = kindLook(inc.kind);
+  const ongoing = ongoingWords(inc.kind);
   const closed = inc.status === 'resolved' || inc.status === 'false_alarm';
   return (
     <>
@@ -308,14 +328,15 @@ function Header({ inc, tz }: { inc: Incident; tz: string | undefined }) {
           </dd>
         </div>
         <div>
-          <dt>Alarm</dt>
-          <dd>
+          <dt>{ongoing.term}</dt>
+          <dd data-testid="incident-ongoing">
             {inc.ended_at ? (
               <>
-                Ended <RelTime iso={inc.ended_at} />
+                {ongoing.endedAt}
+                <RelTime iso={inc.ended_at} />
               </>
             ) : (
-              <strong>Still going on</strong>
+              <strong>{ongoing.still}</strong>
             )}
           </dd>
         </div>
@@ -392,6 +413,8 @@ export default function IncidentDetail() {
   const i = inc.data;
   const closed = i.status === 'resolved' || i.status === 'false_alarm';
   const timeline = inTimeOrder(i.timeline);
+  // The wellness check is about nothing tripping: no motion path to show (unless the server gives one).
+  const wellness = isWellness(i.kind);
   return (
     <div className="incident" data-testid="incident-page" data-status={i.status}>
       {crumbs}
@@ -410,35 +433,37 @@ export default function IncidentDetail() {
         />
       )}
 
-      <section className="card" aria-labelledby="path-h">
-        <h2 id="path-h">Motion path</h2>
-        {i.path.length === 0 ? (
-          <p className="empty">No sensor tripped.</p>
-        ) : (
-          <ol className="path" aria-label="Zones in the order they tripped" data-testid="path">
-            {i.path.map((p, n) => (
-              <li key={`${p.device_id}-${p.at}`} data-device-id={p.device_id}>
-                {n > 0 && (
-                  <span className="path-arrow" aria-hidden="true">
-                    →{' '}
-                  </span>
-                )}
-                <span className="path-n" aria-hidden="true">
-                  {n + 1}.
-                </span>{' '}
-                <strong>{p.name}</strong> <Time iso={p.at} tz={tz} />
-              </li>
-            ))}
-          </ol>
-        )}
-      </section>
+      {(!wellness || i.path.length > 0) && (
+        <section className="card" aria-labelledby="path-h">
+          <h2 id="path-h">Motion path</h2>
+          {i.path.length === 0 ? (
+            <p className="empty">No sensor tripped.</p>
+          ) : (
+            <ol className="path" aria-label="Zones in the order they tripped" data-testid="path">
+              {i.path.map((p, n) => (
+                <li key={`${p.device_id}-${p.at}`} data-device-id={p.device_id}>
+                  {n > 0 && (
+                    <span className="path-arrow" aria-hidden="true">
+                      →{' '}
+                    </span>
+                  )}
+                  <span className="path-n" aria-hidden="true">
+                    {n + 1}.
+                  </span>{' '}
+                  <strong>{p.name}</strong> <Time iso={p.at} tz={tz} />
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+      )}
 
       <section className="card" aria-labelledby="timeline-h">
         <h2 id="timeline-h">Timeline</h2>
         <p className="muted small">In time order{tz ? `, on the home's clock (${tz})` : ''}.</p>
         <ol className="timeline" aria-label="Timeline, oldest first" data-testid="timeline">
           {timeline.map((t) => (
-            <TimelineEntry key={t.id} t={t} tz={tz} />
+            <TimelineEntry key={t.id} t={t} tz={tz} wellness={wellness} />
           ))}
         </ol>
       </section>

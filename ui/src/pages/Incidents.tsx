@@ -4,7 +4,7 @@ import type { IncidentStatus, IncidentSummary } from '../api';
 import { Icon } from '../components/Icon';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
 import { useActiveIncidents } from '../incidents';
-import { kindLook, severityLabel, STATUS_FILTERS, statusLook } from '../incidentText';
+import { kindLook, ongoingWords, severityLabel, STATUS_FILTERS, statusLook } from '../incidentText';
 import { useApi } from '../session';
 import IncidentDetail from './IncidentDetail';
 import { Chip, newestFirst, useHomeNames, usePaged, useRefreshOnAlarm } from './securityParts';
@@ -36,6 +36,7 @@ export function useOnActiveChange(reload: () => void) {
 
 function IncidentRow({ i, home }: { i: IncidentSummary; home?: string }) {
   const kind = kindLook(i.kind);
+  const ongoing = ongoingWords(i.kind);
   return (
     <li className={`incident-row incident-${i.status}`} data-testid="incident" data-id={i.id} data-status={i.status}>
       <div className="ir-main">
@@ -53,7 +54,7 @@ function IncidentRow({ i, home }: { i: IncidentSummary; home?: string }) {
           {(i.status === 'open' || i.status === 'acknowledged') && (
             <>
               {' · '}
-              <span data-testid="incident-alarm">{i.ended_at ? 'Alarm ended, not closed yet' : <strong>Alarm going on</strong>}</span>
+              <span data-testid="incident-alarm">{i.ended_at ? ongoing.ended : <strong>{ongoing.going}</strong>}</span>
             </>
           )}
           {home && (
@@ -100,7 +101,8 @@ function IncidentList() {
     <div className="incidents">
       <h1>Incidents</h1>
       <p className="muted">
-        Each alarm (an intrusion, fire, panic or tamper) opens an incident: what happened, in order, and how it was handled.
+        Each alarm (an intrusion, fire, panic or tamper) opens an incident, and so does the wellness check when nothing moves
+        at home for too long: what happened, in order, and how it was handled.
         The reasoning behind every event is under <Link to="/security">Decisions</Link>.
       </p>
       <section className="card" aria-labelledby={`${id}-h`}>
@@ -137,7 +139,7 @@ function IncidentList() {
           <Empty>
             {status
               ? `No incidents with the status ${filterWords.toLowerCase()}.`
-              : 'No incidents yet: an alarm (intrusion, fire, panic, tamper) opens one.'}
+              : 'No incidents yet: an alarm (intrusion, fire, panic, tamper) or the wellness check opens one.'}
           </Empty>
         )}
         {list.items.length > 0 && (

@@ -35,6 +35,23 @@ pub async fn run_homes(store: &dyn HomeStore) {
     store.put(&home).await.unwrap();
     assert_eq!(store.get(mine).await.unwrap().unwrap().time_zone, "Europe/Paris", "put replaces");
 
+    // The wellness check: the homes that have it on, and only those.
+    let mut theirs_home = Home::new(theirs, "UTC", now_ms()).unwrap();
+    let input = |enabled| homeguard_domain::wellness::WellnessInput {
+        enabled,
+        hours: 5,
+        awake_from: "07:00".into(),
+        awake_until: "22:00".into(),
+    };
+    theirs_home.wellness = Some(homeguard_domain::wellness::WellnessCheck::new(input(false), now_ms()).unwrap());
+    store.put(&theirs_home).await.unwrap();
+    assert!(!store.watched().await.unwrap().iter().any(|h| h.user_id == mine || h.user_id == theirs), "off or unset");
+    home.wellness = Some(homeguard_domain::wellness::WellnessCheck::new(input(true), now_ms()).unwrap());
+    store.put(&home).await.unwrap();
+    let on: Vec<Home> =
+        store.watched().await.unwrap().into_iter().filter(|h| h.user_id == mine || h.user_id == theirs).collect();
+    assert_eq!(on, vec![home.clone()], "on: the home whole");
+
     // Codes: looked up by hash, never returned with it; a hash is the home's once.
     let john = code(mine, "John", CodeKind::Member, None);
     let duress = code(mine, "John", CodeKind::Duress, None);
