@@ -216,6 +216,26 @@ describe('incident page', () => {
     expect(within(household!).queryByTestId('contact-status')).toBeNull();
   });
 
+  it("shows what the cameras captured, linking only an http(s) address the camera gave", async () => {
+    const at = (s: number) => `2026-12-24T07:00:${String(s).padStart(2, '0')}Z`;
+    const timeline: TimelineItem[] = [
+      { id: 'c1', at: at(1), kind: 'camera', text: 'Driveway Camera took a snapshot', data: { device_id: 'cam', event_type: 'snapshot_taken', payload: { trigger: 'remote', image_url: 'https://cam.example/snap/1.jpg' }, command_id: 'x3' } },
+      { id: 'c2', at: at(2), kind: 'camera', text: 'Driveway Camera started recording', data: { device_id: 'cam', event_type: 'recording_started', payload: { method: 'remote', url: 'javascript:alert(1)' } } },
+    ];
+    answers['GET /incidents/inc1'] = [json(200, full({ status: 'open', acknowledged_by: null, acknowledged_at: null, timeline }))];
+    answers['GET /home'] = [json(200, { time_zone: 'UTC' })];
+    setup('/incidents/inc1');
+    await screen.findByRole('heading', { level: 1, name: 'Intrusion: Back Window Sensor' });
+    const [snap, rec] = screen.getAllByTestId('timeline-item') as HTMLElement[];
+    expect(snap!.querySelector('.tl-kind')!.textContent).toContain('Camera');
+    expect(snap!.textContent).toContain('Driveway Camera took a snapshot');
+    const link = within(snap!).getByTestId('capture') as HTMLAnchorElement;
+    expect(link.getAttribute('href')).toBe('https://cam.example/snap/1.jpg');
+    expect(link.getAttribute('rel')).toContain('noopener');
+    expect(rec!.textContent).toContain('Driveway Camera started recording');
+    expect(within(rec!).queryByTestId('capture')).toBeNull();
+  });
+
   it('resolves as a false alarm with a note; the server’s note error shows next to the note first', async () => {
     let closed = false;
     answers['GET /incidents/inc1'] = () =>

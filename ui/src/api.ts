@@ -598,7 +598,7 @@ export interface AckLinkView {
   by: string;
 }
 
-export type TimelineKind = 'decision' | 'signal' | 'transition' | 'notification' | 'action' | 'acknowledged' | 'resolved';
+export type TimelineKind = 'decision' | 'signal' | 'transition' | 'notification' | 'action' | 'camera' | 'acknowledged' | 'resolved';
 
 /** How monitoring took a signal (see ReportStatus). */
 export interface SignalMonitoring {

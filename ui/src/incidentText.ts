@@ -119,6 +119,7 @@ export const TIMELINE_KIND: Record<TimelineKind, { label: string; icon: IconName
   transition: { label: 'Alarm state', icon: 'arrow' },
   notification: { label: 'Notification', icon: 'bell' },
   action: { label: 'Action', icon: 'play' },
+  camera: { label: 'Camera', icon: 'camera' },
   acknowledged: { label: 'Acknowledged', icon: 'check' },
   resolved: { label: 'Closed', icon: 'check' },
 };

@@ -330,7 +330,12 @@ async fn monitoring(ctx: &Ctx, run: &RunStatus, window: &Window) -> (Vec<u16>, S
 
 /// The security response's decisions on the home's events during the run, oldest first.
 async fn decided(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<Decision> {
-    let q = DecisionQuery { user_id: Some(run.user_id), outcome: None, before: Some(window.to), limit: 1000 };
+    let q = DecisionQuery {
+        user_id: Some(run.user_id),
+        outcome: None,
+        before: Some(homeguard_domain::page::Cursor { at: window.to, id: None }),
+        limit: 1000,
+    };
     let mut out: Vec<Decision> =
         ctx.security.decisions(&q).await.unwrap_or_default().into_iter().filter(|d| d.at >= window.from).collect();
     out.reverse();

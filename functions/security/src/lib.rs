@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub mod camera;
 pub mod playbook;
 pub mod wellness;
 
@@ -53,6 +54,7 @@ pub fn function() -> Function<SecurityCtx> {
     Function::new(env!("CARGO_PKG_NAME"), "Security response: decisions on events, incidents and their escalation")
         .routes(routes)
         .subscribe(Topic::HomeAlarm, |ctx, changes| Box::pin(async move { on_alarm(&ctx, changes).await }))
+        .subscribe(Topic::DeviceEvents, |ctx, events| Box::pin(async move { camera::on_events(&ctx, events).await }))
         .every("escalation", ESCALATION, |ctx, _| Box::pin(async move { escalate(&ctx).await }))
 }
 
@@ -392,14 +394,15 @@ fn listed_home(caller: &Caller, user_id: Option<Uuid>) -> Result<Option<Uuid>, F
 pub struct DecisionsQuery {
     pub user_id: Option<Uuid>,
     pub outcome: Option<String>,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Decisions {
     pub decisions: Vec<Decision>,
-    pub next_before: Option<DateTime<Utc>>,
+    /// Pass as `before` for the next page (a cursor: the last one's time and id).
+    pub next_before: Option<homeguard_domain::page::Cursor>,
 }
 
 /// `GET /security/decisions`: newest first; `outcome` filters.
@@ -416,7 +419,9 @@ pub async fn decisions(ctx: &SecurityCtx, caller: &Caller, q: DecisionsQuery) ->
     };
     let query = DecisionQuery { user_id: listed_home(caller, q.user_id)?, outcome, before: q.before, limit };
     let decisions = ctx.security.decisions(&query).await?;
-    let next_before = (decisions.len() == limit).then(|| decisions.last().map(|d| d.at)).flatten();
+    let next_before = (decisions.len() == limit)
+        .then(|| decisions.last().map(|d| homeguard_domain::page::Cursor::after(d.at, d.id)))
+        .flatten();
     Ok(Decisions { decisions, next_before })
 }
 
@@ -807,17 +812,8 @@ mod tests {
                 zone_armed: true,
                 local_time: "02:00".into(),
                 night: true,
-                pets: vec![],
-                sighting: None,
-                breach: None,
-                second_zone: None,
-                person_seen: None,
                 cross_zone_seconds: 20,
-                guests_expected: vec![],
-                last_disarm: None,
-                last_entry: None,
-                anomaly_score: None,
-                suppress_pet_motion: None,
+                ..Facts::default()
             },
             signal,
             notify: None,

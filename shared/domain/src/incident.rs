@@ -115,6 +115,9 @@ pub enum ItemKind {
     Notification,
     /// What the platform did (a playbook's step) and its result.
     Action,
+    /// What a camera captured while it was going on: a snapshot, a
+    /// recording started or stopped, as the camera reported it.
+    Camera,
     Acknowledged,
     Resolved,
 }

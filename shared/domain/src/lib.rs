@@ -20,6 +20,7 @@ pub mod home;
 pub mod incident;
 pub mod mode;
 pub mod notification;
+pub mod page;
 pub mod playbook;
 pub mod security;
 pub mod seed;

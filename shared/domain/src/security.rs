@@ -127,8 +127,8 @@ pub struct Recent {
     pub seconds_ago: i64,
 }
 
-/// Everything the decision weighed, as data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Everything the decision weighed, as data (the default: nothing known).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     /// The alarm's state when the event came (`disarmed`, `armed_night`, `pending`, ...).
     pub arm_state: String,
@@ -435,15 +435,8 @@ mod tests {
                 height_cm: Some(40.0),
                 confidence: Some(0.84),
             }),
-            breach: None,
-            second_zone: None,
-            person_seen: None,
             cross_zone_seconds: 20,
-            guests_expected: vec![],
-            last_disarm: None,
-            last_entry: None,
-            anomaly_score: None,
-            suppress_pet_motion: None,
+            ..Facts::default()
         }
     }
 

@@ -45,15 +45,18 @@ impl SecurityStore for SqliteStore {
         let outcome = q.outcome.map(|o| o.as_str());
         let docs: Vec<String> = sqlx::query_scalar(
             "SELECT doc FROM security_decisions
-             WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR outcome = ?) AND (? IS NULL OR at < ?)
+             WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR outcome = ?)
+               AND (? IS NULL OR at < ? OR (at = ? AND id < ?))
              ORDER BY at DESC, id DESC LIMIT ?",
         )
         .bind(&user)
         .bind(&user)
         .bind(outcome)
         .bind(outcome)
-        .bind(q.before.map(ms))
-        .bind(q.before.map(ms))
+        .bind(q.before.map(|c| ms(c.at)))
+        .bind(q.before.map(|c| ms(c.at)))
+        .bind(q.before.map(|c| ms(c.at)))
+        .bind(q.before.and_then(|c| c.id).map(|id| id.to_string()))
         .bind(limit(q.limit))
         .fetch_all(self.pool())
         .await

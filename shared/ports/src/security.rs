@@ -16,7 +16,8 @@ pub struct DecisionQuery {
     /// One home's, or every home's.
     pub user_id: Option<Uuid>,
     pub outcome: Option<Outcome>,
-    pub before: Option<DateTime<Utc>>,
+    /// Strictly after this place in the listing (newest first).
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: usize,
 }
 

@@ -175,6 +175,14 @@ async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_docu
         assert!(Instant::now() < deadline, "the camera never recorded: {ev}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // What the camera reported is on the incident: what it captured, for whom asked.
+    let backyard = |v: &Value| {
+        v["timeline"].as_array().unwrap().iter().find(|t| t["text"] == "Backyard Camera started recording").cloned()
+    };
+    let i = incident_until(&h, &id, "the camera's recording", |v| backyard(v).is_some()).await;
+    let capture = backyard(&i).unwrap();
+    assert_eq!(capture["kind"], "camera", "{capture}");
+    assert!(capture["data"]["command_id"].is_string(), "the playbook's command: {capture}");
 
     // Another home's incident is not found; an admin sees it.
     let (status, v) = get(&h.host, &format!("/incidents/{id}"), &john).await;

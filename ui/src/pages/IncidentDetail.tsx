@@ -52,6 +52,13 @@ const signalData = (t: TimelineItem) => (t.kind === 'signal' && isObj(t.data) ? 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
 /** What became of an action (a playbook's step on a device, an escalation): its `data.status`. */
 const actionStatus = (t: TimelineItem) => (t.kind === 'action' && isObj(t.data) ? str(t.data['status']) : null);
+/** A camera's capture: the image or clip it says it saved, when it gives an http(s) address. */
+const captureUrl = (t: TimelineItem) => {
+  if (t.kind !== 'camera' || !isObj(t.data) || !isObj(t.data['payload'])) return null;
+  const p = t.data['payload'];
+  const url = str(p['image_url']) ?? str(p['clip_url']) ?? str(p['url']);
+  return url && /^https?:\/\//i.test(url) ? url : null;
+};
 /** An e-mail to an emergency contact: how it went and why. */
 const contactData = (t: TimelineItem) =>
   t.kind === 'notification' && isObj(t.data) && t.data['party'] === 'emergency_contacts'
@@ -71,6 +78,7 @@ function TimelineEntry({ t, tz, wellness }: { t: TimelineItem; tz: string | unde
   const s = signalData(t);
   const action = actionStatus(t);
   const contact = contactData(t);
+  const capture = captureUrl(t);
   const look = contact ? { label: 'Emergency contact', icon: 'bell' as const } : timelineLook(t.kind);
   const text = sentence(stateWords(eventTypeWords(t.text, d?.event_type)));
   const outcome = typeof d?.outcome === 'string' ? d.outcome : null;
@@ -122,6 +130,13 @@ function TimelineEntry({ t, tz, wellness }: { t: TimelineItem; tz: string | unde
               <span className="code-num">{s.code}</span> {signalWords(s.code).replace(/^\d+ /, '')}
             </strong>
             {q && <span className="tag">{q}</span>}
+          </p>
+        )}
+        {capture && (
+          <p className="tl-status">
+            <a href={capture} target="_blank" rel="noopener noreferrer" data-testid="capture">
+              Open what the camera saved
+            </a>
           </p>
         )}
         {action && (

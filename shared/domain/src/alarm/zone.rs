@@ -6,7 +6,7 @@ use crate::device::DeviceType;
 use crate::event::EventType;
 
 /// How a sensor behaves when armed (`../shared/ALARM.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneType {
     /// Entry doors and their locks: delayed by the entry delay.
@@ -19,6 +19,7 @@ pub enum ZoneType {
     /// Smoke, heat, CO: always armed, its own alarm that outranks burglary.
     Fire24h,
     /// Not a security zone (thermostats, cameras).
+    #[default]
     None,
 }
 

@@ -5,6 +5,7 @@ use chrono::Duration;
 use homeguard_domain::alarm::ZoneType;
 use homeguard_domain::event::EventType;
 use homeguard_domain::incident::{Incident, IncidentKind, IncidentStatus, Item, ItemKind};
+use homeguard_domain::page::Cursor;
 use homeguard_domain::security::{Decision, Facts, Outcome, Reason};
 use serde_json::Value;
 use uuid::Uuid;
@@ -32,17 +33,8 @@ fn decision(user: Uuid, at: chrono::DateTime<chrono::Utc>, outcome: Outcome) -> 
             zone_armed: true,
             local_time: "02:00".into(),
             night: true,
-            pets: vec![],
-            sighting: None,
-            breach: None,
-            second_zone: None,
-            person_seen: None,
             cross_zone_seconds: 20,
-            guests_expected: vec![],
-            last_disarm: None,
-            last_entry: None,
-            anomaly_score: None,
-            suppress_pet_motion: None,
+            ..Facts::default()
         },
         signal: None,
         notify: None,
@@ -67,8 +59,24 @@ pub async fn run_decisions(store: &dyn SecurityStore) {
     assert_eq!(store.decisions(&query(Some(home))).await.unwrap(), vec![b.clone(), a.clone()], "newest first");
     let suppressed = DecisionQuery { outcome: Some(Outcome::Suppress), ..query(Some(home)) };
     assert_eq!(store.decisions(&suppressed).await.unwrap(), vec![a.clone()]);
-    let older = DecisionQuery { before: Some(b.at), ..query(Some(home)) };
+    let older = DecisionQuery { before: Some(Cursor { at: b.at, id: None }), ..query(Some(home)) };
     assert_eq!(store.decisions(&older).await.unwrap(), vec![a.clone()]);
+    // Three decided in the same millisecond (one batch): paging one by one
+    // with the cursor after each finds every one, once, in order.
+    let same: Vec<Decision> = (0..3).map(|_| decision(other, t0 + Duration::seconds(9), Outcome::Log)).collect();
+    store.put_decisions(&same).await.unwrap();
+    let mut seen = vec![];
+    let mut cursor = None;
+    loop {
+        let page = store.decisions(&DecisionQuery { before: cursor, limit: 1, ..query(Some(other)) }).await.unwrap();
+        let Some(d) = page.first() else { break };
+        cursor = Some(Cursor::after(d.at, d.id));
+        seen.push(d.id);
+    }
+    let mut want: Vec<Uuid> = same.iter().map(|d| d.id).collect();
+    want.sort_by_key(|d| std::cmp::Reverse(d.to_string()));
+    want.push(c.id);
+    assert_eq!(seen, want, "newest first, ties by id, none skipped");
     let one = DecisionQuery { limit: 1, ..query(Some(home)) };
     assert_eq!(store.decisions(&one).await.unwrap(), vec![b.clone()]);
     let all: Vec<Uuid> = store.decisions(&query(None)).await.unwrap().iter().map(|d| d.id).collect();
