@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from 'react';
 import { ApiError, type Device, type HomeEvent } from './api';
 import { useApi } from './session';
 import { useStream, type StreamStatus } from './stream';
@@ -52,6 +52,150 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): Loadable<T> {
   }, [...deps, n]);
   const reload = useCallback(() => setN((x) => x + 1), []);
   return { data, error, loading, reload, set: setData };
+}
+
+/** Newest first by `time` (ISO 8601 times, compared as text). */
+export const newestFirst =
+  <T,>(time: (x: T) => string) =>
+  (a: T, b: T) =>
+    time(a) < time(b) ? 1 : time(a) > time(b) ? -1 : 0;
+
+export interface PagedOptions<P, T> {
+  /** The filter: a change starts the list afresh (empty), answers for the one before dropped. */
+  key: string;
+  /** A page: the newest with `before` null, then older ones with the next_before of the last (a cursor passed back as is). */
+  fetchPage: (before: string | null) => Promise<P>;
+  /** The rows of a page. */
+  rows: (page: P) => T[];
+  /** Tells the rows apart: one already listed is not listed twice. */
+  id: (row: T) => string;
+  /** When a row happened: the list is newest first by it. */
+  time: (row: T) => string;
+  /** The newest page is shown in the order the server lists it (only rows added to it are put in order). */
+  serverOrder?: boolean;
+  /** Each page answered for the current filter (`first`: the newest one), for what else it says besides its rows. */
+  onPage?: (page: P, first: boolean) => void;
+  /**
+   * A reload once the list is shown (a list looked at again while its rows move on) merges the newest page into it,
+   * its rows replacing theirs, without `loading` and keeping the older pages shown and their cursor.
+   */
+  refreshInPlace?: boolean;
+}
+
+export interface Paged<T> {
+  /** Newest first. */
+  items: T[];
+  /** The cursor for the older ones; null when there are none. */
+  next: string | null;
+  /** The newest page is being fetched. */
+  loading: boolean;
+  loadingMore: boolean;
+  error: unknown;
+  /** Fetches the newest page again (the rows kept until it comes). */
+  reload: () => void;
+  /** Appends the next older page. */
+  loadOlder: () => Promise<void>;
+  /** Adds rows (from the live stream, say), those not listed yet, in order. */
+  add: (rows: T[]) => void;
+  set: Dispatch<SetStateAction<T[]>>;
+}
+
+function mergeRows<T>(old: T[], more: T[], id: (x: T) => string, time: (x: T) => string, replace: boolean): T[] {
+  if (replace) {
+    const fresh = new Set(more.map(id));
+    return [...old.filter((x) => !fresh.has(id(x))), ...more].sort(newestFirst(time));
+  }
+  const known = new Set(old.map(id));
+  return [...old, ...more.filter((x) => !known.has(id(x)))].sort(newestFirst(time));
+}
+
+/**
+ * A list from the API read page by page, newest first: the first page on `key` change or reload (answers for an
+ * earlier key or an earlier reload dropped), older ones with before=next_before.
+ */
+export function usePaged<P extends { next_before: string | null }, T>(opts: PagedOptions<P, T>): Paged<T> {
+  const { key } = opts;
+  const [items, setItems] = useState<T[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [n, setN] = useState(0);
+  const reload = useCallback(() => setN((x) => x + 1), []);
+  const o = useRef(opts);
+  o.current = opts;
+  // The newest request of the first page; what an older page's answer must still belong to.
+  const gen = useRef(0);
+  const epoch = useRef(0);
+  const lastKey = useRef(key);
+  // Whether the rows shown start with the first page of `key` (for a refresh in place).
+  const shown = useRef(false);
+
+  useEffect(() => {
+    const mine = ++gen.current;
+    // A new filter starts empty; a refresh of the same keeps the rows until the answer comes.
+    if (lastKey.current !== key) {
+      lastKey.current = key;
+      shown.current = false;
+      setItems([]);
+      setNext(null);
+    }
+    const inPlace = !!o.current.refreshInPlace && shown.current;
+    if (!inPlace) {
+      epoch.current++;
+      setLoading(true);
+    }
+    o.current
+      .fetchPage(null)
+      .then((p) => {
+        if (gen.current !== mine) return;
+        const { rows, id, time, onPage, serverOrder } = o.current;
+        onPage?.(p, true);
+        const fresh = rows(p);
+        if (inPlace) setItems((old) => mergeRows(old, fresh, id, time, true));
+        else {
+          setItems(serverOrder ? fresh : [...fresh].sort(newestFirst(time)));
+          setNext(p.next_before);
+        }
+        shown.current = true;
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (gen.current !== mine || (e instanceof ApiError && e.isAuth)) return;
+        setError(e);
+      })
+      .finally(() => gen.current === mine && setLoading(false));
+    return () => {
+      gen.current++;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, n]);
+
+  const loadOlder = useCallback(async () => {
+    if (!next) return;
+    const mine = epoch.current;
+    setLoadingMore(true);
+    try {
+      const p = await o.current.fetchPage(next);
+      if (epoch.current !== mine) return;
+      const { rows, id, time, onPage, refreshInPlace } = o.current;
+      onPage?.(p, false);
+      const more = rows(p);
+      setItems((old) => mergeRows(old, more, id, time, !!refreshInPlace));
+      setNext(p.next_before);
+    } catch (e) {
+      if (epoch.current === mine) setError(e);
+    } finally {
+      setLoadingMore(false);
+    }
+  }, [next]);
+
+  const add = useCallback((more: T[]) => {
+    const { id, time } = o.current;
+    setItems((old) => mergeRows(old, more, id, time, false));
+  }, []);
+
+  return { items, next, loading, loadingMore, error, reload, loadOlder, add, set: setItems };
 }
 
 /** The caller's devices, kept current from the live stream. */

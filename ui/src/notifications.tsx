@@ -4,7 +4,7 @@ import { ApiError, type AppNotification, type DeliveryStatus, type NotificationD
 import { Icon, type IconName } from './components/Icon';
 import { Empty, ErrorNote, Loading } from './components/ui';
 import { exactTime, humanize, relativeTime } from './format';
-import { useNow } from './hooks';
+import { newestFirst, useNow, usePaged } from './hooks';
 import { useApi } from './session';
 import { useStream } from './stream';
 
@@ -25,44 +25,29 @@ interface NotificationsValue {
 
 const Ctx = createContext<NotificationsValue | null>(null);
 
-const byNewest = (a: AppNotification, b: AppNotification) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0);
+const byNewest = newestFirst((x: AppNotification) => x.created_at);
 
 /** The signed-in user's notifications (GET /notifications), kept current from the live stream. */
 export function NotificationsProvider({ children, pageSize = 20 }: { children: ReactNode; pageSize?: number }) {
   const api = useApi();
-  const [items, setItems] = useState<AppNotification[]>([]);
   const [unread, setUnread] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [latest, setLatest] = useState<AppNotification | null>(null);
-  const [n, setN] = useState(0);
-  const reload = useCallback(() => setN((x) => x + 1), []);
+  // Those listed, known at once (a live one sent twice counts once).
   const known = useRef(new Set<string>());
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    api
-      .notifications({ limit: pageSize })
-      .then((p) => {
-        if (!live) return;
-        known.current = new Set(p.notifications.map((x) => x.id));
-        setItems(p.notifications);
-        setUnread(p.unread);
-        setNext(p.next_before);
-        setError(null);
-      })
-      .catch((e: unknown) => {
-        if (!live || (e instanceof ApiError && e.isAuth)) return;
-        setError(e);
-      })
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [api, pageSize, n]);
+  const list = usePaged({
+    key: String(pageSize),
+    fetchPage: (before) => api.notifications({ limit: pageSize, before }),
+    rows: (p) => p.notifications,
+    id: (x) => x.id,
+    time: (x) => x.created_at,
+    serverOrder: true,
+    onPage: (p, first) => {
+      if (first) known.current = new Set(p.notifications.map((x) => x.id));
+      else for (const x of p.notifications) known.current.add(x.id);
+      setUnread(p.unread);
+    },
+  });
+  const { items, set: setItems, next, loading, loadingMore, error, reload, loadOlder: loadMore } = list;
 
   useStream((m) => {
     if (m.type === 'notification') {
@@ -110,25 +95,6 @@ export function NotificationsProvider({ children, pageSize = 20 }: { children: R
     },
     [api],
   );
-
-  const loadMore = useCallback(async () => {
-    if (!next) return;
-    setLoadingMore(true);
-    try {
-      const p = await api.notifications({ limit: pageSize, before: next });
-      setItems((old) => {
-        const more = p.notifications.filter((x) => !known.current.has(x.id));
-        for (const x of more) known.current.add(x.id);
-        return [...old, ...more].sort(byNewest);
-      });
-      setUnread(p.unread);
-      setNext(p.next_before);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoadingMore(false);
-    }
-  }, [api, next, pageSize]);
 
   const value = useMemo<NotificationsValue>(
     () => ({ items, unread, loading, error, hasMore: !!next, loadingMore, latest, markRead, loadMore, reload }),

@@ -187,14 +187,14 @@ pub async fn set_mode(ctx: &AlarmCtx, caller: &Caller, home: Uuid, body: ModeBod
 pub struct HistoryQuery {
     pub user_id: Option<Uuid>,
     pub limit: Option<usize>,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct History {
     pub entries: Vec<EntryView>,
     /// Pass as `before` for the older entries (none: this was the last page).
-    pub next_before: Option<DateTime<Utc>>,
+    pub next_before: Option<homeguard_domain::page::Cursor>,
 }
 
 /// The most entries one page holds.
@@ -211,7 +211,9 @@ pub async fn history(ctx: &AlarmCtx, caller: &Caller, home: Uuid, q: &HistoryQue
     let entries = ctx.alarm.log(&query).await?;
     let devices = ctx.devices.list_for_user(home).await?;
     let zones = home_of(ctx, home).await?.zones_of(&devices);
-    let next_before = (entries.len() == limit).then(|| entries.last().map(|e| e.at)).flatten();
+    let next_before = (entries.len() == limit)
+        .then(|| entries.last().map(|e| homeguard_domain::page::Cursor::after(e.at, e.id)))
+        .flatten();
     Ok(History { entries: entries.iter().map(|e| entry_view(e, &zones, caller.is_admin())).collect(), next_before })
 }
 

@@ -12,7 +12,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use homeguard_domain::automation::{Automation, NewAutomation};
 use homeguard_domain::{ErrorCode, Topic};
 use homeguard_runtime::extract::{Json, Path, Query};
@@ -173,13 +172,13 @@ pub async fn delete(ctx: &AutomationsCtx, caller: &Caller, id: Uuid) -> Result<(
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
     pub limit: Option<usize>,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Runs {
     pub runs: Vec<homeguard_domain::automation::AutomationRun>,
-    pub next_before: Option<DateTime<Utc>>,
+    pub next_before: Option<homeguard_domain::page::Cursor>,
 }
 
 /// `GET /automations/{id}/runs`: the rule's firings, newest first.
@@ -190,7 +189,9 @@ pub async fn runs(ctx: &AutomationsCtx, caller: &Caller, id: Uuid, q: RunsQuery)
         return Err(FnError::invalid("limit", "must be from 1 to 200"));
     }
     let mut runs = ctx.runs.runs(id, q.before, limit).await?;
-    let next_before = (runs.len() == limit).then(|| runs.last().map(|r| r.at)).flatten();
+    let next_before = (runs.len() == limit)
+        .then(|| runs.last().map(|r| homeguard_domain::page::Cursor::after(r.at, r.run_id)))
+        .flatten();
     // A device_state trigger's clock is not a firing (yet).
     runs.retain(|r| !r.is_watch());
     Ok(Runs { runs, next_before })

@@ -14,7 +14,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use chrono::{DateTime, Utc};
 use homeguard_domain::Topic;
 use homeguard_domain::alarm::{LogEntry, Qualifier};
 use homeguard_domain::dc09::{Payload, Report};
@@ -137,7 +136,7 @@ pub async fn supervise(ctx: &MonitoringCtx) -> Result<(), FnError> {
 #[serde(deny_unknown_fields)]
 pub struct ReportsQuery {
     pub user_id: Option<Uuid>,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: Option<usize>,
 }
 
@@ -146,7 +145,7 @@ pub struct Reports {
     /// The central station's receiver, or none (the platform's own log).
     pub receiver: Option<String>,
     pub reports: Vec<Report>,
-    pub next_before: Option<DateTime<Utc>>,
+    pub next_before: Option<homeguard_domain::page::Cursor>,
 }
 
 /// `GET /monitoring/reports`: admins only (it holds what only monitoring
@@ -158,7 +157,9 @@ pub async fn reports(ctx: &MonitoringCtx, caller: &Caller, q: ReportsQuery) -> R
         return Err(FnError::invalid("limit", "must be from 1 to 200"));
     }
     let reports = ctx.reports.list(q.user_id, q.before, limit).await?;
-    let next_before = (reports.len() == limit).then(|| reports.last().map(|r| r.at)).flatten();
+    let next_before = (reports.len() == limit)
+        .then(|| reports.last().map(|r| homeguard_domain::page::Cursor::after(r.at, r.id)))
+        .flatten();
     Ok(Reports { receiver: ctx.outbound.monitoring_receiver().map(str::to_owned), reports, next_before })
 }
 

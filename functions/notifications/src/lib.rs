@@ -15,7 +15,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use homeguard_domain::notification::{Delivery, DeliveryStatus, Notification, Preferences};
 use homeguard_domain::{ErrorCode, Topic, channels};
 use homeguard_runtime::extract::{Json, Path, Query};
@@ -259,7 +258,7 @@ pub struct ListQuery {
     /// Only the unread ones.
     #[serde(default)]
     pub unread: bool,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: Option<usize>,
 }
 
@@ -268,7 +267,7 @@ pub struct NotificationList {
     pub notifications: Vec<Notification>,
     pub unread: u64,
     /// Pass as `before` for older ones (none: this was the last page).
-    pub next_before: Option<DateTime<Utc>>,
+    pub next_before: Option<homeguard_domain::page::Cursor>,
 }
 
 /// The caller's notifications, newest first, with the unread count.
@@ -278,7 +277,9 @@ pub async fn list(ctx: &NotificationsCtx, caller: &Caller, q: ListQuery) -> Resu
         return Err(FnError::invalid("limit", "must be from 1 to 200"));
     }
     let notifications = ctx.notifications.list(caller.user_id, q.unread, q.before, limit).await?;
-    let next_before = (notifications.len() == limit).then(|| notifications.last().map(|n| n.created_at)).flatten();
+    let next_before = (notifications.len() == limit)
+        .then(|| notifications.last().map(|n| homeguard_domain::page::Cursor::after(n.created_at, n.id)))
+        .flatten();
     Ok(NotificationList { unread: ctx.notifications.unread(caller.user_id).await?, notifications, next_before })
 }
 

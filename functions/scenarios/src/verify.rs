@@ -190,8 +190,12 @@ async fn mode(ctx: &Ctx, run: &RunStatus, window: &Window, want: &str, e: &Expec
         Err(err) => return check(e, line, CheckStatus::Fail, format!("reading the alarm failed: {err}"), None),
     };
     let now = record.as_ref().map_or("home", |r| r.mode.as_str());
-    let query =
-        homeguard_ports::LogQuery { user_id: run.user_id, before: Some(window.to), limit: 200, monitoring: false };
+    let query = homeguard_ports::LogQuery {
+        user_id: run.user_id,
+        before: Some(window.to.into()),
+        limit: 200,
+        monitoring: false,
+    };
     let changes: Vec<String> = ctx
         .alarm
         .log(&query)
@@ -307,7 +311,7 @@ async fn automations(ctx: &Ctx, run: &RunStatus, window: &Window, want: bool, e:
 
 /// What the household was told during the run (notifications to the home's owner).
 async fn told(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<String> {
-    let list = ctx.notifications.list(run.user_id, false, Some(window.to), 200).await.unwrap_or_default();
+    let list = ctx.notifications.list(run.user_id, false, Some(window.to.into()), 200).await.unwrap_or_default();
     list.iter()
         .filter(|n| n.created_at >= window.from)
         .map(|n| format!("\u{201c}{}\u{201d} ({:?})", n.title, n.severity))
@@ -316,7 +320,7 @@ async fn told(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<String> {
 
 /// What was reported to monitoring during the run, with the evidence.
 async fn monitoring(ctx: &Ctx, run: &RunStatus, window: &Window) -> (Vec<u16>, String) {
-    let list = ctx.reports.list(Some(run.user_id), Some(window.to), 200).await.unwrap_or_default();
+    let list = ctx.reports.list(Some(run.user_id), Some(window.to.into()), 200).await.unwrap_or_default();
     let during: Vec<_> = list.iter().filter(|r| r.at >= window.from).collect();
     let codes = during.iter().map(|r| r.code).collect();
     let evidence = if during.is_empty() {
@@ -330,12 +334,7 @@ async fn monitoring(ctx: &Ctx, run: &RunStatus, window: &Window) -> (Vec<u16>, S
 
 /// The security response's decisions on the home's events during the run, oldest first.
 async fn decided(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<Decision> {
-    let q = DecisionQuery {
-        user_id: Some(run.user_id),
-        outcome: None,
-        before: Some(homeguard_domain::page::Cursor { at: window.to, id: None }),
-        limit: 1000,
-    };
+    let q = DecisionQuery { user_id: Some(run.user_id), outcome: None, before: Some(window.to.into()), limit: 1000 };
     let mut out: Vec<Decision> =
         ctx.security.decisions(&q).await.unwrap_or_default().into_iter().filter(|d| d.at >= window.from).collect();
     out.reverse();
@@ -344,7 +343,7 @@ async fn decided(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<Decision> {
 
 /// The incidents opened for the home during the run.
 async fn opened(ctx: &Ctx, run: &RunStatus, window: &Window) -> Vec<Incident> {
-    let q = IncidentQuery { user_id: Some(run.user_id), status: None, before: Some(window.to), limit: 200 };
+    let q = IncidentQuery { user_id: Some(run.user_id), status: None, before: Some(window.to.into()), limit: 200 };
     ctx.security.incidents(&q).await.unwrap_or_default().into_iter().filter(|i| i.opened_at >= window.from).collect()
 }
 

@@ -430,7 +430,7 @@ pub async fn decisions(ctx: &SecurityCtx, caller: &Caller, q: DecisionsQuery) ->
 pub struct IncidentsQuery {
     pub user_id: Option<Uuid>,
     pub status: Option<String>,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: Option<usize>,
 }
 
@@ -471,7 +471,7 @@ impl From<&Incident> for IncidentSummary {
 #[derive(Debug, Serialize)]
 pub struct Incidents {
     pub incidents: Vec<IncidentSummary>,
-    pub next_before: Option<DateTime<Utc>>,
+    pub next_before: Option<homeguard_domain::page::Cursor>,
 }
 
 /// `GET /incidents`: newest first; `status` filters.
@@ -480,7 +480,9 @@ pub async fn list(ctx: &SecurityCtx, caller: &Caller, q: IncidentsQuery) -> Resu
     let status = q.status.as_deref().map(|s| IncidentStatus::parse("status", s)).transpose()?;
     let query = IncidentQuery { user_id: listed_home(caller, q.user_id)?, status, before: q.before, limit };
     let found = ctx.security.incidents(&query).await?;
-    let next_before = (found.len() == limit).then(|| found.last().map(|i| i.opened_at)).flatten();
+    let next_before = (found.len() == limit)
+        .then(|| found.last().map(|i| homeguard_domain::page::Cursor::after(i.opened_at, i.id)))
+        .flatten();
     Ok(Incidents { incidents: found.iter().map(IncidentSummary::from).collect(), next_before })
 }
 

@@ -25,9 +25,16 @@ impl Cursor {
     }
 }
 
+impl From<DateTime<Utc>> for Cursor {
+    /// Everything strictly before a time.
+    fn from(at: DateTime<Utc>) -> Self {
+        Self { at, id: None }
+    }
+}
+
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = self.at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let at = self.at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         match self.id {
             Some(id) => write!(f, "{at}~{id}"),
             None => f.write_str(&at),

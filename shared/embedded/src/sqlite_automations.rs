@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use homeguard_domain::automation::{AutomationRun, RunStatus};
 use homeguard_domain::dc09::Report;
 use homeguard_domain::notification::{Delivery, Notification, Preferences};
+use homeguard_domain::page::Cursor;
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{NotificationStore, ReportStore, RunStore};
 use uuid::Uuid;
@@ -98,19 +99,16 @@ impl RunStore for SqliteStore {
             .map_err(map_err)
     }
 
-    async fn runs(
-        &self,
-        automation_id: Uuid,
-        before: Option<DateTime<Utc>>,
-        n: usize,
-    ) -> StoreResult<Vec<AutomationRun>> {
+    async fn runs(&self, automation_id: Uuid, before: Option<Cursor>, n: usize) -> StoreResult<Vec<AutomationRun>> {
         let docs: Vec<String> = sqlx::query_scalar(
-            "SELECT doc FROM automation_runs WHERE automation_id = ? AND (? IS NULL OR at < ?)
-             ORDER BY at DESC, rowid DESC LIMIT ?",
+            "SELECT doc FROM automation_runs WHERE automation_id = ? AND (? IS NULL OR at < ? OR (at = ? AND run_id < ?))
+             ORDER BY at DESC, run_id DESC LIMIT ?",
         )
         .bind(automation_id.to_string())
-        .bind(before.map(ms))
-        .bind(before.map(ms))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.and_then(|c| c.id).map(|id| id.to_string()))
         .bind(limit(n))
         .fetch_all(self.pool())
         .await
@@ -186,17 +184,19 @@ impl NotificationStore for SqliteStore {
         &self,
         user_id: Uuid,
         unread_only: bool,
-        before: Option<DateTime<Utc>>,
+        before: Option<Cursor>,
         n: usize,
     ) -> StoreResult<Vec<Notification>> {
         let docs: Vec<String> = sqlx::query_scalar(
-            "SELECT doc FROM notifications WHERE user_id = ? AND (? = 0 OR read = 0) AND (? IS NULL OR created_at < ?)
+            "SELECT doc FROM notifications WHERE user_id = ? AND (? = 0 OR read = 0) AND (? IS NULL OR created_at < ? OR (created_at = ? AND id < ?))
              ORDER BY created_at DESC, id DESC LIMIT ?",
         )
         .bind(user_id.to_string())
         .bind(unread_only)
-        .bind(before.map(ms))
-        .bind(before.map(ms))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.and_then(|c| c.id).map(|id| id.to_string()))
         .bind(limit(n))
         .fetch_all(self.pool())
         .await
@@ -276,15 +276,17 @@ impl ReportStore for SqliteStore {
         self.doc_by_id("SELECT doc FROM monitoring_reports WHERE id = ?", id).await
     }
 
-    async fn list(&self, user_id: Option<Uuid>, before: Option<DateTime<Utc>>, n: usize) -> StoreResult<Vec<Report>> {
+    async fn list(&self, user_id: Option<Uuid>, before: Option<Cursor>, n: usize) -> StoreResult<Vec<Report>> {
         let docs: Vec<String> = sqlx::query_scalar(
-            "SELECT doc FROM monitoring_reports WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at < ?)
+            "SELECT doc FROM monitoring_reports WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at < ? OR (at = ? AND id < ?))
              ORDER BY at DESC, id DESC LIMIT ?",
         )
         .bind(user_id.map(|u| u.to_string()))
         .bind(user_id.map(|u| u.to_string()))
-        .bind(before.map(ms))
-        .bind(before.map(ms))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.map(|c| ms(c.at)))
+        .bind(before.and_then(|c| c.id).map(|id| id.to_string()))
         .bind(limit(n))
         .fetch_all(self.pool())
         .await

@@ -240,12 +240,14 @@ impl AlarmStore for SqliteStore {
 
     async fn log(&self, query: &LogQuery) -> StoreResult<Vec<LogEntry>> {
         let docs: Vec<String> = sqlx::query_scalar(
-            "SELECT entry FROM alarm_log WHERE user_id = ? AND (? IS NULL OR at < ?) AND (? OR NOT monitoring_only)
+            "SELECT entry FROM alarm_log WHERE user_id = ? AND (? IS NULL OR at < ? OR (at = ? AND id < ?)) AND (? OR NOT monitoring_only)
              ORDER BY at DESC, id DESC LIMIT ?",
         )
         .bind(query.user_id.to_string())
-        .bind(query.before.map(ms))
-        .bind(query.before.map(ms))
+        .bind(query.before.map(|c| ms(c.at)))
+        .bind(query.before.map(|c| ms(c.at)))
+        .bind(query.before.map(|c| ms(c.at)))
+        .bind(query.before.and_then(|c| c.id).map(|id| id.to_string()))
         .bind(query.monitoring)
         .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
         .fetch_all(self.pool())

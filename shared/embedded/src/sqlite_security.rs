@@ -91,15 +91,17 @@ impl SecurityStore for SqliteStore {
         let status = q.status.map(|s| s.as_str());
         let docs: Vec<String> = sqlx::query_scalar(
             "SELECT doc FROM incidents
-             WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR status = ?) AND (? IS NULL OR opened_at < ?)
+             WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR status = ?) AND (? IS NULL OR opened_at < ? OR (opened_at = ? AND id < ?))
              ORDER BY opened_at DESC, id DESC LIMIT ?",
         )
         .bind(&user)
         .bind(&user)
         .bind(status)
         .bind(status)
-        .bind(q.before.map(ms))
-        .bind(q.before.map(ms))
+        .bind(q.before.map(|c| ms(c.at)))
+        .bind(q.before.map(|c| ms(c.at)))
+        .bind(q.before.map(|c| ms(c.at)))
+        .bind(q.before.and_then(|c| c.id).map(|id| id.to_string()))
         .bind(limit(q.limit))
         .fetch_all(self.pool())
         .await

@@ -8,6 +8,7 @@ use futures::TryStreamExt;
 use homeguard_domain::automation::{AutomationRun, RunStatus};
 use homeguard_domain::dc09::Report;
 use homeguard_domain::notification::{Delivery, Notification, Preferences};
+use homeguard_domain::page::Cursor;
 use homeguard_ports::error::StoreResult;
 use homeguard_ports::{NotificationStore, ReportStore, RunStore};
 use mongodb::bson::{Document, doc};
@@ -19,9 +20,16 @@ fn resume_at(run: &AutomationRun) -> Option<i64> {
     run.resume_at.filter(|_| run.status == RunStatus::Waiting).map(|t| t.timestamp_millis())
 }
 
-pub(crate) fn before_filter(mut filter: Document, field: &str, before: Option<DateTime<Utc>>) -> Document {
-    if let Some(b) = before {
-        filter.insert(field, doc! { "$lt": b.timestamp_millis() });
+/// Newest first after the place `before` names: earlier than its time,
+/// or at its time with a smaller id (the listing's tie-break, `_id`).
+pub(crate) fn before_filter(mut filter: Document, field: &str, before: Option<Cursor>) -> Document {
+    if let Some(c) = before {
+        let at = c.at.timestamp_millis();
+        let mut or = vec![doc! { field: { "$lt": at } }];
+        if let Some(id) = c.id {
+            or.push(doc! { field: at, "_id": { "$lt": id.to_string() } });
+        }
+        filter.insert("$or", or);
     }
     filter
 }
@@ -124,16 +132,11 @@ impl RunStore for MongoStore {
             .await
     }
 
-    async fn runs(
-        &self,
-        automation_id: Uuid,
-        before: Option<DateTime<Utc>>,
-        limit: usize,
-    ) -> StoreResult<Vec<AutomationRun>> {
+    async fn runs(&self, automation_id: Uuid, before: Option<Cursor>, limit: usize) -> StoreResult<Vec<AutomationRun>> {
         self.breaker
             .call(async {
                 let filter = before_filter(doc! { "automation_id": automation_id.to_string() }, "at", before);
-                self.find_sorted("automation_runs", filter, doc! { "at": -1, "seq": -1 }, limit).await
+                self.find_sorted("automation_runs", filter, doc! { "at": -1, "_id": -1 }, limit).await
             })
             .await
     }
@@ -220,7 +223,7 @@ impl NotificationStore for MongoStore {
         &self,
         user_id: Uuid,
         unread_only: bool,
-        before: Option<DateTime<Utc>>,
+        before: Option<Cursor>,
         limit: usize,
     ) -> StoreResult<Vec<Notification>> {
         self.breaker
@@ -230,7 +233,7 @@ impl NotificationStore for MongoStore {
                     filter.insert("read", false);
                 }
                 let filter = before_filter(filter, "created_at", before);
-                self.find_sorted("notifications", filter, doc! { "created_at": -1, "seq": -1 }, limit).await
+                self.find_sorted("notifications", filter, doc! { "created_at": -1, "_id": -1 }, limit).await
             })
             .await
     }
@@ -294,12 +297,7 @@ impl ReportStore for MongoStore {
         self.breaker.call(self.get_doc("monitoring_reports", doc! { "_id": id.to_string() })).await
     }
 
-    async fn list(
-        &self,
-        user_id: Option<Uuid>,
-        before: Option<DateTime<Utc>>,
-        limit: usize,
-    ) -> StoreResult<Vec<Report>> {
+    async fn list(&self, user_id: Option<Uuid>, before: Option<Cursor>, limit: usize) -> StoreResult<Vec<Report>> {
         self.breaker
             .call(async {
                 let mut filter = doc! {};

@@ -62,14 +62,7 @@ impl SecurityStore for MongoStore {
                 if let Some(o) = q.outcome {
                     filter.insert("outcome", o.as_str());
                 }
-                if let Some(c) = q.before {
-                    let at = c.at.timestamp_millis();
-                    let mut or = vec![doc! { "at": { "$lt": at } }];
-                    if let Some(id) = c.id {
-                        or.push(doc! { "at": at, "_id": { "$lt": id.to_string() } });
-                    }
-                    filter.insert("$or", or);
-                }
+                let filter = before_filter(filter, "at", q.before);
                 self.find_sorted("security_decisions", filter, doc! { "at": -1, "_id": -1 }, q.limit).await
             })
             .await

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use homeguard_domain::automation::AutomationRun;
 use homeguard_domain::notification::{Delivery, Notification, Preferences};
+use homeguard_domain::page::Cursor;
 use uuid::Uuid;
 
 use crate::error::StoreResult;
@@ -21,13 +22,8 @@ pub trait RunStore: Send + Sync {
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<AutomationRun>>;
     /// Forgets a run (a watch whose state did not last).
     async fn discard(&self, run_id: Uuid) -> StoreResult<()>;
-    /// One rule's firings, newest first, strictly before `before`.
-    async fn runs(
-        &self,
-        automation_id: Uuid,
-        before: Option<DateTime<Utc>>,
-        limit: usize,
-    ) -> StoreResult<Vec<AutomationRun>>;
+    /// One rule's firings, newest first, strictly after the place `before` names.
+    async fn runs(&self, automation_id: Uuid, before: Option<Cursor>, limit: usize) -> StoreResult<Vec<AutomationRun>>;
     /// When the rule last ran its actions (a cooldown's hold does not count).
     async fn last_fired(&self, automation_id: Uuid) -> StoreResult<Option<DateTime<Utc>>>;
 }
@@ -47,12 +43,12 @@ pub trait NotificationStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Notifications with a delivery due at `now`, the longest waiting first.
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Notification>>;
-    /// One person's notifications, newest first, strictly before `before`.
+    /// One person's notifications, newest first, strictly after the place `before` names.
     async fn list(
         &self,
         user_id: Uuid,
         unread_only: bool,
-        before: Option<DateTime<Utc>>,
+        before: Option<Cursor>,
         limit: usize,
     ) -> StoreResult<Vec<Notification>>;
     /// Marks one read; false when it is not theirs (or does not exist).
@@ -70,11 +66,11 @@ pub trait ReportStore: Send + Sync {
     /// Records a report, replacing an earlier attempt at the same signal.
     async fn put(&self, report: &homeguard_domain::dc09::Report) -> StoreResult<()>;
     async fn get(&self, id: Uuid) -> StoreResult<Option<homeguard_domain::dc09::Report>>;
-    /// Newest first, strictly before `before`; one home's or all.
+    /// Newest first, strictly after the place `before` names; one home's or all.
     async fn list(
         &self,
         user_id: Option<Uuid>,
-        before: Option<DateTime<Utc>>,
+        before: Option<Cursor>,
         limit: usize,
     ) -> StoreResult<Vec<homeguard_domain::dc09::Report>>;
 }

@@ -47,8 +47,8 @@ pub trait HomeStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct LogQuery {
     pub user_id: Uuid,
-    /// Entries strictly before this time.
-    pub before: Option<DateTime<Utc>>,
+    /// Entries strictly after this place (newest first).
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: usize,
     /// Include what only monitoring and admins see (duress).
     pub monitoring: bool,

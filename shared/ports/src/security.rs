@@ -3,7 +3,6 @@
 //! `incidents` in production, SQLite documents embedded).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use homeguard_domain::incident::{Incident, IncidentStatus};
 use homeguard_domain::security::{Decision, Outcome};
 use uuid::Uuid;
@@ -26,7 +25,7 @@ pub struct DecisionQuery {
 pub struct IncidentQuery {
     pub user_id: Option<Uuid>,
     pub status: Option<IncidentStatus>,
-    pub before: Option<DateTime<Utc>>,
+    pub before: Option<homeguard_domain::page::Cursor>,
     pub limit: usize,
 }
 

@@ -107,14 +107,16 @@ impl AlarmStore for PgStore {
         self.breaker
             .call(async {
                 let rows: Vec<Json<LogEntry>> = sqlx::query_scalar(
-                    "SELECT entry FROM alarm_log WHERE user_id = $1 AND ($2::timestamptz IS NULL OR at < $2)
+                    "SELECT entry FROM alarm_log WHERE user_id = $1
+                       AND ($2::timestamptz IS NULL OR at < $2 OR (at = $2 AND id < $5))
                        AND ($3 OR NOT monitoring_only)
                      ORDER BY at DESC, id DESC LIMIT $4",
                 )
                 .bind(query.user_id)
-                .bind(query.before)
+                .bind(query.before.map(|c| c.at))
                 .bind(query.monitoring)
                 .bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
+                .bind(query.before.and_then(|c| c.id))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(map_err)?;

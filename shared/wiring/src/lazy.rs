@@ -164,7 +164,7 @@ delegate!(RunStore {
     fn get(&self, run_id: Uuid) -> Option<AutomationRun>;
     fn due(&self, now: DateTime<Utc>, limit: usize) -> Vec<AutomationRun>;
     fn discard(&self, run_id: Uuid) -> ();
-    fn runs(&self, automation_id: Uuid, before: Option<DateTime<Utc>>, limit: usize) -> Vec<AutomationRun>;
+    fn runs(&self, automation_id: Uuid, before: Option<homeguard_domain::page::Cursor>, limit: usize) -> Vec<AutomationRun>;
     fn last_fired(&self, automation_id: Uuid) -> Option<DateTime<Utc>>;
 });
 
@@ -173,7 +173,7 @@ delegate!(NotificationStore {
     fn get(&self, id: Uuid) -> Option<Notification>;
     fn set_deliveries(&self, id: Uuid, deliveries: &[notification::Delivery], next_delivery_at: Option<DateTime<Utc>>) -> ();
     fn due(&self, now: DateTime<Utc>, limit: usize) -> Vec<Notification>;
-    fn list(&self, user_id: Uuid, unread_only: bool, before: Option<DateTime<Utc>>, limit: usize) -> Vec<Notification>;
+    fn list(&self, user_id: Uuid, unread_only: bool, before: Option<homeguard_domain::page::Cursor>, limit: usize) -> Vec<Notification>;
     fn mark_read(&self, user_id: Uuid, id: Uuid, at: DateTime<Utc>) -> bool;
     fn unread(&self, user_id: Uuid) -> u64;
     fn preferences(&self, user_id: Uuid) -> Option<Preferences>;
@@ -183,7 +183,7 @@ delegate!(NotificationStore {
 delegate!(ReportStore {
     fn put(&self, report: &homeguard_domain::dc09::Report) -> ();
     fn get(&self, id: Uuid) -> Option<homeguard_domain::dc09::Report>;
-    fn list(&self, user_id: Option<Uuid>, before: Option<DateTime<Utc>>, limit: usize) -> Vec<homeguard_domain::dc09::Report>;
+    fn list(&self, user_id: Option<Uuid>, before: Option<homeguard_domain::page::Cursor>, limit: usize) -> Vec<homeguard_domain::dc09::Report>;
 });
 
 delegate!(SecurityStore {

@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
 import type { AlarmHistoryEntry } from '../api';
 import { Icon, type IconName } from '../components/Icon';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
 import { describeAlarmEntry, stateLabel } from '../format';
+import { usePaged } from '../hooks';
 import { useApi } from '../session';
 import { useStream } from '../stream';
 import { useHomeScope } from './homeScope';
@@ -16,62 +16,24 @@ function entryIcon(e: AlarmHistoryEntry): IconName {
   return 'bell';
 }
 
-const byNewest = (a: AlarmHistoryEntry, b: AlarmHistoryEntry) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0);
-
 /** GET /home/alarm/history, newest first, with what the live stream adds on top. */
 export function AlarmHistory() {
   const api = useApi();
   const uid = useHomeScope();
-  const [entries, setEntries] = useState<AlarmHistoryEntry[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [n, setN] = useState(0);
-  const reload = useCallback(() => setN((x) => x + 1), []);
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    api
-      .alarmHistory({ limit: 50, user_id: uid })
-      .then((p) => {
-        if (!live) return;
-        setEntries(p.entries);
-        setNext(p.next_before);
-        setError(null);
-      })
-      .catch((e: unknown) => live && setError(e))
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [api, uid, n]);
-
-  const merge = (more: AlarmHistoryEntry[]) =>
-    setEntries((old) => {
-      const ids = new Set(old.map((e) => e.id));
-      return [...old, ...more.filter((e) => !ids.has(e.id))].sort(byNewest);
-    });
+  const list = usePaged({
+    key: uid ?? '',
+    fetchPage: (before) => api.alarmHistory({ limit: 50, before, user_id: uid }),
+    rows: (p) => p.entries,
+    id: (e) => e.id,
+    time: (e) => e.at,
+    serverOrder: true,
+  });
+  const { items: entries, next, loading, loadingMore, error, reload } = list;
 
   useStream((m) => {
-    if (m.type === 'alarm' && !uid) merge(m.entries);
+    if (m.type === 'alarm' && !uid) list.add(m.entries);
     else if (m.type === 'resync') reload();
   });
-
-  async function loadMore() {
-    if (!next) return;
-    setLoadingMore(true);
-    try {
-      const p = await api.alarmHistory({ limit: 50, before: next, user_id: uid });
-      merge(p.entries);
-      setNext(p.next_before);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
 
   return (
     <section aria-labelledby="history-h" className="card">
@@ -104,7 +66,7 @@ export function AlarmHistory() {
         })}
       </ol>
       {next && (
-        <button type="button" className="btn" onClick={() => void loadMore()} disabled={loadingMore}>
+        <button type="button" className="btn" onClick={() => void list.loadOlder()} disabled={loadingMore}>
           {loadingMore ? 'Loading…' : 'Load older'}
         </button>
       )}

@@ -38,7 +38,7 @@ import { Check, FormEnd, Input, localError, Saved, Select, useForm, type Form } 
 import { Icon, type IconName } from '../components/Icon';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
 import { ALL_EVENT_TYPES, ARM_MODE_LABEL, COMMANDS, EVENT_TYPES, HOME_MODE_LABEL, humanize, TYPE_LABEL } from '../format';
-import { useLoad } from '../hooks';
+import { useLoad, usePaged } from '../hooks';
 import { useApi, useSession } from '../session';
 import { useStream } from '../stream';
 
@@ -1234,7 +1234,6 @@ function ActionFields({
 // The firings
 
 const RUN_ICON: Record<AutomationRun['status'], IconName> = { done: 'check', failed: 'alert', cooldown: 'timer', running: 'play', waiting: 'pause' };
-const byNewest = (a: AutomationRun, b: AutomationRun) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0);
 
 function RuleRuns() {
   const api = useApi();
@@ -1244,39 +1243,16 @@ function RuleRuns() {
   const home = user?.role === 'admin' ? rule.data?.user_id : undefined;
   const devices = useDeviceList(home, user?.role !== 'admin' || !!home);
   const dmap = useMemo(() => byId(devices.data), [devices.data]);
-  const [runs, setRuns] = useState<AutomationRun[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [n, setN] = useState(0);
-  const reload = useCallback(() => setN((x) => x + 1), []);
-  const first = useRef(true);
-
-  const merge = (more: AutomationRun[]) =>
-    setRuns((old) => {
-      const fresh = new Map(more.map((r) => [r.run_id, r]));
-      return [...old.filter((r) => !fresh.has(r.run_id)), ...more].sort(byNewest);
-    });
-
-  useEffect(() => {
-    let live = true;
-    if (first.current) setLoading(true);
-    api
-      .automationRuns(id, { limit: 50 })
-      .then((p) => {
-        if (!live) return;
-        merge(p.runs);
-        if (first.current) setNext(p.next_before);
-        first.current = false;
-        setError(null);
-      })
-      .catch((e: unknown) => live && setError(e))
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [api, id, n]);
+  // Looked at again while its firings move on: a refresh updates the rows in place, the older ones loaded kept.
+  const list = usePaged({
+    key: id,
+    fetchPage: (before) => api.automationRuns(id, { limit: 50, before }),
+    rows: (p) => p.runs,
+    id: (r) => r.run_id,
+    time: (r) => r.at,
+    refreshInPlace: true,
+  });
+  const { items: runs, next, loading, loadingMore, error, reload } = list;
 
   // A firing still running is looked at again shortly; so is the rule after anything happens at home.
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -1301,20 +1277,6 @@ function RuleRuns() {
     else if (m.type === 'event' || m.type === 'alarm') soon(1000);
     else if (m.type === 'resync') reload();
   });
-
-  async function loadMore() {
-    if (!next) return;
-    setLoadingMore(true);
-    try {
-      const p = await api.automationRuns(id, { limit: 50, before: next });
-      merge(p.runs);
-      setNext(p.next_before);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
 
   const r = rule.data;
   return (
@@ -1364,7 +1326,7 @@ function RuleRuns() {
           ))}
         </ol>
         {next && (
-          <button type="button" className="btn" onClick={() => void loadMore()} disabled={loadingMore}>
+          <button type="button" className="btn" onClick={() => void list.loadOlder()} disabled={loadingMore}>
             {loadingMore ? 'Loading…' : 'Load older'}
           </button>
         )}

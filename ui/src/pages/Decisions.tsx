@@ -2,9 +2,10 @@ import { useId } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Decision, DecisionOutcome } from '../api';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
+import { usePaged } from '../hooks';
 import { keyFacts, OUTCOME_FILTERS, outcomeLook, sentence, signalWords, stateWords } from '../incidentText';
 import { useApi } from '../session';
-import { Chip, newestFirst, useHomeNames, usePaged, useRefreshOnAlarm } from './securityParts';
+import { Chip, useHomeNames, useRefreshOnAlarm } from './securityParts';
 
 export const PAGE_SIZE = 50;
 
@@ -65,12 +66,13 @@ export default function Decisions() {
   const raw = params.get('outcome') ?? '';
   const outcome = (OUTCOME_FILTERS.some(([v]) => v === raw) ? raw : '') as DecisionOutcome | '';
   const homeOf = useHomeNames();
-  const list = usePaged(
-    (before) =>
-      api.decisions({ outcome: outcome || undefined, before, limit: PAGE_SIZE }).then((p) => ({ items: p.decisions, next: p.next_before })),
-    outcome,
-    newestFirst((d: Decision) => d.at),
-  );
+  const list = usePaged({
+    key: outcome,
+    fetchPage: (before) => api.decisions({ outcome: outcome || undefined, before, limit: PAGE_SIZE }),
+    rows: (p) => p.decisions,
+    id: (d) => d.id,
+    time: (d) => d.at,
+  });
   useRefreshOnAlarm(list.reload);
   const filterWords = OUTCOME_FILTERS.find(([v]) => v === outcome)?.[1] ?? 'All';
 

@@ -3,11 +3,12 @@ import { Link, Route, Routes, useSearchParams } from 'react-router';
 import type { IncidentStatus, IncidentSummary } from '../api';
 import { Icon } from '../components/Icon';
 import { Empty, ErrorNote, Loading, RelTime } from '../components/ui';
+import { usePaged } from '../hooks';
 import { useActiveIncidents } from '../incidents';
 import { kindLook, ongoingWords, severityLabel, STATUS_FILTERS, statusLook } from '../incidentText';
 import { useApi } from '../session';
 import IncidentDetail from './IncidentDetail';
-import { Chip, newestFirst, useHomeNames, usePaged, useRefreshOnAlarm } from './securityParts';
+import { Chip, useHomeNames, useRefreshOnAlarm } from './securityParts';
 
 export const PAGE_SIZE = 20;
 
@@ -87,12 +88,13 @@ function IncidentList() {
   const raw = params.get('status') ?? '';
   const status = (STATUS_FILTERS.some(([v]) => v === raw) ? raw : '') as IncidentStatus | '';
   const homeOf = useHomeNames();
-  const list = usePaged(
-    (before) =>
-      api.incidents({ status: status || undefined, before, limit: PAGE_SIZE }).then((p) => ({ items: p.incidents, next: p.next_before })),
-    status,
-    newestFirst((i: IncidentSummary) => i.opened_at),
-  );
+  const list = usePaged({
+    key: status,
+    fetchPage: (before) => api.incidents({ status: status || undefined, before, limit: PAGE_SIZE }),
+    rows: (p) => p.incidents,
+    id: (i) => i.id,
+    time: (i) => i.opened_at,
+  });
   useRefreshOnAlarm(list.reload);
   useOnActiveChange(list.reload);
 

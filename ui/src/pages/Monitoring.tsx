@@ -1,16 +1,14 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError, type MonitoringReport, type ReportStatus } from '../api';
 import { Icon, type IconName } from '../components/Icon';
 import { Empty, ErrorNote, Loading } from '../components/ui';
 import { codeWords, DURESS, qualifierWords, zoneWords } from '../contactId';
 import { relativeTime } from '../format';
-import { useLoad, useNow } from '../hooks';
+import { useLoad, useNow, usePaged } from '../hooks';
 import { useApi } from '../session';
 
 export const PAGE_SIZE = 50;
-
-const byNewest = (a: MonitoringReport, b: MonitoringReport) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0);
 
 /** A time in the viewer's locale, with seconds: "Dec 1, 2026, 4:30:12 PM". */
 export function reportTime(iso: string): string {
@@ -102,57 +100,21 @@ export default function Monitoring() {
   const id = useId();
   const users = useLoad(() => api.users().then((r) => r.users), []);
   const [uid, setUid] = useState('');
-  const [reports, setReports] = useState<MonitoringReport[]>([]);
   const [receiver, setReceiver] = useState<string | null | undefined>(undefined);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [updated, setUpdated] = useState<string | null>(null);
-  const [n, setN] = useState(0);
-  const refresh = useCallback(() => setN((x) => x + 1), []);
-  // Answers for an earlier filter are dropped.
-  const gen = useRef(0);
-
-  useEffect(() => {
-    const mine = ++gen.current;
-    setLoading(true);
-    api
-      .monitoringReports({ user_id: uid || undefined, limit: PAGE_SIZE })
-      .then((p) => {
-        if (gen.current !== mine) return;
-        setReports([...p.reports].sort(byNewest));
-        setReceiver(p.receiver);
-        setNext(p.next_before);
-        setError(null);
-        setUpdated(new Date().toISOString());
-      })
-      .catch((e: unknown) => {
-        if (gen.current !== mine) return;
-        if (e instanceof ApiError && e.isAuth) return;
-        setError(e);
-      })
-      .finally(() => gen.current === mine && setLoading(false));
-  }, [api, uid, n]);
-
-  async function loadOlder() {
-    if (!next) return;
-    const mine = gen.current;
-    setLoadingMore(true);
-    try {
-      const p = await api.monitoringReports({ user_id: uid || undefined, before: next, limit: PAGE_SIZE });
-      if (gen.current !== mine) return;
-      setReports((old) => {
-        const ids = new Set(old.map((r) => r.id));
-        return [...old, ...p.reports.filter((r) => !ids.has(r.id))].sort(byNewest);
-      });
-      setNext(p.next_before);
-    } catch (e) {
-      if (gen.current === mine) setError(e);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
+  const list = usePaged({
+    key: uid,
+    fetchPage: (before) => api.monitoringReports({ user_id: uid || undefined, before, limit: PAGE_SIZE }),
+    rows: (p) => p.reports,
+    id: (r) => r.id,
+    time: (r) => r.at,
+    onPage: (p, first) => {
+      if (!first) return;
+      setReceiver(p.receiver);
+      setUpdated(new Date().toISOString());
+    },
+  });
+  const { items: reports, next, loading, loadingMore, error, reload: refresh } = list;
 
   const forbidden = error instanceof ApiError && error.status === 403;
   const names = new Map((users.data ?? []).map((u) => [u.id, u.name]));
@@ -237,7 +199,7 @@ export default function Monitoring() {
               </ol>
             )}
             {next && !loading && (
-              <button type="button" className="btn" onClick={() => void loadOlder()} disabled={loadingMore}>
+              <button type="button" className="btn" onClick={() => void list.loadOlder()} disabled={loadingMore}>
                 {loadingMore ? 'Loading…' : 'Load older'}
               </button>
             )}

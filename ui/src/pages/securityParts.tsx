@@ -1,6 +1,5 @@
 // What the incident and decision screens share (loaded with them only).
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api';
+import { useEffect, useRef } from 'react';
 import { Icon } from '../components/Icon';
 import { useLoad } from '../hooks';
 import type { Look } from '../incidentText';
@@ -39,78 +38,4 @@ export function useRefreshOnAlarm(refresh: () => void, settleMs = 1500) {
     clearTimeout(timer.current);
     timer.current = setTimeout(refresh, settleMs);
   });
-}
-
-/** Newest first by `key`. */
-export const newestFirst =
-  <T,>(key: (x: T) => string) =>
-  (a: T, b: T) =>
-    key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0;
-
-/**
- * A list read page by page, newest first: the first page on `key` change or reload (answers for an
- * earlier key dropped), older ones with before=next_before.
- */
-export function usePaged<T extends { id: string }>(
-  fetchPage: (before: string | null) => Promise<{ items: T[]; next: string | null }>,
-  key: string,
-  order: (a: T, b: T) => number,
-) {
-  const [items, setItems] = useState<T[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [n, setN] = useState(0);
-  const reload = useCallback(() => setN((x) => x + 1), []);
-  const gen = useRef(0);
-  const fetchRef = useRef(fetchPage);
-  fetchRef.current = fetchPage;
-  const lastKey = useRef(key);
-
-  useEffect(() => {
-    const mine = ++gen.current;
-    // A new filter starts empty; a refresh of the same keeps the rows until the answer comes.
-    if (lastKey.current !== key) {
-      lastKey.current = key;
-      setItems([]);
-      setNext(null);
-    }
-    setLoading(true);
-    fetchRef
-      .current(null)
-      .then((p) => {
-        if (gen.current !== mine) return;
-        setItems([...p.items].sort(order));
-        setNext(p.next);
-        setError(null);
-      })
-      .catch((e: unknown) => {
-        if (gen.current !== mine || (e instanceof ApiError && e.isAuth)) return;
-        setError(e);
-      })
-      .finally(() => gen.current === mine && setLoading(false));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, n]);
-
-  async function loadOlder() {
-    if (!next) return;
-    const mine = gen.current;
-    setLoadingMore(true);
-    try {
-      const p = await fetchRef.current(next);
-      if (gen.current !== mine) return;
-      setItems((old) => {
-        const ids = new Set(old.map((x) => x.id));
-        return [...old, ...p.items.filter((x) => !ids.has(x.id))].sort(order);
-      });
-      setNext(p.next);
-    } catch (e) {
-      if (gen.current === mine) setError(e);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
-
-  return { items, next, loading, loadingMore, error, reload, loadOlder };
 }

@@ -44,7 +44,7 @@ pub async fn run_runs(store: &dyn RunStore) {
     assert_eq!(store.last_fired(rule).await.unwrap(), Some(t0 + Duration::seconds(90)));
     let all = store.runs(rule, None, 10).await.unwrap();
     assert_eq!(all.iter().map(|r| r.run_id).collect::<Vec<_>>(), vec![later.run_id, held.run_id, done.run_id]);
-    let older = store.runs(rule, Some(t0 + Duration::seconds(5)), 10).await.unwrap();
+    let older = store.runs(rule, Some((t0 + Duration::seconds(5)).into()), 10).await.unwrap();
     assert_eq!(older, vec![done]);
     assert_eq!(store.runs(rule, None, 1).await.unwrap().len(), 1);
     assert!(store.runs(Uuid::new_v4(), None, 10).await.unwrap().is_empty());
@@ -106,7 +106,7 @@ pub async fn run_notifications(store: &dyn NotificationStore) {
     assert_eq!(store.unread(me).await.unwrap(), 1);
     assert_eq!(store.list(me, true, None, 10).await.unwrap(), vec![b.clone()]);
     assert_eq!(
-        store.list(me, false, Some(b.created_at), 10).await.unwrap()[0].read_at,
+        store.list(me, false, Some(b.created_at.into()), 10).await.unwrap()[0].read_at,
         Some(t0 + Duration::seconds(20))
     );
     assert_eq!(store.get(b.id).await.unwrap(), Some(b.clone()));
@@ -177,7 +177,7 @@ pub async fn run_reports(store: &dyn crate::ReportStore) {
         vec![b.clone(), acked.clone()],
         "newest first, one home's"
     );
-    assert_eq!(store.list(Some(home), Some(b.at), 10).await.unwrap(), vec![acked]);
+    assert_eq!(store.list(Some(home), Some(b.at.into()), 10).await.unwrap(), vec![acked]);
     let all: Vec<Uuid> = store.list(None, None, 1000).await.unwrap().iter().map(|r| r.id).collect();
     assert!([a.id, b.id, c.id].iter().all(|id| all.contains(id)), "every home's");
 }

@@ -170,10 +170,22 @@ pub async fn run_alarm(store: &dyn AlarmStore) {
     let all = store.log(&LogQuery { user_id: home, before: None, limit: 50, monitoring: true }).await.unwrap();
     assert_eq!(all.len(), household.len() + 1);
     assert!(all.iter().any(|e| e.code == Some(121) && e.kind == EntryKind::Signal));
-    let older = store.log(&LogQuery { user_id: home, before: Some(t1), limit: 50, monitoring: true }).await.unwrap();
+    let older =
+        store.log(&LogQuery { user_id: home, before: Some(t1.into()), limit: 50, monitoring: true }).await.unwrap();
     assert!(!older.is_empty() && older.iter().all(|e| e.at < t1));
     let one = store.log(&LogQuery { user_id: home, before: None, limit: 1, monitoring: true }).await.unwrap();
     assert_eq!(one.len(), 1);
+    // The disarm's lines share its instant: paged one at a time with the
+    // cursor after each, every one comes once, in the order listed whole.
+    let mut paged = vec![];
+    let mut before = None;
+    while let Some(e) = store.log(&LogQuery { user_id: home, before, limit: 1, monitoring: true }).await.unwrap().pop()
+    {
+        before = Some(homeguard_domain::page::Cursor::after(e.at, e.id));
+        paged.push(e.id);
+    }
+    assert!(all.iter().filter(|e| e.at == t1).count() > 1, "several lines at one instant");
+    assert_eq!(paged, all.iter().map(|e| e.id).collect::<Vec<_>>(), "none skipped, none twice");
     assert!(
         store
             .log(&LogQuery { user_id: Uuid::new_v4(), before: None, limit: 5, monitoring: true })

@@ -119,7 +119,7 @@ pub async fn run_incidents(store: &dyn SecurityStore) {
     let q = |status, before| IncidentQuery { user_id: Some(home), status, before, limit: 10 };
     let ids = |v: Vec<Incident>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
     assert_eq!(ids(store.incidents(&q(None, None)).await.unwrap()), [second.id, first.id], "newest first");
-    assert_eq!(ids(store.incidents(&q(None, Some(second.opened_at))).await.unwrap()), [first.id]);
+    assert_eq!(ids(store.incidents(&q(None, Some(second.opened_at.into()))).await.unwrap()), [first.id]);
     assert_eq!(ids(store.active_incidents(home).await.unwrap()), [second.id, first.id]);
 
     let mut closed = later.clone();
