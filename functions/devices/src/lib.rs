@@ -15,7 +15,7 @@ use homeguard_runtime::extract::{Json, Path, Query};
 use homeguard_runtime::{Caller, FnError, Function};
 use homeguard_usecases::access;
 use homeguard_usecases::devices::{CreatedDevice, DeviceView, new_key, views};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 homeguard_runtime::holds! {
@@ -29,42 +29,7 @@ pub fn function() -> Function<DevicesCtx> {
     Function::new(env!("CARGO_PKG_NAME"), "Device registry").routes(routes)
 }
 
-#[derive(Debug, Serialize)]
-pub struct DeviceList {
-    pub devices: Vec<DeviceView>,
-    pub count: usize,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// One home's devices; other users than the caller need an admin.
-    pub user_id: Option<Uuid>,
-    /// Only devices of this type.
-    #[serde(rename = "type")]
-    pub device_type: Option<String>,
-}
-
-/// The caller's devices; for an admin every home's, or one home's with `user_id`.
-pub async fn list(ctx: &DevicesCtx, caller: &Caller, q: ListQuery) -> Result<DeviceList, FnError> {
-    let type_filter = q.device_type.as_deref().map(homeguard_domain::DeviceType::parse).transpose()?;
-    let devices = match q.user_id {
-        Some(user) if !caller.can_access(user) => {
-            return Err(FnError::forbidden("Only an admin may list another home's devices"));
-        }
-        Some(user) => ctx.devices.list_for_user(user).await?,
-        None if caller.is_admin() => ctx.devices.list_all().await?,
-        None => ctx.devices.list_for_user(caller.user_id).await?,
-    };
-    let devices: Vec<_> = devices.into_iter().filter(|d| type_filter.is_none_or(|t| d.device_type == t)).collect();
-    let devices = views(ctx, devices).await?;
-    Ok(DeviceList { count: devices.len(), devices })
-}
-
-pub async fn get_one(ctx: &DevicesCtx, caller: &Caller, id: Uuid) -> Result<DeviceView, FnError> {
-    let device = access::device(ctx, caller, id).await?;
-    Ok(views(ctx, vec![device]).await?.remove(0))
-}
+pub use homeguard_usecases::devices::{DeviceList, ListQuery, get_one, list};
 
 /// A device's new ingest key.
 #[derive(Debug, Clone, Serialize)]
@@ -116,33 +81,33 @@ type S = State<Arc<DevicesCtx>>;
 
 fn routes(_: &Arc<DevicesCtx>) -> Router<Arc<DevicesCtx>> {
     Router::new()
-            .route(
-                "/devices",
-                get(|State(ctx): S, c: Caller, Query(q): Query<ListQuery>| async move {
-                    list(&ctx, &c, q).await.map(axum::Json)
-                })
-                .post(|State(ctx): S, c: Caller, Json(draft): Json<DeviceDraft>| async move {
-                    create(&ctx, &c, draft).await.map(|v| (StatusCode::CREATED, axum::Json(v)))
-                }),
-            )
-            .route(
-                "/devices/{id}",
-                get(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
-                    get_one(&ctx, &c, id).await.map(axum::Json)
-                })
-                .patch(|State(ctx): S, c: Caller, Path(id): Path<Uuid>, Json(p): Json<DevicePatch>| async move {
-                    update(&ctx, &c, id, p).await.map(axum::Json)
-                })
-                .delete(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
-                    delete(&ctx, &c, id).await.map(|()| StatusCode::NO_CONTENT)
-                }),
-            )
-            .route(
-                "/devices/{id}/key",
-                post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
-                    rotate_key(&ctx, &c, id).await.map(axum::Json)
-                }),
-            )
+        .route(
+            "/devices",
+            get(|State(ctx): S, c: Caller, Query(q): Query<ListQuery>| async move {
+                list(&*ctx, &c, q).await.map(axum::Json)
+            })
+            .post(|State(ctx): S, c: Caller, Json(draft): Json<DeviceDraft>| async move {
+                create(&ctx, &c, draft).await.map(|v| (StatusCode::CREATED, axum::Json(v)))
+            }),
+        )
+        .route(
+            "/devices/{id}",
+            get(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                get_one(&*ctx, &c, id).await.map(axum::Json)
+            })
+            .patch(|State(ctx): S, c: Caller, Path(id): Path<Uuid>, Json(p): Json<DevicePatch>| async move {
+                update(&ctx, &c, id, p).await.map(axum::Json)
+            })
+            .delete(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                delete(&ctx, &c, id).await.map(|()| StatusCode::NO_CONTENT)
+            }),
+        )
+        .route(
+            "/devices/{id}/key",
+            post(|State(ctx): S, c: Caller, Path(id): Path<Uuid>| async move {
+                rotate_key(&ctx, &c, id).await.map(axum::Json)
+            }),
+        )
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! The device registry's use cases that others share: a device as the API
-//! shows it, and registering one (the app, the simulator's extra devices,
-//! a scenario's missing roles).
+//! shows it, listing and reading them (the API and the AI tools), and
+//! registering one (the app, the simulator's extra devices, a scenario's
+//! missing roles).
 
 use chrono::{DateTime, Utc};
 use homeguard_domain::{Device, DeviceDraft, DeviceState, DomainError, ErrorCode};
 use homeguard_runtime::ports::{HasDevices, HasState, HasUsers, Holds};
 use homeguard_runtime::{Caller, FnError, auth};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::access;
 
 /// How many devices one home may register.
 pub const MAX_DEVICES_PER_HOME: usize = 200;
@@ -21,6 +24,44 @@ pub struct DeviceView {
     pub state: DeviceState,
     pub online: bool,
     pub last_heartbeat: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeviceList {
+    pub devices: Vec<DeviceView>,
+    pub count: usize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// One home's devices; other users than the caller need an admin.
+    pub user_id: Option<Uuid>,
+    /// Only devices of this type.
+    #[serde(rename = "type")]
+    pub device_type: Option<String>,
+}
+
+/// The caller's devices; for an admin every home's, or one home's with `user_id`.
+pub async fn list(ctx: &(impl HasDevices + HasState), caller: &Caller, q: ListQuery) -> Result<DeviceList, FnError> {
+    let type_filter = q.device_type.as_deref().map(homeguard_domain::DeviceType::parse).transpose()?;
+    let devices = match q.user_id {
+        Some(user) if !caller.can_access(user) => {
+            return Err(FnError::forbidden("Only an admin may list another home's devices"));
+        }
+        Some(user) => ctx.devices().list_for_user(user).await?,
+        None if caller.is_admin() => ctx.devices().list_all().await?,
+        None => ctx.devices().list_for_user(caller.user_id).await?,
+    };
+    let devices: Vec<_> = devices.into_iter().filter(|d| type_filter.is_none_or(|t| d.device_type == t)).collect();
+    let devices = views(ctx, devices).await?;
+    Ok(DeviceList { count: devices.len(), devices })
+}
+
+/// One device the caller may see, with its state (another home's: not found).
+pub async fn get_one(ctx: &(impl HasDevices + HasState), caller: &Caller, id: Uuid) -> Result<DeviceView, FnError> {
+    let device = access::device(ctx, caller, id).await?;
+    Ok(views(ctx, vec![device]).await?.remove(0))
 }
 
 /// The devices with their current state and online flags, in two reads.

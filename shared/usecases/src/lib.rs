@@ -8,5 +8,6 @@ pub mod access;
 pub mod alarm;
 pub mod commands;
 pub mod devices;
+pub mod events;
 pub mod incidents;
 pub mod ingest;
