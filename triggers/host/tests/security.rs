@@ -259,29 +259,33 @@ async fn a_pet_at_night_is_held_back_and_a_breach_opens_an_incident_that_is_docu
     h.host.stop();
 }
 
+/// Sarah's home e-mailing through a real SMTP server (its Maildir at
+/// `maildir`), with her sister Ana as the emergency contact.
+async fn with_ana(dir: &std::path::Path, maildir: &std::path::Path) -> (tokio::process::Child, Home) {
+    let (smtp, port) = common::smtp::smtp_server(maildir).await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let h = Home::start_with(dir, &[("SMTP_URL", url.as_str())]).await;
+    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
+    let (status, v) = post(&h.host, "/home/contacts", &h.sarah, &contact).await;
+    assert_eq!(status, 201, "{v}");
+    (smtp, h)
+}
+
 #[tokio::test]
 async fn a_fire_runs_its_playbook_and_the_household_chooses_its_steps() {
     let (tmp, dir) = temp_dir();
     let maildir = tmp.path().join("mail");
-    let (_smtp, port) = common::smtp::smtp_server(&maildir).await;
-    let smtp = format!("smtp://127.0.0.1:{port}");
-    let h = Home::start_with(&dir, &[("SMTP_URL", smtp.as_str())]).await;
-    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
-    let (status, v) = post(&h.host, "/home/contacts", &h.sarah, &contact).await;
-    assert_eq!(status, 201, "{v}");
+    let (_smtp, h) = with_ana(&dir, &maildir).await;
 
     // The playbooks as the household sees them, and what they may not choose.
     let (status, v) = get(&h.host, "/security/playbooks", &h.sarah).await;
     assert_eq!(status, 200);
     assert_eq!(v["playbooks"][0]["kind"], "fire");
     assert_eq!(v["playbooks"][0]["steps"], json!(["unlock_doors", "hvac_off", "notify_contacts"]));
+    let home = &h;
     let put = |kind: &str, steps: Value| {
-        let url = h.host.url(&format!("/security/playbooks/{kind}"));
-        let token = h.sarah.clone();
-        async move {
-            let r = client().put(url).bearer_auth(token).json(&json!({ "steps": steps })).send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
+        let path = format!("/security/playbooks/{kind}");
+        async move { put(&home.host, &path, &home.sarah, &json!({ "steps": steps })).await }
     };
     let (status, v) = put("fire", json!(["lock_doors"])).await;
     assert_eq!((status, v["error"]["details"]["field"].as_str()), (400, Some("steps[0]")), "{v}");
@@ -352,11 +356,7 @@ async fn acknowledge_link(h: &Home, token: &str) -> (u16, Value) {
 async fn an_alarm_nobody_acknowledges_goes_to_the_emergency_contacts_and_one_acknowledged_does_not() {
     let (tmp, dir) = temp_dir();
     let maildir = tmp.path().join("mail");
-    let (_smtp, port) = common::smtp::smtp_server(&maildir).await;
-    let smtp = format!("smtp://127.0.0.1:{port}");
-    let h = Home::start_with(&dir, &[("SMTP_URL", smtp.as_str())]).await;
-    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
-    assert_eq!(post(&h.host, "/home/contacts", &h.sarah, &contact).await.0, 201);
+    let (_smtp, h) = with_ana(&dir, &maildir).await;
     let open_incident = || async {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -455,18 +455,9 @@ async fn an_alarm_nobody_acknowledges_goes_to_the_emergency_contacts_and_one_ack
 async fn a_quiet_home_asks_the_household_then_the_contacts_and_activity_ends_it() {
     let (tmp, dir) = temp_dir();
     let maildir = tmp.path().join("mail");
-    let (_smtp, port) = common::smtp::smtp_server(&maildir).await;
-    let smtp = format!("smtp://127.0.0.1:{port}");
-    let h = Home::start_with(&dir, &[("SMTP_URL", smtp.as_str())]).await;
-    let contact = json!({ "name": "Ana", "relation": "sister", "email": "ana@example.com", "priority": 1 });
-    assert_eq!(post(&h.host, "/home/contacts", &h.sarah, &contact).await.0, 201);
-    let put = |body: Value| {
-        let (url, token) = (h.host.url("/security/wellness"), h.sarah.clone());
-        async move {
-            let r = client().put(url).bearer_auth(token).json(&body).send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let (_smtp, h) = with_ana(&dir, &maildir).await;
+    let home = &h;
+    let put = |body: Value| async move { put(&home.host, "/security/wellness", &home.sarah, &body).await };
     let (status, v) = get(&h.host, "/security/wellness", &h.sarah).await;
     assert_eq!((status, v["enabled"].as_bool()), (200, Some(false)), "off until set: {v}");
     let (status, v) = put(json!({ "enabled": true, "hours": 0 })).await;
